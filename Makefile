@@ -1,0 +1,42 @@
+# Live Predict — two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DEMO   ?= models/shapes.keras
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: run test lint setup sysdeps bench soak package package-test clean models
+
+setup: $(STAMP) sysdeps
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip >/dev/null
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+sysdeps:
+	@packaging/linux/system-deps.sh
+
+run: setup
+	$(VENV)/bin/livepredict $(DEMO)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check desktop tests bench models packaging
+	$(VENV)/bin/lint-imports
+
+test: setup lint
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/run_all.py
+
+soak: setup
+	$(PY) bench/soak.py
+
+models: setup
+	$(PY) models/train/build_all.py
+
+clean:
+	rm -rf build dist tests/artifacts

@@ -1,0 +1,1 @@
+"""Plain types and data structures: no Qt, no TensorFlow, no OpenCV (DESIGN §2)."""

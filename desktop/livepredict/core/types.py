@@ -1,0 +1,235 @@
+"""Frozen value types that cross threads, processes and sockets.
+
+No Qt, no TensorFlow, no OpenCV here: these types are shared by every layer. Arrays inside a
+frozen payload are never mutated after it has been emitted (producers hand over a fresh array).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+RESIZE_MODES = ("squash", "center-crop", "letterbox")
+INTERPOLATIONS = ("nearest", "bilinear", "area", "lanczos")
+COLOR_ORDERS = ("rgb", "bgr", "gray")
+SCALINGS = ("none", "0..1", "-1..1", "mean-std")
+DTYPES = ("float32", "float16", "uint8", "int8", "int32")
+
+TASKS = ("image-classifier", "text-generator", "sequence-forecaster", "generic")
+PREPROCESS_SOURCES = ("model", "sidecar", "teachable-machine", "labels-file", "default")
+OUTPUT_KINDS = ("softmax", "sigmoid-binary", "sigmoid-multilabel", "logits", "values")
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class PreprocessSpec:
+    """How an image becomes the tensor a model expects (DESIGN §4).
+
+    ``size`` is (height, width) or None when the model accepts any size. ``mean``/``std`` apply
+    when ``scale == "mean-std"`` to pixel values in 0..255, one entry per channel (or one for all).
+    ``in_model`` lists preprocessing layers found inside the model: the app does not repeat them.
+    """
+
+    size: tuple[int, int] | None = (224, 224)
+    resize: str = "squash"
+    interpolation: str = "bilinear"
+    color: str = "rgb"
+    scale: str = "0..1"
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+    dtype: str = "float32"
+    in_model: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _choice("resize", self.resize, RESIZE_MODES)
+        _choice("interpolation", self.interpolation, INTERPOLATIONS)
+        _choice("color", self.color, COLOR_ORDERS)
+        _choice("scale", self.scale, SCALINGS)
+        _choice("dtype", self.dtype, DTYPES)
+        if self.size is not None:
+            h, w = self.size
+            if int(h) <= 0 or int(w) <= 0:
+                raise ValueError(f"size must be positive, not {self.size}")
+            object.__setattr__(self, "size", (int(h), int(w)))
+        for name in ("mean", "std"):
+            v = getattr(self, name)
+            if v is not None:
+                v = tuple(float(x) for x in (v if isinstance(v, list | tuple) else [v]))
+                if not all(math.isfinite(x) for x in v):
+                    raise ValueError(f"{name} must be finite numbers")
+                object.__setattr__(self, name, v)
+        if self.scale == "mean-std":
+            if self.mean is None or self.std is None:
+                raise ValueError("scale mean-std needs both mean and std")
+            if any(s == 0 for s in self.std):
+                raise ValueError("std must not be zero")
+        object.__setattr__(self, "in_model", tuple(self.in_model))
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.color == "gray" else 3
+
+    def to_json(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["size"] = list(self.size) if self.size else None
+        d["mean"] = list(self.mean) if self.mean is not None else None
+        d["std"] = list(self.std) if self.std is not None else None
+        d["in_model"] = list(self.in_model)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> PreprocessSpec:
+        """Build from a JSON mapping; unknown keys raise ValueError (typos must not pass silently)."""
+        if not isinstance(d, dict):
+            raise ValueError("preprocess must be a JSON object")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown preprocess keys: {', '.join(unknown)}")
+        kw = dict(d)
+        if kw.get("size") is not None:
+            size = kw["size"]
+            if not (isinstance(size, list | tuple) and len(size) == 2):
+                raise ValueError("size must be [height, width]")
+            kw["size"] = tuple(size)
+        return cls(**kw)
+
+    def describe(self) -> str:
+        size = f"{self.size[0]}x{self.size[1]}" if self.size else "any size"
+        scale = self.scale
+        if self.scale == "mean-std":
+            scale = f"mean {list(self.mean or ())} std {list(self.std or ())}"
+        parts = [size, self.resize, self.interpolation, self.color.upper(), f"scale {scale}", self.dtype]
+        if self.in_model:
+            parts.append("in model: " + ", ".join(self.in_model))
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    shape: tuple[int | None, ...]
+    dtype: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    name: str
+    kind: str
+    output_shape: str
+    params: int
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class RuntimeCheck:
+    """What was compared before trusting a converted runtime."""
+
+    compared: str  # e.g. "litert vs keras on 4 probe inputs"
+    max_abs_diff: float | None
+    tolerance: float
+    passed: bool
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Everything the app knows about an opened model (``livepredict info --json``)."""
+
+    path: str
+    format: str  # keras | h5 | savedmodel | tflite
+    task: str
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+    params: int | None
+    labels: tuple[str, ...]
+    preprocess: PreprocessSpec | None
+    preprocess_source: str
+    runtime: str  # keras | litert | savedmodel
+    runtime_check: RuntimeCheck | None
+    warnings: tuple[str, ...] = ()
+    output_kind: str = "values"
+    layers: tuple[LayerInfo, ...] = ()
+    name: str = ""
+    vocab: tuple[str, ...] | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "name": self.name,
+            "format": self.format,
+            "task": self.task,
+            "inputs": [t.to_json() for t in self.inputs],
+            "outputs": [t.to_json() for t in self.outputs],
+            "params": self.params,
+            "labels": list(self.labels),
+            "output_kind": self.output_kind,
+            "preprocess": self.preprocess.to_json() if self.preprocess else None,
+            "preprocess_source": self.preprocess_source,
+            "runtime": self.runtime,
+            "runtime_check": self.runtime_check.to_json() if self.runtime_check else None,
+            "warnings": list(self.warnings),
+            "layers": [layer.to_json() for layer in self.layers],
+            "vocab_size": len(self.vocab) if self.vocab else None,
+            "extras": self.extras,
+        }
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One captured image, always RGB uint8 HxWx3 (sources convert from BGR once)."""
+
+    image: np.ndarray
+    index: int
+    capture_ts: float  # time.monotonic() when read
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One model answer for one input. ``top`` is sorted by score, best first."""
+
+    top: tuple[tuple[str, float], ...]
+    scores: np.ndarray | None = None
+    preprocess_ms: float = 0.0
+    infer_ms: float = 0.0
+    frame_index: int = -1
+    capture_ts: float = 0.0
+    infer_start_ts: float = 0.0
+    infer_end_ts: float = 0.0
+    source: str = ""
+    path: str = ""
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.top[0][0] if self.top else ""
+
+    @property
+    def score(self) -> float:
+        return self.top[0][1] if self.top else float("nan")
+
+    def to_json(self, k: int | None = None) -> dict[str, Any]:
+        top = self.top if k is None else self.top[:k]
+        return {
+            "path": self.path,
+            "top": [{"label": lbl, "score": round(float(s), 6)} for lbl, s in top],
+            "error": self.error,
+        }

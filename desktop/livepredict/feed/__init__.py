@@ -1,0 +1,1 @@
+"""WebSocket prediction feed: server in its own asyncio thread, JSON protocol."""

@@ -1,0 +1,1 @@
+"""The only package that makes QThreads: inference worker, capture worker, pipeline."""

@@ -1,0 +1,17 @@
+"""Suite-wide settings: offscreen Qt, quiet TensorFlow, small thread pools (2-core machines)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("LIVEPREDICT_CACHE_DIR", str(Path(__file__).parent / "artifacts" / "cache"))
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+ARTIFACTS.mkdir(parents=True, exist_ok=True)

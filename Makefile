@@ -23,7 +23,7 @@ run: setup
 	$(VENV)/bin/livepredict $(DEMO)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check desktop tests bench models packaging
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
 test: setup lint

@@ -1,0 +1,307 @@
+"""Live plot widgets (pyqtgraph): the video view, confidence over time, the timing strip.
+
+Everything here is *painted at display pace* from data the caller keeps in ring buffers
+(``core.history.History``): nothing is drawn per inference result (DESIGN §1 "ingest apart from
+paint"). Costs measured on this stack (DESIGN §8) set the choices: 1 px pens, no antialiasing,
+``setData(..., skipFiniteCheck=True)``, ``ImageItem.setImage(..., autoLevels=False)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+# Tableau 10: distinguishable, colour-blind-friendlier than pure hues.
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+           "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
+MAX_LINES = len(PALETTE)
+
+
+def _theme_colors(widget: QWidget) -> tuple[QColor, QColor]:
+    pal = widget.palette()
+    return pal.color(pal.ColorRole.Base), pal.color(pal.ColorRole.Text)
+
+
+class VideoView(pg.GraphicsLayoutWidget):
+    """A frame (RGB uint8 HxWx3) with the top label and score drawn over it.
+
+    ``show_frame`` hands the array straight to one ``ImageItem`` with fixed levels (no auto-level
+    pass, no copy of ours); the overlay text only changes when the label or the rounded score does.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(320, 240)
+        self.ci.setContentsMargins(0, 0, 0, 0)
+        self.view = self.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
+        self.view.setMenuEnabled(False)
+        self.view.setDefaultPadding(0.0)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setAutoDownsample(True)
+        self.view.addItem(self.image)
+        self._shape: tuple[int, ...] | None = None
+        self._overlay_key: tuple[str, int] | None = None
+
+        self.label = pg.TextItem("", color="#ffffff", fill=pg.mkBrush(0, 0, 0, 170), anchor=(0, 0))
+        font = QFont()
+        font.setPointSize(15)
+        font.setBold(True)
+        self.label.setFont(font)
+        self.label.setZValue(10)
+        self.message = pg.TextItem("", color="#e0e0e0", anchor=(0.5, 0.5))
+        mfont = QFont()
+        mfont.setPointSize(12)
+        self.message.setFont(mfont)
+        self.message.setZValue(11)
+        self.view.addItem(self.label, ignoreBounds=True)
+        self.view.addItem(self.message, ignoreBounds=True)
+        self.set_placeholder("No source: pick a camera, a video file or a stream.")
+
+    def set_placeholder(self, text: str) -> None:
+        """Show a sentence in the middle of the view (before the first frame, after a fault)."""
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+        if self._shape is None:
+            self.view.setRange(QRectF(0, 0, 640, 480), padding=0)
+            self.message.setPos(320, 240)
+        else:
+            self.message.setPos(self._shape[1] / 2, self._shape[0] / 2)
+
+    def show_frame(self, image: np.ndarray) -> None:
+        if self._shape != image.shape:
+            self._shape = image.shape
+            self.view.setRange(QRectF(0, 0, image.shape[1], image.shape[0]), padding=0)
+            self.label.setPos(image.shape[1] * 0.02, image.shape[0] * 0.02)
+            self.message.setPos(image.shape[1] / 2, image.shape[0] / 2)
+        self.image.setImage(image, autoLevels=False, levels=(0, 255))
+
+    def set_overlay(self, label: str, score: float | None) -> None:
+        pct = -1 if score is None or not np.isfinite(score) else int(round(score * 100))
+        key = (label, pct)
+        if key == self._overlay_key:
+            return
+        self._overlay_key = key
+        if not label:
+            self.label.setText("")
+            self.label.setVisible(False)
+            return
+        self.label.setText(f" {label}  {pct}% " if pct >= 0 else f" {label} ")
+        self.label.setVisible(True)
+
+    def clear(self) -> None:
+        self.image.clear()
+        self._shape = None
+        self.set_overlay("", None)
+
+
+class ConfidencePlot(pg.PlotWidget):
+    """Rolling confidence over time for the top classes (or the ones the user picked).
+
+    The y axis is fixed to 0..1, the x axis shows the last ``span`` seconds (0 = newest). Lines are
+    1 px; ``smoothing`` > 1 applies a moving average over that many results; a dashed threshold
+    line is drawn when ``threshold`` is set. Call ``refresh(times, scores)`` from a display timer.
+
+    Signals:
+        shown_changed(list): the class indices now drawn changed (auto top-k picked others).
+    """
+
+    shown_changed = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None, span: float = 10.0, top_k: int = 3) -> None:
+        super().__init__(parent)
+        bg, fg = _theme_colors(self)
+        self.setBackground(bg)
+        self.setMinimumHeight(160)
+        self.span = float(span)
+        self.top_k = int(top_k)
+        self.smoothing = 1
+        self.labels: tuple[str, ...] = ()
+        self.pinned: list[int] | None = None  # None = automatic top-k
+        self.shown: list[int] = []
+        pi = self.getPlotItem()
+        pi.setMenuEnabled(False)
+        pi.hideButtons()
+        pi.setMouseEnabled(x=False, y=False)
+        pi.showGrid(x=True, y=True, alpha=0.15)
+        pi.setYRange(0.0, 1.0, padding=0.04)
+        pi.getAxis("left").setTicks([[(0.0, "0"), (0.25, "0.25"), (0.5, "0.5"), (0.75, "0.75"),
+                                      (1.0, "1")], []])
+        pi.setXRange(-self.span, 0.0, padding=0.0)
+        pi.enableAutoRange(False)
+        pi.setLabel("left", "confidence")
+        pi.setLabel("bottom", "seconds")
+        for name in ("left", "bottom"):
+            ax = pi.getAxis(name)
+            ax.setPen(pg.mkPen(fg, width=1))
+            ax.setTextPen(pg.mkPen(fg, width=1))
+        self.legend = pi.addLegend(offset=(8, 4), labelTextColor=fg, brush=pg.mkBrush(bg.red(), bg.green(),
+                                                                                     bg.blue(), 200))
+        self.lines: list[pg.PlotDataItem] = []
+        for color in PALETTE:
+            item = pi.plot([], [], pen=pg.mkPen(color, width=1), antialias=False, skipFiniteCheck=True)
+            item.setVisible(False)
+            self.lines.append(item)
+        self.threshold_line = pg.InfiniteLine(angle=0, movable=False,
+                                              pen=pg.mkPen(fg, width=1, style=Qt.PenStyle.DashLine))
+        self.threshold_line.setVisible(False)
+        pi.addItem(self.threshold_line, ignoreBounds=True)
+
+    # -- settings ------------------------------------------------------------------------
+    def set_labels(self, labels: Sequence[str]) -> None:
+        self.labels = tuple(labels)
+        self.pinned = None if self.pinned is None else [i for i in self.pinned if i < len(self.labels)]
+        self._set_shown([])
+
+    def set_pinned(self, indices: Sequence[int] | None) -> None:
+        """Draw exactly these classes (None: the top ``top_k`` of the visible window)."""
+        self.pinned = None if indices is None else [int(i) for i in indices][:MAX_LINES]
+
+    def set_top_k(self, k: int) -> None:
+        self.top_k = max(1, min(int(k), MAX_LINES))
+
+    def set_smoothing(self, n: int) -> None:
+        self.smoothing = max(1, int(n))
+
+    def set_threshold(self, value: float | None) -> None:
+        if value is None:
+            self.threshold_line.setVisible(False)
+        else:
+            self.threshold_line.setValue(float(value))
+            self.threshold_line.setVisible(True)
+
+    def set_span(self, seconds: float) -> None:
+        self.span = float(seconds)
+        self.getPlotItem().setXRange(-self.span, 0.0, padding=0.0)
+
+    # -- painting --------------------------------------------------------------------------
+    def _label(self, i: int) -> str:
+        return self.labels[i] if i < len(self.labels) else f"class {i}"
+
+    def _set_shown(self, shown: list[int]) -> None:
+        if shown == self.shown:
+            return
+        self.shown = shown
+        self.legend.clear()
+        for slot, item in enumerate(self.lines):
+            if slot < len(shown):
+                # A class keeps its colour whichever slot draws it.
+                item.setPen(pg.mkPen(PALETTE[shown[slot] % len(PALETTE)], width=1))
+                item.setVisible(True)
+                self.legend.addItem(item, self._label(shown[slot]))
+            else:
+                item.setVisible(False)
+                item.setData([], [])
+        self.shown_changed.emit(list(shown))
+
+    @staticmethod
+    def _smooth(v: np.ndarray, n: int) -> np.ndarray:
+        if n <= 1 or len(v) < 2:
+            return v
+        n = min(n, len(v))
+        c = np.cumsum(v, axis=0, dtype=np.float64)
+        out = np.empty_like(v, dtype=np.float64)
+        out[:n] = c[:n] / np.arange(1, n + 1)[:, None]
+        out[n:] = (c[n:] - c[:-n]) / n
+        return out
+
+    def refresh(self, times: np.ndarray, scores: np.ndarray, now: float | None = None) -> None:
+        """Repaint from ring-buffer views: ``times`` (N,), ``scores`` (N, classes)."""
+        if len(times) == 0:
+            self._set_shown([] if self.pinned is None else list(self.pinned))
+            return
+        ref = float(times[-1]) if now is None else now
+        keep = times >= ref - self.span
+        t = times[keep] - ref
+        v = scores[keep]
+        if self.pinned is not None:
+            shown = [i for i in self.pinned if i < v.shape[1]]
+        else:
+            k = min(self.top_k, v.shape[1])
+            mean = np.nanmean(v, axis=0) if len(v) else np.zeros(v.shape[1])
+            order = np.argsort(-np.nan_to_num(mean, nan=-1.0), kind="stable")[:k]
+            # Keep the current lines when they are still in the top k (no colour shuffling).
+            keep_old = [i for i in self.shown if i in set(order.tolist())]
+            shown = keep_old + [int(i) for i in order if int(i) not in keep_old]
+        self._set_shown(shown)
+        if not shown:
+            return
+        vv = self._smooth(v[:, shown], self.smoothing)
+        for slot in range(len(shown)):
+            self.lines[slot].setData(t, vv[:, slot], skipFiniteCheck=True)
+
+
+class TimingStrip(QWidget):
+    """One line of live figures: capture fps, inference fps, preprocess ms, inference ms,
+    end-to-end latency (capture → on screen) and dropped frames."""
+
+    FIELDS = (
+        ("capture_fps", "capture", "{:.1f} fps"),
+        ("inference_fps", "inference", "{:.1f} fps"),
+        ("preprocess_ms", "preprocess", "{:.1f} ms"),
+        ("infer_ms", "model", "{:.1f} ms"),
+        ("latency_ms", "latency", "{:.0f} ms"),
+        ("dropped", "dropped", "{:,}"),
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.values: dict[str, QLabel] = {}
+        grid = QGridLayout(self)
+        grid.setContentsMargins(4, 2, 4, 2)
+        grid.setHorizontalSpacing(18)
+        grid.setVerticalSpacing(0)
+        small = QFont()
+        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.85))
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.TypeWriter)
+        mono.setBold(True)
+        for col, (key, title, _fmt) in enumerate(self.FIELDS):
+            name = QLabel(title)
+            name.setFont(small)
+            name.setForegroundRole(name.foregroundRole().PlaceholderText)
+            value = QLabel("–")
+            value.setFont(mono)
+            value.setObjectName(f"timing_{key}")
+            value.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            grid.addWidget(name, 0, col)
+            grid.addWidget(value, 1, col)
+            self.values[key] = value
+        grid.setColumnStretch(len(self.FIELDS), 1)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self._text: dict[str, str] = {}
+
+    def update_values(self, **values: float | int | None) -> None:
+        for key, _title, fmt in self.FIELDS:
+            if key not in values:
+                continue
+            v = values[key]
+            text = "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else fmt.format(v)
+            if self._text.get(key) != text:  # setText only on change: fewer void calls, less paint
+                self._text[key] = text
+                self.values[key].setText(text)
+
+    def text_of(self, key: str) -> str:
+        return self.values[key].text()
+
+
+def boxed(title: str, widget: QWidget) -> QWidget:
+    """A plain titled container (no frame) used by panels to group a widget under a caption."""
+    box = QWidget()
+    lay = QVBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(2)
+    head = QHBoxLayout()
+    cap = QLabel(title)
+    f = cap.font()
+    f.setBold(True)
+    cap.setFont(f)
+    head.addWidget(cap)
+    head.addStretch(1)
+    lay.addLayout(head)
+    lay.addWidget(widget, 1)
+    return box

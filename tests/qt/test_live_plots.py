@@ -1,0 +1,83 @@
+"""Live plot widgets: what they draw from ring-buffer data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers.video import make_frame
+
+from livepredict.core.history import History
+from livepredict.ui.plots import PALETTE, ConfidencePlot, TimingStrip, VideoView
+
+
+@pytest.fixture
+def history():
+    h = History(600, 4)
+    for i in range(300):  # class 2 dominates, then class 0, class 3 near zero throughout
+        v = np.array([0.3, 0.05, 0.6, 0.05]) if i < 200 else np.array([0.7, 0.1, 0.15, 0.05])
+        h.append(i / 30.0, v)
+    return h
+
+
+def test_confidence_plot_draws_top_k_with_fixed_axis(qtbot, history):
+    plot = ConfidencePlot(top_k=2)
+    qtbot.addWidget(plot)
+    plot.set_labels(["circle", "square", "triangle", "star"])
+    t, v = history.view()
+    plot.refresh(t, v)
+    assert sorted(plot.shown) == [0, 2]
+    assert [it.isVisible() for it in plot.lines[:3]] == [True, True, False]
+    x, y = plot.lines[plot.shown.index(2)].getData()
+    assert x[-1] == 0.0 and x[0] >= -plot.span
+    assert int(plot.span * 30) <= len(x) <= int(plot.span * 30) + 1  # only the last `span` seconds
+    np.testing.assert_allclose(y[-1], 0.15, rtol=1e-5)
+    (ymin, ymax) = plot.getPlotItem().viewRange()[1]
+    assert ymin <= 0.0 and 1.0 <= ymax < 1.1  # fixed 0..1 axis, not autoscaled to the data
+    legend = [item[1].text for item in plot.legend.items]
+    assert sorted(legend) == ["circle", "triangle"]
+    pen = plot.lines[plot.shown.index(0)].opts["pen"]
+    assert pen.width() <= 1 and pen.color().name() == PALETTE[0]
+
+
+def test_pinned_classes_smoothing_and_threshold(qtbot, history):
+    plot = ConfidencePlot()
+    qtbot.addWidget(plot)
+    plot.set_labels(["circle", "square", "triangle", "star"])
+    plot.set_pinned([3, 1])
+    plot.set_smoothing(50)
+    plot.set_threshold(0.8)
+    t, v = history.view()
+    plot.refresh(t, v)
+    assert plot.shown == [3, 1]
+    _, y1 = plot.lines[1].getData()  # class 1 steps from 0.05 to 0.1 at 200: smoothed into a ramp
+    step = np.flatnonzero(np.diff(y1) > 1e-6)
+    assert len(step) >= 40
+    assert plot.threshold_line.isVisible() and plot.threshold_line.value() == pytest.approx(0.8)
+    plot.set_threshold(None)
+    assert not plot.threshold_line.isVisible()
+
+
+def test_timing_strip_formats_and_skips_unchanged(qtbot):
+    strip = TimingStrip()
+    qtbot.addWidget(strip)
+    strip.update_values(capture_fps=29.97, inference_fps=12.0, preprocess_ms=1.234, infer_ms=7.5,
+                        latency_ms=41.6, dropped=1234)
+    assert strip.text_of("capture_fps") == "30.0 fps"
+    assert strip.text_of("infer_ms") == "7.5 ms"
+    assert strip.text_of("latency_ms") == "42 ms"
+    assert strip.text_of("dropped") == "1,234"
+    strip.update_values(latency_ms=None)
+    assert strip.text_of("latency_ms") == "–"
+
+
+def test_video_view_shows_frame_and_overlay(qtbot):
+    view = VideoView()
+    qtbot.addWidget(view)
+    frame = make_frame(5, (320, 240))
+    view.show_frame(frame)
+    assert view.image.image.base is frame  # handed over as-is: no copy of ours
+    assert tuple(view.image.levels) == (0, 255)
+    view.set_overlay("triangle", 0.934)
+    assert view.label.textItem.toPlainText().strip() == "triangle  93%"
+    view.set_overlay("", None)
+    assert not view.label.isVisible()

@@ -15,3 +15,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+# Tiny real models saved in every format (session-scoped; TensorFlow is imported on first use).
+from helpers.models import color_images, model_files  # noqa: E402, F401

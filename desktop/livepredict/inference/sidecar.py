@@ -1,0 +1,93 @@
+"""The sidecar ``<model file name>.livepredict.json`` beside a model.
+
+Keys (all optional): ``labels`` (list of strings), ``preprocess`` (PreprocessSpec JSON, partial is
+fine: missing keys keep what was detected), ``task``, ``vocab`` (list of tokens), ``mean``, ``std``
+(numbers or lists, for forecasters), ``window`` (int), ``notes`` (string). Unknown keys are refused
+so a typo never passes silently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from livepredict.core.errors import SidecarError
+from livepredict.core.types import TASKS, PreprocessSpec
+
+SUFFIX = ".livepredict.json"
+KEYS = ("labels", "preprocess", "task", "vocab", "mean", "std", "window", "notes")
+
+
+def sidecar_path(model_path: str | os.PathLike) -> Path:
+    p = Path(model_path)
+    return p.with_name(p.name.rstrip("/") + SUFFIX)
+
+
+def _fail(path: Path, what: str) -> SidecarError:
+    return SidecarError(f"The sidecar {path.name} {what}; fix it or delete it.")
+
+
+def validate_sidecar(data: Any, path: Path) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise _fail(path, "is not a JSON object")
+    unknown = sorted(set(data) - set(KEYS))
+    if unknown:
+        raise _fail(path, f"has unknown key(s) {', '.join(unknown)} (allowed: {', '.join(KEYS)})")
+    for key in ("labels", "vocab"):
+        v = data.get(key)
+        if v is not None and not (isinstance(v, list) and all(isinstance(s, str) for s in v)):
+            raise _fail(path, f"has '{key}' that is not a list of strings")
+    if data.get("preprocess") is not None:
+        pre = data["preprocess"]
+        if not isinstance(pre, dict):
+            raise _fail(path, "has 'preprocess' that is not a JSON object")
+        try:
+            merged = PreprocessSpec().to_json()
+            merged.update(pre)
+            PreprocessSpec.from_json(merged)
+        except (TypeError, ValueError) as e:
+            raise _fail(path, f"has an invalid 'preprocess' ({e})") from e
+    task = data.get("task")
+    if task is not None and task not in TASKS:
+        raise _fail(path, f"has task {task!r}, not one of {', '.join(TASKS)}")
+    window = data.get("window")
+    if window is not None and (not isinstance(window, int) or isinstance(window, bool) or window <= 0):
+        raise _fail(path, "has 'window' that is not a positive integer")
+    for key in ("mean", "std"):
+        v = data.get(key)
+        ok = v is None or isinstance(v, int | float) or (
+            isinstance(v, list) and all(isinstance(x, int | float) for x in v))
+        if not ok or isinstance(v, bool):
+            raise _fail(path, f"has '{key}' that is not a number or a list of numbers")
+    if data.get("notes") is not None and not isinstance(data["notes"], str):
+        raise _fail(path, "has 'notes' that is not a string")
+    return data
+
+
+def read_sidecar(model_path: str | os.PathLike) -> dict[str, Any] | None:
+    """The validated sidecar of ``model_path`` or None when there is none (SidecarError if malformed)."""
+    path = sidecar_path(model_path)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise _fail(path, f"cannot be read ({e.__class__.__name__})") from e
+    except json.JSONDecodeError as e:
+        raise _fail(path, f"is not valid JSON (line {e.lineno}, column {e.colno})") from e
+    return validate_sidecar(data, path)
+
+
+def write_sidecar(model_path: str | os.PathLike, data: dict[str, Any]) -> Path:
+    """Validate and write ``data`` as the sidecar of ``model_path`` (atomically); returns its path."""
+    path = sidecar_path(model_path)
+    data = dict(data)
+    if isinstance(data.get("preprocess"), PreprocessSpec):
+        data["preprocess"] = data["preprocess"].to_json()
+    validate_sidecar(data, path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path

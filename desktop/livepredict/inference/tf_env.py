@@ -1,0 +1,74 @@
+"""Importing TensorFlow/Keras/LiteRT lazily, once, with quiet logs and bounded thread pools.
+
+Nothing here is imported at module level: ``import livepredict.inference.loader`` must stay cheap
+so the window (and a warm, cached model) never waits for TensorFlow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import io
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+Status = Callable[[str], None] | None
+
+
+def _say(status: Status, text: str) -> None:
+    if status is not None:
+        try:
+            status(text)
+        except Exception:  # noqa: BLE001 - a broken status callback must not break loading
+            pass
+
+
+def tf_loaded() -> bool:
+    return "tensorflow" in sys.modules
+
+
+def import_tf(status: Status = None) -> Any:
+    """``tensorflow`` with its C++ logs quietened (set before the first import, DESIGN §8)."""
+    if not tf_loaded():
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        _say(status, "Loading TensorFlow…")
+    import tensorflow as tf
+
+    return tf
+
+
+def import_keras(status: Status = None) -> Any:
+    import_tf(status)
+    import keras
+
+    return keras
+
+
+def tf_version() -> str:
+    """TensorFlow's version without importing it (package metadata), for cache keys."""
+    if tf_loaded():
+        return str(sys.modules["tensorflow"].__version__)
+    for dist in ("tensorflow-cpu", "tensorflow", "tf-nightly", "tensorflow-macos"):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            return importlib.metadata.version(dist)
+    return "none"
+
+
+def litert_interpreter_class() -> Any:
+    """LiteRT's ``Interpreter`` (``ai_edge_litert``), else TensorFlow's ``tf.lite.Interpreter``."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+
+        return Interpreter
+    except ImportError:  # pragma: no cover - ai-edge-litert is a dependency
+        return import_tf().lite.Interpreter
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[io.StringIO]:
+    """Swallow what TensorFlow/Keras print on stdout (e.g. export summaries) so ``--json`` stays clean."""
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        yield buf

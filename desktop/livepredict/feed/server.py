@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import functools
 import hmac
 import ipaddress
 import logging
@@ -267,6 +268,7 @@ class FeedServer:
         self._clients: dict[int, _Client] = {}
         self._next_cid = 0
         self._inflight_total = 0
+        self._last_pred: _PredRecord | None = None
         self._decode_pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.published = 0
         self.delivered = 0
@@ -464,6 +466,8 @@ class FeedServer:
         client.reply(P.hello_message(model=self.model, labels=self.labels, options=client.options.to_json(),
                                      max_message_bytes=self.max_message_bytes,
                                      server=f"livepredict {__version__}"))
+        if self._last_pred is not None:  # a new client sees the current answer at once
+            client.pred = self._last_pred
         sender = asyncio.create_task(self._sender(client))
         try:
             async for message in ws:
@@ -515,7 +519,8 @@ class FeedServer:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future | None = None
         try:
-            rgb = await loop.run_in_executor(self._decode_pool, P.decode_image, req.image_bytes, self.max_pixels)
+            rgb = await loop.run_in_executor(
+                self._decode_pool, functools.partial(P.decode_image, req.image_bytes, max_pixels=self.max_pixels))
             k = req.top_k or client.options.top_k
             fut = loop.create_future()
             handler(ClassifyJob(rgb, k, rid, loop, fut))
@@ -624,6 +629,7 @@ class FeedServer:
                 c.missed_total += dropped
         for rec in records:
             if isinstance(rec, _PredRecord):
+                self._last_pred = rec
                 for c in clients:
                     if not c.options.predictions:
                         continue

@@ -1,0 +1,10 @@
+"""Fixtures for the feed tests (helpers live in feedkit.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from feedkit import feed_fixture  # noqa: E402, F401  (the "feed" fixture)

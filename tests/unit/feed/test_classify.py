@@ -7,6 +7,7 @@ over, as the app's inference worker does.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -78,9 +79,12 @@ def test_classify_json_and_binary_requests_get_real_answers(feed, model_thread):
 def test_classify_without_a_model_and_when_busy(feed, model_thread):
     srv = feed()
     jobs = []
+    all_held = threading.Event()
 
     def slow_handler(job):  # holds jobs until released: makes "busy" deterministic
         jobs.append(job)
+        if len(jobs) == MAX_CLIENT_INFLIGHT:
+            all_held.set()
 
     async def go():
         async with connect(srv.url) as ws:
@@ -92,6 +96,7 @@ def test_classify_without_a_model_and_when_busy(feed, model_thread):
             for i in range(MAX_CLIENT_INFLIGHT + 1):
                 await ws.send(json.dumps({"type": "classify", "id": i + 1, "image": img}))
             busy = await recv(ws)
+            assert await asyncio.get_running_loop().run_in_executor(None, all_held.wait, TIMEOUT)
             for job in jobs:  # now let the real model answer the held jobs
                 model_thread.submit(job)
             answers = [await recv(ws, TIMEOUT) for _ in range(MAX_CLIENT_INFLIGHT)]

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # System libraries Qt needs to open windows on Linux, plus Xvfb for the real-window tests and
 # headless Chromium for the feed page test (tests/unit/feed/test_feed_page.py).
+# desktop-file-utils, shared-mime-info, xdotool and x11-utils: the packaging tests (desktop entry,
+# MIME types, timing the frozen bundle's window).
 # On Debian/Ubuntu as root they are installed; elsewhere the exact command is printed.
 set -euo pipefail
 PKGS="xvfb xauth libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0 \
 libegl1 libgl1 libfontconfig1 libdbus-1-3 libxkbcommon0 libglib2.0-0 \
-chromium-headless-shell"
+chromium-headless-shell desktop-file-utils shared-mime-info xdotool x11-utils"
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in $PKGS; do

@@ -107,3 +107,20 @@ def test_classify_without_a_model_and_when_busy(feed, model_thread):
     assert busy["code"] == "busy" and busy["id"] == MAX_CLIENT_INFLIGHT + 1
     assert sorted(a["id"] for a in answers) == list(range(1, MAX_CLIENT_INFLIGHT + 1))
     assert all(a["type"] == "result" and a["top"][0]["label"] == "blue" for a in answers)
+
+
+def test_example_client_classify_sends_its_own_file(feed, model_thread, tmp_path):
+    import subprocess
+    import sys
+
+    from feedkit import ROOT
+
+    srv = feed(model="colors")
+    srv.set_classify_handler(model_thread.submit)
+    image = tmp_path / "green.png"
+    image.write_bytes(png((0, 200, 0)))
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / "feed_client.py"), srv.url,
+                           "--classify", str(image), "--top-k", "1"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    label, score = done.stdout.split()
+    assert label == "green" and float(score) > 0.9

@@ -1,0 +1,811 @@
+"""The inference thread: the ONLY thread that imports or calls TensorFlow (DESIGN §1, §6).
+
+``InferenceWorker`` is a QObject moved to its own QThread by ``InferenceController``, which lives in
+the GUI thread and owns that QThread. The GUI talks to the worker only through the controller's
+request signals (queued connections into the worker's ``@Slot`` methods) and listens to the worker's
+signals, whose payloads are frozen dataclasses defined below (arrays in them are never mutated
+after emission).
+
+Model generations: every ``load_model`` request carries a generation number (the controller counts
+them). Every result the worker emits is tagged with the generation of the model that produced it,
+so a panel can drop results of an older model instead of showing them as the new one's.
+
+Long jobs (folder batches) run as small chunks scheduled through the worker's event loop, so a
+cancel, a new model, live frames or shutdown are handled between chunks; ``cancel()`` and
+``request_stop()`` are also safe to call directly from any thread (they only set flags).
+
+Extension points for other parts of the app (each in its own, clearly marked section of the class):
+
+- ``# ---- live (owned by live pipeline)``: live-frame inference. The live pipeline adds its
+  signal(s) (e.g. ``prediction_ready``) and a payload-free slot that takes the newest Frame from a
+  ``core.latest.Latest`` mailbox. Use ``self._active()`` for ``(model, generation)`` and wrap engine
+  calls in ``with self._engine_call("what"):`` so the thread guard sees them.
+- ``# ---- generation``: text/sequence generation slots, same helpers.
+
+Thread guard: ``THREAD_GUARD`` records the thread of every engine call made by the worker, and
+``install_import_watch()`` records which thread first imports tensorflow/keras/LiteRT. The app
+writes both to ``$LIVEPREDICT_THREAD_REPORT`` at exit when that variable is set (tests use it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.abc
+import importlib.metadata
+import logging
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
+
+from livepredict.core.errors import LivePredictError, UnsafeModelError
+from livepredict.core.types import ModelInfo, Prediction, PreprocessSpec
+
+log = logging.getLogger(__name__)
+
+CHUNK = 8  # images per batch step: small enough to cancel promptly, big enough to batch
+THUMB_SIDE = 160
+PREVIEW_SIDE = 224
+_WATCHED = ("tensorflow", "keras", "ai_edge_litert")
+
+
+# ------------------------------------------------------------------ thread guard
+
+class ThreadGuard:
+    """Records the thread of every engine call (name, thread name, ident, is-main-thread)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.calls: list[tuple[str, str, int, bool]] = []
+        self.imports: dict[str, tuple[str, bool]] = {}
+
+    def record(self, what: str) -> None:
+        t = threading.current_thread()
+        main = t is threading.main_thread()
+        with self._lock:
+            if len(self.calls) < 10_000:
+                self.calls.append((what, t.name, t.ident or 0, main))
+        if main:
+            log.error("engine call %r made on the main (GUI) thread", what)
+
+    def record_import(self, name: str) -> None:
+        t = threading.current_thread()
+        with self._lock:
+            self.imports.setdefault(name, (t.name, t is threading.main_thread()))
+
+    def report(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "calls": [{"what": w, "thread": n, "ident": i, "main": m} for w, n, i, m in self.calls],
+                "imports": {k: {"thread": n, "main": m} for k, (n, m) in self.imports.items()},
+                "main_thread_calls": sum(1 for *_, m in self.calls if m),
+            }
+
+
+THREAD_GUARD = ThreadGuard()
+
+
+class _ImportWatch(importlib.abc.MetaPathFinder):
+    """A finder that never finds anything: it only notes which thread imports TF first."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        top = fullname.partition(".")[0]
+        if top in _WATCHED and top not in THREAD_GUARD.imports:
+            THREAD_GUARD.record_import(top)
+        return None
+
+
+def install_import_watch() -> None:
+    if not any(isinstance(f, _ImportWatch) for f in sys.meta_path):
+        sys.meta_path.insert(0, _ImportWatch())
+
+
+# ------------------------------------------------------------------ payloads (frozen)
+
+@dataclass(frozen=True)
+class ModelLoaded:
+    generation: int
+    info: ModelInfo
+    load_s: float
+    warm: bool  # opened from the LiteRT cache without TensorFlow
+    ms_per_image: float | None  # steady-state time of the chosen runtime, batch 1
+
+    @property
+    def ready_text(self) -> str:
+        ms = f", {self.ms_per_image:.1f} ms/image" if self.ms_per_image else ""
+        return f"Ready: {self.info.runtime}{ms}"
+
+
+@dataclass(frozen=True)
+class LoadFailed:
+    generation: int
+    path: str
+    message: str
+    details: str
+    needs_trust: bool
+    active_generation: int  # generation of the model still loaded (-1: none)
+
+
+@dataclass(frozen=True)
+class NamedImage:
+    """An image that has no file (pasted from the clipboard): RGB uint8 HxWx3."""
+
+    name: str
+    image: np.ndarray
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    job_id: int
+    generation: int
+    index: int
+    path: str
+    prediction: Prediction | None
+    error: str | None
+    thumbnail: np.ndarray | None  # RGB uint8, longest side <= THUMB_SIDE
+    total_ms: float = 0.0  # read + preprocess + inference for this image
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    job_id: int
+    generation: int
+    done: int
+    total: int
+    elapsed_s: float
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        r = self.rate
+        return (self.total - self.done) / r if r > 0 else None
+
+
+@dataclass(frozen=True)
+class BatchFinished:
+    job_id: int
+    generation: int
+    done: int
+    total: int
+    errors: int
+    cancelled: bool
+    elapsed_s: float
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class TensorPreview:
+    generation: int
+    key: str  # the path (or name) of the image
+    image: np.ndarray  # RGB uint8: the tensor as the model sees it
+    shape: tuple[int, ...]
+    dtype: str
+    value_range: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Versions:
+    items: tuple[tuple[str, str], ...]
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.items)
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    generation: int
+    path: str
+    result: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    details: str = ""
+
+
+@dataclass(frozen=True)
+class WorkerError:
+    message: str
+    details: str = ""
+    context: str = ""
+
+
+# ------------------------------------------------------------------ helpers
+
+def _shrink(rgb: np.ndarray, side: int) -> np.ndarray:
+    """A copy of ``rgb`` whose longest side is at most ``side`` (Pillow, no cv2)."""
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    if max(h, w) <= side:
+        return np.ascontiguousarray(rgb).copy()
+    im = Image.fromarray(np.ascontiguousarray(rgb))
+    im.thumbnail((side, side), Image.Resampling.BILINEAR)
+    return np.asarray(im.convert("RGB")).copy()
+
+
+def _error_parts(e: BaseException) -> tuple[str, str]:
+    if isinstance(e, LivePredictError):
+        details = e.details or ""
+        return e.message, details
+    return (f"Something went wrong ({type(e).__name__}: {e}); see the log file for details.",
+            "".join(traceback.format_exception(e)))
+
+
+@dataclass
+class _Job:
+    job_id: int
+    generation: int
+    items: list[Any]  # str paths or NamedImage
+    top_k: int
+    started: float
+    done: int = 0
+    errors: int = 0
+    collecting: list[str] | None = None  # raw paths to expand before the first step
+
+
+# ------------------------------------------------------------------ the worker
+
+class InferenceWorker(QObject):
+    """Owns the opened model; runs every engine call in its own thread.
+
+    Signals:
+        status_changed(str): progress text ("Loading TensorFlow…", "Loading model…",
+            "Converting to LiteRT…", "Ready: litert, 1.2 ms/image").
+        busy_changed(bool): the worker started / finished a long operation.
+        model_loaded(ModelLoaded): a model is open; later results carry its generation.
+        load_failed(LoadFailed): opening failed (one sentence + details); ``needs_trust`` when
+            the model can be opened only as trusted. The previous model, if any, stays open.
+        classification_ready(ImageResult): one image classified (or failed, with ``error``).
+        batch_progress(BatchProgress): after each chunk of a job.
+        batch_finished(BatchFinished): a job ended (done, cancelled or superseded).
+        tensor_previewed(TensorPreview): the tensor fed to the model for one image.
+        profile_applied(ModelLoaded): preprocessing/labels changed (and saved, if asked).
+        versions_reported(Versions): app, TensorFlow, Keras, LiteRT, NumPy, runtime versions.
+        bench_finished(BenchResult): ``inference.benchmark.run_bench`` figures (or an error).
+        error_occurred(WorkerError): any other failure of a request, as one sentence.
+        stopped(): the worker has stopped (just before its thread quits).
+    """
+
+    status_changed = Signal(str)
+    busy_changed = Signal(bool)
+    model_loaded = Signal(object)
+    load_failed = Signal(object)
+    classification_ready = Signal(object)
+    batch_progress = Signal(object)
+    batch_finished = Signal(object)
+    tensor_previewed = Signal(object)
+    profile_applied = Signal(object)
+    versions_reported = Signal(object)
+    bench_finished = Signal(object)
+    error_occurred = Signal(object)
+    stopped = Signal()
+
+    # ---- live (owned by live pipeline): signals go here
+
+    # ---- generation: signals go here
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        # Runs on the GUI thread: nothing heavy here, never load a model here.
+        super().__init__(parent)
+        self._model: Any = None  # inference.loader.LoadedModel
+        self._generation = -1
+        self._model_path = ""
+        self._loaded: ModelLoaded | None = None
+        self._jobs: list[_Job] = []
+        self._step_scheduled = False
+        self._flag_lock = threading.Lock()
+        self._cancel_below = 0  # jobs with id < this are cancelled (thread-safe flag)
+        self._stop = threading.Event()
+        self._images_cache: dict[str, np.ndarray] = {}  # for previews of pasted images
+
+    # -- helpers for every section
+    def _active(self) -> tuple[Any, int]:
+        """(LoadedModel or None, its generation). Call only from the worker thread."""
+        return self._model, self._generation
+
+    @contextlib.contextmanager
+    def _engine_call(self, what: str) -> Iterator[None]:
+        THREAD_GUARD.record(what)
+        yield
+
+    def _status(self, text: str) -> None:
+        self.status_changed.emit(text)
+
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    # -- thread-safe flags (callable directly from any thread)
+    @Slot()
+    def cancel(self) -> None:
+        """Cancel every job submitted so far (thread-safe: only sets a flag)."""
+        with self._flag_lock:
+            self._cancel_below = max(self._cancel_below, _JOB_IDS.peek() + 1)
+
+    def cancel_job(self, job_id: int) -> None:
+        with self._flag_lock:
+            self._cancel_below = max(self._cancel_below, job_id + 1)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+        self.cancel()
+
+    def _cancelled(self, job: _Job) -> bool:
+        with self._flag_lock:
+            return self._stop.is_set() or job.job_id < self._cancel_below
+
+    # -- loading
+    @Slot(str, bool, int)
+    def load_model(self, path: str, trust: bool, generation: int) -> None:
+        if self._stop.is_set():
+            return
+        self.busy_changed.emit(True)
+        t0 = time.perf_counter()
+        try:
+            from livepredict.inference.loader import open_model
+
+            with self._engine_call("open_model"):
+                model = open_model(path, trust=trust, status=self._status)
+            with self._engine_call("warm-up"):
+                ms = self._warm_up(model)
+            old = self._model
+            self._model, self._generation, self._model_path = model, generation, path
+            self._images_cache.clear()
+            if old is not None:
+                with contextlib.suppress(Exception):
+                    old.close()
+            info = model.info
+            loaded = ModelLoaded(generation=generation, info=info, load_s=time.perf_counter() - t0,
+                                 warm=bool(info.extras.get("cached")), ms_per_image=ms)
+            self._loaded = loaded
+            log.info("model %s open (generation %d, runtime %s, %.2f s, warm=%s)", path, generation,
+                     info.runtime, loaded.load_s, loaded.warm)
+            self.model_loaded.emit(loaded)
+            self._status(loaded.ready_text)
+        except Exception as e:  # noqa: BLE001 - a slot never lets an exception escape
+            message, details = _error_parts(e)
+            log.warning("opening %s failed: %s\n%s", path, message, details)
+            self.load_failed.emit(LoadFailed(generation=generation, path=str(path), message=message,
+                                             details=details, needs_trust=isinstance(e, UnsafeModelError),
+                                             active_generation=self._generation))
+            self._status(message)
+        finally:
+            self.busy_changed.emit(False)
+
+    def _warm_up(self, model: Any) -> float | None:
+        """Run the chosen runtime a few times at batch 1; the median time in ms (None if not images)."""
+        info = model.info
+        spec = info.preprocess
+        if spec is None or info.task != "image-classifier":
+            return None
+        h, w = spec.size or (64, 64)
+        x = model.preprocess(np.zeros((h, w, 3), np.uint8))[None]
+        times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            model.infer(x)
+            times.append((time.perf_counter() - t) * 1000.0)
+        return float(np.median(times[1:]))
+
+    @Slot()
+    def close_model(self) -> None:
+        if self._model is not None:
+            with contextlib.suppress(Exception):
+                self._model.close()
+        self._model, self._loaded = None, None
+
+    # -- classification (batched, cancellable, results as they come)
+    @Slot(int, int, object, int)
+    def classify_paths(self, job_id: int, generation: int, paths: Sequence[Any], top_k: int) -> None:
+        """Classify files, folders (recursive) and NamedImages; emits results chunk by chunk."""
+        job = _Job(job_id=job_id, generation=generation, items=[], top_k=max(1, int(top_k)),
+                   started=time.perf_counter(), collecting=list(paths))
+        self._jobs.append(job)
+        self._schedule_step()
+
+    def _schedule_step(self) -> None:
+        if not self._step_scheduled and not self._stop.is_set():
+            self._step_scheduled = True
+            QMetaObject.invokeMethod(self, "_batch_step", Qt.ConnectionType.QueuedConnection)
+
+    @Slot()
+    def _batch_step(self) -> None:
+        self._step_scheduled = False
+        if not self._jobs:
+            return
+        job = self._jobs[0]
+        try:
+            self._run_chunk(job)
+        except Exception as e:  # noqa: BLE001
+            message, details = _error_parts(e)
+            log.warning("batch %d failed: %s\n%s", job.job_id, message, details)
+            self._finish(job, cancelled=False, message=message)
+            return
+        if self._jobs and self._jobs[0] is job and job.collecting is None and job.done >= len(job.items):
+            self._finish(job, cancelled=False)
+        if self._jobs:
+            self._schedule_step()
+
+    def _finish(self, job: _Job, *, cancelled: bool, message: str = "") -> None:
+        if job in self._jobs:
+            self._jobs.remove(job)
+        self.batch_finished.emit(BatchFinished(
+            job_id=job.job_id, generation=job.generation, done=job.done, total=len(job.items),
+            errors=job.errors, cancelled=cancelled, elapsed_s=time.perf_counter() - job.started,
+            message=message))
+
+    def _run_chunk(self, job: _Job) -> None:
+        if self._cancelled(job):
+            self._finish(job, cancelled=True)
+            return
+        model, generation = self._active()
+        if model is None or generation != job.generation:
+            msg = ("No model is open; open a model first." if model is None
+                   else "A different model was opened; drop the images again.")
+            self._finish(job, cancelled=True, message=msg)
+            return
+        if job.collecting is not None:
+            from livepredict.sources.images import collect_image_paths
+
+            raw, job.collecting = job.collecting, None
+            files = [x for x in raw if not isinstance(x, NamedImage)]
+            found: list[Any] = []
+            try:
+                found = [str(p) for p in collect_image_paths(files)] if files else []
+            except LivePredictError as e:
+                self.error_occurred.emit(WorkerError(e.message, e.details, "collect"))
+            job.items = [x for x in raw if isinstance(x, NamedImage)] + found
+            if not job.items:
+                self._finish(job, cancelled=False,
+                             message="No images were found there; drop PNG, JPEG, BMP, GIF, WebP or TIFF "
+                                     "files or folders that contain them.")
+                return
+            self._emit_progress(job)
+            return
+        chunk = job.items[job.done: job.done + CHUNK]
+        start_index = job.done
+        from livepredict.sources.images import read_image
+
+        images: list[np.ndarray] = []
+        keys: list[str] = []
+        where: list[int] = []
+        t_read: list[float] = []
+        results: dict[int, ImageResult] = {}
+        for i, item in enumerate(chunk):
+            t0 = time.perf_counter()
+            key = item.name if isinstance(item, NamedImage) else str(item)
+            try:
+                img = item.image if isinstance(item, NamedImage) else read_image(item)
+                if isinstance(item, NamedImage):
+                    self._images_cache[key] = img
+                images.append(img)
+                keys.append(key)
+                where.append(i)
+                t_read.append((time.perf_counter() - t0) * 1000.0)
+            except Exception as e:  # noqa: BLE001
+                message, _ = _error_parts(e)
+                results[i] = ImageResult(job.job_id, generation, start_index + i, key, None, message, None)
+        if images:
+            try:
+                with self._engine_call("classify_arrays"):
+                    preds = model.classify_arrays(images, top_k=job.top_k, paths=keys)
+            except Exception as e:  # noqa: BLE001
+                message, _ = _error_parts(e)
+                preds = [Prediction(top=(), path=k, error=message) for k in keys]
+            for j, pred in enumerate(preds):
+                i = where[j]
+                total = t_read[j] + pred.preprocess_ms + pred.infer_ms
+                results[i] = ImageResult(job.job_id, generation, start_index + i, keys[j], pred, pred.error,
+                                         _shrink(images[j], THUMB_SIDE), total_ms=total)
+        for i in range(len(chunk)):
+            r = results[i]
+            if r.error:
+                job.errors += 1
+            job.done += 1
+            self.classification_ready.emit(r)
+        self._emit_progress(job)
+
+    def _emit_progress(self, job: _Job) -> None:
+        self.batch_progress.emit(BatchProgress(job.job_id, job.generation, job.done, len(job.items),
+                                               time.perf_counter() - job.started))
+
+    # -- "tensor fed to the model"
+    @Slot(int, str)
+    def preview_tensor(self, generation: int, key: str) -> None:
+        model, gen = self._active()
+        if model is None or gen != generation or model.info.preprocess is None:
+            return
+        try:
+            from livepredict.inference.preprocess import tensor_to_display
+
+            img = self._images_cache.get(key)
+            if img is None:
+                from livepredict.sources.images import read_image
+
+                img = read_image(key)
+            with self._engine_call("preprocess"):
+                t = model.preprocess(img)
+            arr = np.asarray(t)
+            shown = tensor_to_display(arr, model.info.preprocess)
+            if max(shown.shape[:2]) < PREVIEW_SIDE:
+                shown = np.ascontiguousarray(shown)
+            self.tensor_previewed.emit(TensorPreview(
+                generation=gen, key=key, image=shown.copy(), shape=tuple(int(s) for s in arr.shape),
+                dtype=str(arr.dtype), value_range=(float(np.min(arr)), float(np.max(arr)))))
+        except Exception as e:  # noqa: BLE001
+            message, details = _error_parts(e)
+            self.error_occurred.emit(WorkerError(message, details, "preview"))
+
+    # -- profile and labels
+    @Slot(int, object, object, bool)
+    def apply_profile(self, generation: int, spec: PreprocessSpec | None, labels: Any, save: bool) -> None:
+        model, gen = self._active()
+        if model is None or gen != generation:
+            self.error_occurred.emit(WorkerError("The model changed before the profile was applied; edit it "
+                                                 "again.", context="profile"))
+            return
+        try:
+            with self._engine_call("set_profile"):
+                info = model.set_profile(spec=spec, labels=list(labels) if labels is not None else None)
+            if save:
+                from livepredict.inference.sidecar import read_sidecar, write_sidecar
+
+                data = dict(read_sidecar(self._model_path) or {})
+                if info.preprocess is not None:
+                    pre = info.preprocess.to_json()
+                    pre.pop("in_model", None)
+                    data["preprocess"] = pre
+                data["labels"] = list(info.labels)
+                write_sidecar(self._model_path, data)
+            loaded = ModelLoaded(generation=gen, info=info, load_s=self._loaded.load_s if self._loaded else 0.0,
+                                 warm=self._loaded.warm if self._loaded else False,
+                                 ms_per_image=self._loaded.ms_per_image if self._loaded else None)
+            self._loaded = loaded
+            self.profile_applied.emit(loaded)
+            self._status("Profile saved to the sidecar." if save else "Profile applied.")
+        except Exception as e:  # noqa: BLE001
+            message, details = _error_parts(e)
+            self.error_occurred.emit(WorkerError(message, details, "profile"))
+
+    # -- versions and benchmark
+    @Slot()
+    def report_versions(self) -> None:
+        """Versions for the About dialog, without importing TensorFlow if it is not loaded yet."""
+        import livepredict
+
+        def dist(*names: str) -> str:
+            for n in names:
+                with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+                    return importlib.metadata.version(n)
+            return "not installed"
+
+        tf = sys.modules.get("tensorflow")
+        keras = sys.modules.get("keras")
+        items = [
+            ("Live Predict", livepredict.__version__),
+            ("TensorFlow", getattr(tf, "__version__", None) or dist("tensorflow-cpu", "tensorflow")),
+            ("Keras", getattr(keras, "__version__", None) or dist("keras")),
+            ("LiteRT", dist("ai-edge-litert")),
+            ("NumPy", np.__version__),
+            ("Python", sys.version.split()[0]),
+            ("Runtime", self._model.info.runtime if self._model is not None else "no model open"),
+        ]
+        self.versions_reported.emit(Versions(tuple(items)))
+
+    @Slot(int, float, bool)
+    def run_benchmark(self, generation: int, seconds: float, trust: bool) -> None:
+        path = self._model_path
+        if not path or generation != self._generation:
+            self.bench_finished.emit(BenchResult(generation, path, error="Open a model before benchmarking it."))
+            return
+        self.busy_changed.emit(True)
+        self._status("Benchmarking…")
+        try:
+            from livepredict.inference.benchmark import run_bench
+
+            with self._engine_call("run_bench"):
+                result = run_bench(path, seconds=seconds, trust=trust)
+            self.bench_finished.emit(BenchResult(generation, path, result=dict(result)))
+            self._status(self._loaded.ready_text if self._loaded else "Benchmark done.")
+        except Exception as e:  # noqa: BLE001
+            message, details = _error_parts(e)
+            self.bench_finished.emit(BenchResult(generation, path, error=message, details=details))
+            self._status(message)
+        finally:
+            self.busy_changed.emit(False)
+
+    # ---- live (owned by live pipeline)
+
+    # ---- generation
+
+    # -- shutdown
+    @Slot()
+    def shutdown(self) -> None:
+        """Stop: drop pending jobs, close the model. Runs in the worker thread."""
+        self._stop.set()
+        for job in list(self._jobs):
+            self._finish(job, cancelled=True)
+        self.close_model()
+        self.stopped.emit()
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._n = 0
+
+    def next(self) -> int:
+        with self._lock:
+            self._n += 1
+            return self._n
+
+    def peek(self) -> int:
+        with self._lock:
+            return self._n
+
+
+_JOB_IDS = _Counter()
+
+
+# ------------------------------------------------------------------ the controller (GUI thread)
+
+_FORWARDED = ("status_changed", "busy_changed", "model_loaded", "load_failed", "classification_ready",
+              "batch_progress", "batch_finished", "tensor_previewed", "profile_applied", "versions_reported",
+              "bench_finished", "error_occurred")
+
+
+class InferenceController(QObject):
+    """Owns the worker's QThread; lives in the GUI thread. Requests go out as queued signals.
+
+    Signals (requests, connected to the worker's slots):
+        load_requested(str, bool, int), classify_requested(int, int, object, int),
+        preview_requested(int, str), profile_requested(int, object, object, bool),
+        versions_requested(), bench_requested(int, float, bool), shutdown_requested().
+
+    Signals (results, re-emitted in the GUI thread; same payloads as the worker's): status_changed,
+        busy_changed, model_loaded, load_failed, classification_ready, batch_progress, batch_finished,
+        tensor_previewed, profile_applied, versions_reported, bench_finished, error_occurred.
+        Widgets connect to these (GUI-thread signals), never to the worker's directly.
+
+    ``generation`` is the generation of the newest load request; ``active_generation`` that of the
+    model that is actually open (results of any other generation must not be shown).
+    """
+
+    status_changed = Signal(str)
+    busy_changed = Signal(bool)
+    model_loaded = Signal(object)
+    load_failed = Signal(object)
+    classification_ready = Signal(object)
+    batch_progress = Signal(object)
+    batch_finished = Signal(object)
+    tensor_previewed = Signal(object)
+    profile_applied = Signal(object)
+    versions_reported = Signal(object)
+    bench_finished = Signal(object)
+    error_occurred = Signal(object)
+
+    load_requested = Signal(str, bool, int)
+    classify_requested = Signal(int, int, object, int)
+    preview_requested = Signal(int, str)
+    profile_requested = Signal(int, object, object, bool)
+    versions_requested = Signal()
+    bench_requested = Signal(int, float, bool)
+    shutdown_requested = Signal()
+
+    # ---- live (owned by live pipeline): request signals go here
+
+    # ---- generation: request signals go here
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._loads = 0
+        self.generation = 0
+        self.active_generation = -1
+        self.model_path = ""
+        self.trusted = False
+        self.thread = QThread()
+        self.thread.setObjectName("inference")
+        self.worker = InferenceWorker()
+        self.worker.moveToThread(self.thread)
+        self.thread.finished.connect(self.worker.deleteLater)
+        self.load_requested.connect(self.worker.load_model)
+        self.classify_requested.connect(self.worker.classify_paths)
+        self.preview_requested.connect(self.worker.preview_tensor)
+        self.profile_requested.connect(self.worker.apply_profile)
+        self.versions_requested.connect(self.worker.report_versions)
+        self.bench_requested.connect(self.worker.run_benchmark)
+        self.shutdown_requested.connect(self.worker.shutdown)
+        self.worker.stopped.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)  # quit is thread-safe
+        self.worker.model_loaded.connect(self._on_model_loaded)
+        self.worker.load_failed.connect(self._on_load_failed)
+        for name in _FORWARDED:  # worker signal -> controller signal: queued into the GUI thread
+            getattr(self.worker, name).connect(getattr(self, name))
+        self._started = False
+        self._shut = False
+
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            self.thread.start()
+
+    # -- requests
+    def open_model(self, path: str | Path, trust: bool = False) -> int:
+        """Ask for ``path`` to be opened; returns its generation. Older jobs are cancelled now."""
+        self.start()
+        self._loads += 1
+        self.generation = self._loads
+        self.model_path = str(path)
+        self.trusted = trust
+        self.worker.cancel()  # jobs submitted so far belong to the old model
+        self.load_requested.emit(str(path), bool(trust), self.generation)
+        return self.generation
+
+    def classify(self, items: Sequence[Any], top_k: int = 5) -> int:
+        """Classify paths (files/folders) and NamedImages with the newest model; returns a job id."""
+        self.start()
+        job_id = _JOB_IDS.next()
+        self.classify_requested.emit(job_id, self.generation, list(items), int(top_k))
+        return job_id
+
+    def cancel(self, job_id: int | None = None) -> None:
+        if job_id is None:
+            self.worker.cancel()
+        else:
+            self.worker.cancel_job(job_id)
+
+    def preview(self, key: str) -> None:
+        self.preview_requested.emit(self.active_generation, key)
+
+    def apply_profile(self, spec: PreprocessSpec | None, labels: Sequence[str] | None, save: bool) -> None:
+        self.profile_requested.emit(self.active_generation, spec, tuple(labels) if labels is not None else None,
+                                    bool(save))
+
+    def request_versions(self) -> None:
+        self.start()
+        self.versions_requested.emit()
+
+    def benchmark(self, seconds: float = 2.0) -> None:
+        self.bench_requested.emit(self.active_generation, float(seconds), self.trusted)
+
+    def is_current(self, generation: int) -> bool:
+        return generation == self.active_generation == self.generation
+
+    @Slot(object)
+    def _on_model_loaded(self, loaded: ModelLoaded) -> None:
+        # Connected before the forwarding, so panels see the new active generation.
+        self.active_generation = loaded.generation
+
+    @Slot(object)
+    def _on_load_failed(self, failed: LoadFailed) -> None:
+        if failed.generation == self.generation:
+            # Keep requests going to the model that is still open (if any).
+            self.active_generation = failed.active_generation
+            if failed.active_generation >= 0:
+                self.generation = failed.active_generation
+
+    # -- shutdown
+    def shutdown(self, timeout_ms: int = 1500) -> bool:
+        """Ask the worker to stop, quit the thread, wait up to ``timeout_ms``. True if it stopped.
+
+        If the worker is stuck in a long engine call (e.g. importing TensorFlow), this returns False
+        and the thread keeps running; the app then exits the process without destroying it.
+        """
+        if self._shut:
+            return not self.thread.isRunning()
+        self._shut = True
+        if not self._started:
+            self.worker.deleteLater()
+            return True
+        self.worker.request_stop()
+        self.shutdown_requested.emit()  # the worker closes its model, then quits the thread
+        ok = self.thread.wait(timeout_ms)
+        if not ok:
+            log.warning("the inference thread is still busy after %d ms", timeout_ms)
+        return bool(ok)

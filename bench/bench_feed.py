@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Feed benchmark: messages/s delivered and the latency the feed adds (inference end → client
+receipt), measured in one run with real websockets clients in a separate process.
+
+    .venv/bin/python bench/bench_feed.py [--clients 20] [--seconds 3] [--rate 30] [--json]
+
+Scenarios (each prints one line):
+  paced    the publisher emits ``--rate`` predictions/s (a live camera); every client reads.
+  flood    the publisher emits as fast as it can; every client reads (newest wins: some are missed).
+  stalled  paced again, plus one client that never reads (its own socket buffers fill up).
+Latency uses the machine-wide monotonic clock (publisher: infer_end_ts = time.monotonic() just
+before publish; client: time.monotonic() at receipt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "desktop"))
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return float(np.percentile(np.asarray(values), q))
+
+
+# ------------------------------------------------------------------ client process
+
+async def _clients(url: str, n: int, seconds: float, stalled: int) -> dict:
+    from websockets.asyncio.client import connect
+
+    lat: list[float] = []
+    counts = [0] * n
+    missed = [0] * n
+    ready = asyncio.Event()
+    connected = 0
+    stop_at = None
+
+    async def reader(i: int) -> None:
+        nonlocal connected, stop_at
+        async with connect(url, max_queue=64) as ws:
+            await ws.recv()  # hello
+            connected += 1
+            if connected == n:
+                ready.set()
+            await ready.wait()
+            while True:
+                remaining = stop_at - time.monotonic()
+                if remaining <= 0:
+                    return
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), remaining)
+                except TimeoutError:
+                    return
+                t = time.monotonic()
+                m = json.loads(raw)
+                if m.get("type") == "prediction":
+                    counts[i] += 1
+                    missed[i] += m["missed"]
+                    lat.append((t - m["infer_end_ts"]) * 1000.0)
+
+    async def staller() -> None:
+        async with connect(url, max_queue=1) as ws:
+            await ws.send(json.dumps({"type": "subscribe", "tensors": True}))
+            await asyncio.sleep(seconds + 3)
+
+    stall_tasks = [asyncio.create_task(staller()) for _ in range(stalled)]
+    stop_at = time.monotonic() + 3600
+    tasks = [asyncio.create_task(reader(i)) for i in range(n)]
+    await ready.wait()
+    print("READY", flush=True)
+    # the parent starts publishing when it reads READY; we listen for `seconds`
+    stop_at = time.monotonic() + seconds
+    await asyncio.gather(*tasks)
+    for t in stall_tasks:
+        t.cancel()
+    return {"latency_ms": lat, "counts": counts, "missed": missed, "seconds": seconds}
+
+
+def client_main(argv: list[str]) -> None:
+    url, n, seconds, stalled = argv[0], int(argv[1]), float(argv[2]), int(argv[3])
+    res = asyncio.run(_clients(url, n, seconds, stalled))
+    print(json.dumps(res), flush=True)
+
+
+# ------------------------------------------------------------------ server side
+
+def scenario(name: str, n_clients: int, seconds: float, rate: float | None, stalled: int = 0) -> dict:
+    from livepredict.core.types import Prediction
+    from livepredict.feed.server import FeedServer
+
+    srv = FeedServer(port=0, model="bench").start()
+    proc = subprocess.Popen([sys.executable, __file__, "--client", srv.url, str(n_clients), str(seconds),
+                             str(stalled)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT / "desktop")})
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    if line != "READY":
+        raise SystemExit(f"client process failed to start: {line!r}")
+    scores = np.array([0.7, 0.2, 0.1], np.float32)
+    big = np.random.default_rng(0).random(16384).astype(np.float32)
+    publish_us: list[float] = []
+    stop = threading.Event()
+
+    def publisher() -> None:
+        i = 0
+        t_next = time.monotonic()
+        end = time.monotonic() + seconds + 0.5
+        while not stop.is_set() and time.monotonic() < end:
+            now = time.monotonic()
+            p = Prediction(top=(("circle", 0.7), ("square", 0.2), ("star", 0.1)), scores=scores,
+                           frame_index=i, capture_ts=now - 0.005, infer_start_ts=now - 0.002, infer_end_ts=now,
+                           source="bench")
+            t0 = time.perf_counter()
+            srv.publish_prediction(p, tensor=big if stalled else scores)
+            publish_us.append((time.perf_counter() - t0) * 1e6)
+            i += 1
+            if rate:
+                t_next += 1.0 / rate
+                delay = t_next - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            elif i % 50 == 0:
+                time.sleep(0)  # let the feed thread take the GIL now and then, like a real inference loop
+
+    th = threading.Thread(target=publisher, name="publisher")
+    t_start = time.monotonic()
+    th.start()
+    out, _ = proc.communicate(timeout=seconds + 60)
+    stop.set()
+    th.join()
+    elapsed = time.monotonic() - t_start
+    srv.stop()
+    res = json.loads(out.strip().splitlines()[-1])
+    lat = res["latency_ms"]
+    delivered = sum(res["counts"])
+    published = len(publish_us)
+    per_client = [c / res["seconds"] for c in res["counts"]]
+    return {
+        "scenario": name,
+        "clients": n_clients,
+        "stalled_clients": stalled,
+        "publish_rate_target": rate,
+        "published_per_s": published / elapsed,
+        "delivered_msgs_per_s": delivered / res["seconds"],
+        "per_client_msgs_per_s_min": min(per_client) if per_client else 0.0,
+        "missed_fraction": sum(res["missed"]) / max(1, sum(res["missed"]) + delivered),
+        "added_latency_ms_p50": pct(lat, 50),
+        "added_latency_ms_p95": pct(lat, 95),
+        "publish_call_us_p50": pct(publish_us, 50),
+        "publish_call_us_p95": pct(publish_us, 95),
+    }
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--client":
+        client_main(sys.argv[2:])
+        return
+    ap = argparse.ArgumentParser(description="Feed throughput and added latency.")
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--rate", type=float, default=30.0)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    results = [
+        scenario("paced", args.clients, args.seconds, args.rate),
+        scenario("flood", args.clients, args.seconds, None),
+        scenario("stalled", args.clients, args.seconds, args.rate, stalled=1),
+    ]
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"feed benchmark: {args.clients} clients in another process, {args.seconds:g} s per scenario, "
+          f"{os.cpu_count()} CPU(s)")
+    for r in results:
+        print(f"  {r['scenario']:8s} published {r['published_per_s']:8.0f}/s  delivered {r['delivered_msgs_per_s']:8.0f} "
+              f"msgs/s (slowest client {r['per_client_msgs_per_s_min']:6.0f}/s, missed {r['missed_fraction']:.1%})  "
+              f"added latency p50 {r['added_latency_ms_p50']:.2f} ms p95 {r['added_latency_ms_p95']:.2f} ms  "
+              f"publish() p50 {r['publish_call_us_p50']:.1f} us p95 {r['publish_call_us_p95']:.1f} us")
+    paced, flood = results[0], results[1]
+    print(f"  ratio flood/paced delivered: {flood['delivered_msgs_per_s'] / paced['delivered_msgs_per_s']:.1f}x; "
+          f"stalled/paced slowest reader: "
+          f"{results[2]['per_client_msgs_per_s_min'] / max(1e-9, paced['per_client_msgs_per_s_min']):.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -124,12 +124,153 @@ def _print_json(obj) -> None:
 
 # ---------------------------------------------------------------- info / classify / bench (engine)
 
+def _status_printer() -> Callable[[str], None] | None:
+    """Loading progress on stderr for people at a terminal (not for scripts and pipes)."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda text: print(f"livepredict: {text}", file=sys.stderr, flush=True)
+
+
+def _open_for_cli(args: argparse.Namespace):
+    from livepredict.inference.loader import open_model
+
+    return open_model(args.model, trust=args.trust, status=_status_printer())
+
+
+def _format_info(info) -> str:
+    def shape(t) -> str:
+        return "(" + ", ".join("None" if d is None else str(d) for d in t.shape) + ")"
+
+    lines = [f"Model       {info.path}", f"Format      {info.format}", f"Task        {info.task}"]
+    for t in info.inputs:
+        lines.append(f"Input       {t.name} {shape(t)} {t.dtype}")
+    for t in info.outputs:
+        lines.append(f"Output      {t.name} {shape(t)} {t.dtype} ({info.output_kind})")
+    lines.append(f"Parameters  {info.params:,}" if info.params is not None else "Parameters  unknown")
+    if info.labels:
+        shown = ", ".join(info.labels[:12]) + (f", … ({len(info.labels)} in all)" if len(info.labels) > 12 else "")
+        lines.append(f"Labels      {shown}")
+    if info.preprocess is not None:
+        lines.append(f"Preprocess  {info.preprocess.describe()} (from {info.preprocess_source})")
+    lines.append(f"Runtime     {info.runtime}" + (" (cached conversion)" if info.extras.get("cached") else ""))
+    chk = info.runtime_check
+    if chk is not None:
+        diff = "n/a" if chk.max_abs_diff is None else f"{chk.max_abs_diff:.3g}"
+        lines.append(f"Check       {chk.compared}: max difference {diff}, tolerance {chk.tolerance:.3g}, "
+                     f"{'passed' if chk.passed else 'failed'} ({chk.reason})")
+    timings = info.extras.get("timings_ms") or {}
+    if timings:
+        lines.append("Timings     " + ", ".join(f"{k} {v:.3f} ms" for k, v in timings.items()) + " per image")
+    if info.layers:
+        lines.append("Layers")
+        for layer in info.layers[:40]:
+            lines.append(f"  {layer.name:<28} {layer.kind:<22} {layer.output_shape:<20} {layer.params:>10,}")
+        if len(info.layers) > 40:
+            lines.append(f"  … {len(info.layers) - 40} more")
+    for w in info.warnings:
+        lines.append(f"Warning     {w}")
+    return "\n".join(lines)
+
+
 def cmd_info(args: argparse.Namespace) -> int:
-    raise LivePredictError("The info command is not available yet.")
+    model = _open_for_cli(args)
+    try:
+        if args.json:
+            _print_json(model.info.to_json())
+        else:
+            print(_format_info(model.info))
+    finally:
+        model.close()
+    return 0
+
+
+def _read_chunk(paths, pool):
+    from livepredict.sources.images import read_image
+
+    def read(p):
+        try:
+            return read_image(p), None
+        except LivePredictError as e:
+            return None, str(e)
+
+    return [pool.submit(read, p) for p in paths]
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    raise LivePredictError("The classify command is not available yet.")
+    import csv
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tqdm import tqdm
+
+    from livepredict.core.types import Prediction
+    from livepredict.sources.images import collect_image_paths
+
+    if args.top < 1:
+        raise LivePredictError(f"--top must be at least 1, not {args.top}; ask for 1 or more labels.")
+    paths = collect_image_paths(args.paths)  # bad paths fail before the slow model load
+    if not paths:
+        raise LivePredictError(f"No images found in {', '.join(args.paths)}; give PNG/JPEG files or folders "
+                               "that contain them.")
+    csv_file = None
+    if args.csv:
+        try:
+            csv_file = open(args.csv, "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed below
+        except OSError as e:
+            raise LivePredictError(f"Cannot write {args.csv} ({e.strerror or e}); pick another CSV path.") from e
+    model = _open_for_cli(args)
+    results: list[Prediction] = []
+    try:
+        model.check_classifier()
+        chunk = getattr(model.runtime, "batch", 16)
+        writer = None
+        if csv_file is not None:
+            writer = csv.writer(csv_file)
+            header = ["path"]
+            for i in range(1, args.top + 1):
+                header += [f"label_{i}", f"score_{i}"]
+            writer.writerow(header + ["error"])
+        with ThreadPoolExecutor(max_workers=2) as pool, tqdm(total=len(paths), unit="img", file=sys.stderr,
+                                                             disable=None, leave=False) as bar:
+            pending = _read_chunk(paths[:chunk], pool)
+            for start in range(0, len(paths), chunk):
+                part = paths[start:start + chunk]
+                loaded = [f.result() for f in pending]
+                pending = _read_chunk(paths[start + chunk:start + 2 * chunk], pool)  # read ahead
+                good = [(i, img) for i, (img, err) in enumerate(loaded) if err is None]
+                preds = model.classify_arrays([img for _, img in good], top_k=args.top,
+                                              paths=[str(part[i]) for i, _ in good]) if good else []
+                by_index = {i: p for (i, _), p in zip(good, preds, strict=True)}
+                for i, p in enumerate(part):
+                    pred = by_index.get(i) or Prediction(top=(), path=str(p), error=loaded[i][1])
+                    results.append(pred)
+                    if writer is not None:
+                        row = [str(p)]
+                        for j in range(args.top):
+                            row += ([pred.top[j][0], f"{pred.top[j][1]:.6f}"] if j < len(pred.top) else ["", ""])
+                        writer.writerow(row + [pred.error or ""])
+                    if not args.json:
+                        bar.clear()
+                        print(_format_prediction(pred), flush=True)
+                bar.update(len(part))
+    finally:
+        model.close()
+        if csv_file is not None:
+            csv_file.close()
+    if args.json:
+        _print_json([r.to_json(args.top) for r in results])
+    failed = sum(1 for r in results if r.error)
+    if failed:
+        print(f"livepredict: {failed} of {len(results)} files could not be classified (see their errors).",
+              file=sys.stderr)
+    return 0
+
+
+def _format_prediction(pred) -> str:
+    if pred.error:
+        return f"{pred.path}\terror: {pred.error}"
+    best, *rest = pred.top
+    others = ", ".join(f"{lbl} {s:.3f}" for lbl, s in rest)
+    return f"{pred.path}\t{best[0]} {best[1]:.3f}" + (f"\t({others})" if others else "")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

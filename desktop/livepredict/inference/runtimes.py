@@ -24,7 +24,12 @@ import numpy as np
 
 from livepredict.core.errors import InferenceError
 from livepredict.core.types import RuntimeCheck
-from livepredict.inference.tf_env import import_tf, litert_interpreter_class, quiet_stdout
+from livepredict.inference.tf_env import (
+    import_tf,
+    litert_interpreter_class,
+    quiet_native_stderr,
+    quiet_stdout,
+)
 
 DEFAULT_BATCH = 16
 DEFAULT_TOLERANCE = 1e-3  # absolute, on outputs scaled to at most 1 (relative above that)
@@ -143,7 +148,10 @@ class LiteRTRuntime(Runtime):
 
     def _make(self) -> Any:
         cls = litert_interpreter_class()
-        return cls(model_content=self.content, num_threads=self.num_threads)
+        with quiet_native_stderr():
+            it = cls(model_content=self.content, num_threads=self.num_threads)
+            it.allocate_tensors()  # the XNNPACK delegate is applied (and announced) here
+        return it
 
     @staticmethod
     def _output_order(it: Any) -> list[int]:

@@ -72,3 +72,32 @@ def quiet_stdout() -> Iterator[io.StringIO]:
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         yield buf
+
+
+_native_quiet_done = False
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Hide what native code writes on file descriptor 2 the first time a LiteRT interpreter is made
+    ("INFO: Created TensorFlow Lite XNNPACK delegate for CPU."), so the CLI keeps its one-line
+    stderr. ``LIVEPREDICT_DEBUG=1`` shows it."""
+    global _native_quiet_done
+    if _native_quiet_done or os.environ.get("LIVEPREDICT_DEBUG"):
+        yield
+        return
+    _native_quiet_done = True
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

@@ -1,0 +1,62 @@
+"""Keras-2 era .h5 files (as written by Teachable Machine) that Keras 3 refuses are repaired."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import pytest
+from helpers.models import LABELS, build_color_classifier
+
+from livepredict.inference import legacy
+from livepredict.inference.loader import open_model
+
+
+def make_keras2_h5(path):
+    """Save with Keras 3, then write the config the way Keras 2.x did."""
+    build_color_classifier().save(path)
+    with h5py.File(path, "r+") as f:
+        cfg = json.loads(f.attrs["model_config"])
+        for layer in cfg["config"]["layers"]:
+            c = layer["config"]
+            if layer["class_name"] == "InputLayer":
+                c["batch_input_shape"] = c.pop("batch_shape")
+                c["ragged"] = False
+            if layer["class_name"] == "DepthwiseConv2D":
+                c["groups"] = 1
+        f.attrs["model_config"] = json.dumps(cfg)
+        f.attrs["keras_version"] = "2.12.0"
+    return path
+
+
+def test_keras3_alone_refuses_the_file(tmp_path):
+    import keras
+
+    p = make_keras2_h5(tmp_path / "old.h5")
+    with pytest.raises(Exception, match="groups"):
+        keras.models.load_model(p, compile=False)
+
+
+def test_open_model_repairs_it(tmp_path, color_images):
+    p = make_keras2_h5(tmp_path / "old.h5")
+    before = p.read_bytes()
+    (tmp_path / "old.h5.livepredict.json").write_text(json.dumps({"labels": LABELS}))
+    m = open_model(p, use_cache=False)
+    assert "DepthwiseConv2D: dropped groups" in m.info.extras["legacy_repairs"]
+    assert any(w.startswith("Repaired legacy Keras 2 settings") for w in m.info.warnings)
+    assert [x.label for x in m.classify_arrays([color_images[c] for c in LABELS])] == LABELS
+    assert p.read_bytes() == before  # the user's file is untouched
+
+
+def test_repair_from_error_message():
+    msg = ("Unrecognized keyword arguments passed to DepthwiseConv2D: {'groups': 1}\n"
+           "Unrecognized keyword arguments passed to LSTM: {'time_major': False, 'foo': 2}")
+    assert legacy.keys_from_error(msg) == {"DepthwiseConv2D": ("groups",), "LSTM": ("foo", "time_major")}
+    cfg = {"class_name": "Sequential", "config": {"layers": [
+        {"class_name": "LSTM", "config": {"units": 3, "time_major": False, "foo": 2}},
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3], "ragged": False}}]}}
+    done = legacy.repair_config(cfg, drop=legacy.keys_from_error(msg))
+    assert cfg["config"]["layers"][0]["config"] == {"units": 3}
+    assert "LSTM: dropped foo" in done
+    legacy.repair_config(cfg)
+    assert cfg["config"]["layers"][1]["config"] == {"batch_shape": [None, 3]}

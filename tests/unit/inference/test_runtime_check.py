@@ -1,0 +1,70 @@
+"""LiteRT is used only when it matches Keras on probe inputs; otherwise Keras, with the reason."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from livepredict.inference import runtimes
+from livepredict.inference.loader import open_model
+
+
+def broken_convert(model):
+    """The conversion mistake of DESIGN §8: the Keras 3 model passed as the second argument of
+    ``from_concrete_functions`` writes a flatbuffer without weights that outputs NaN."""
+    import tensorflow as tf
+
+    shape = [None, *model.inputs[0].shape[1:]]
+    fn = tf.function(lambda x: model(x, training=False), input_signature=[tf.TensorSpec(shape, tf.float32)])
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()], model)
+    return bytes(conv.convert())
+
+
+def test_broken_conversion_is_rejected(model_files, monkeypatch, color_images):
+    monkeypatch.setattr(runtimes, "convert_keras", broken_convert)
+    m = open_model(model_files["keras"], use_cache=False)
+    check = m.info.runtime_check
+    assert m.info.runtime == "keras"
+    assert not check.passed and "NaN" in check.reason
+    assert any(w.startswith("Using keras instead of LiteRT: litert produced NaN") for w in m.info.warnings)
+    assert m.classify_arrays([color_images["red"]])[0].label == "red"  # Keras gives the right answer
+    # the rejected runtime really is broken
+    x = m.preprocess(color_images["red"])[None]
+    assert np.isnan(m.runtimes["litert"].infer(x)).all()
+
+
+def test_mismatch_beyond_tolerance_is_rejected(model_files):
+    m = open_model(model_files["h5"], use_cache=False, tolerance=1e-12)
+    check = m.info.runtime_check
+    assert m.info.runtime == "keras" and not check.passed
+    assert check.max_abs_diff > 1e-12 and "more than the tolerance" in check.reason
+
+
+def test_forced_litert_keeps_a_warning(model_files, monkeypatch):
+    monkeypatch.setattr(runtimes, "convert_keras", broken_convert)
+    m = open_model(model_files["keras"], use_cache=False, runtime="litert")
+    assert m.info.runtime == "litert"
+    assert any("LiteRT was forced" in w for w in m.info.warnings)
+
+
+def test_failed_conversion_falls_back(model_files, monkeypatch):
+    def fail(model):
+        raise RuntimeError("op not supported")
+
+    monkeypatch.setattr(runtimes, "convert_keras", fail)
+    m = open_model(model_files["keras"], use_cache=False)
+    assert m.info.runtime == "keras"
+    assert m.info.runtime_check.reason == "conversion to LiteRT failed (op not supported)"
+
+
+def test_litert_interpreters_are_per_thread(model_files, color_images):
+    """An interpreter is never shared: another thread gets its own and the same answer."""
+    import threading
+
+    m = open_model(model_files["tflite"])
+    x = m.preprocess(color_images["blue"])[None]
+    here = m.infer(x)
+    got = {}
+    t = threading.Thread(target=lambda: got.setdefault("out", m.infer(x)))
+    t.start()
+    t.join(30)
+    np.testing.assert_allclose(got["out"], here)

@@ -1,0 +1,45 @@
+"""Task detection for non-image models, and models the classifier cannot use (described, no crash)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers.models import build_forecaster, build_text_generator, build_two_input_model, solid
+
+from livepredict.core.errors import UnsupportedModelError
+from livepredict.inference.loader import open_model
+
+
+def test_text_generator(tmp_path):
+    p = tmp_path / "chars.keras"
+    build_text_generator().save(p)
+    m = open_model(p, use_cache=False, runtime="keras")
+    assert m.info.task == "text-generator"
+    assert m.info.preprocess is None
+    out = m.infer(np.array([[1, 2, 3, 4, 5, 6, 7, 8]], np.int32))
+    assert out.shape == (1, 12) and abs(float(out.sum()) - 1) < 1e-4
+    with pytest.raises(UnsupportedModelError, match="text-generator, not an image classifier"):
+        m.classify_arrays([solid((1, 2, 3))])
+
+
+def test_sequence_forecaster(tmp_path):
+    p = tmp_path / "f.h5"
+    build_forecaster().save(p)
+    m = open_model(p, use_cache=False, runtime="keras")
+    assert m.info.task == "sequence-forecaster" and m.info.output_kind == "values"
+    assert m.infer(np.zeros((3, 10, 1), np.float32)).shape == (3, 1)
+
+
+def test_two_inputs_are_described_but_not_classified(tmp_path):
+    p = tmp_path / "two.keras"
+    build_two_input_model().save(p)
+    m = open_model(p, use_cache=False)
+    info = m.info
+    assert info.task == "generic" and [t.name for t in info.inputs] == ["image", "extra"]
+    assert info.preprocess is None
+    with pytest.raises(UnsupportedModelError) as e:
+        m.classify_arrays([solid((1, 2, 3))])
+    assert str(e.value) == ("This model has 2 inputs, so it cannot classify images; it needs a single image "
+                            "input.")
+    out = m.infer([np.zeros((2, 16, 16, 3), np.float32), np.zeros((2, 4), np.float32)])
+    assert out.shape == (2, 3)

@@ -22,7 +22,7 @@ class SlideshowSource(Source):
     is_live = False
 
     def __init__(self, paths: str | Path | Sequence[str | Path], *, interval: float = DEFAULT_INTERVAL,
-                 loop: bool = True, throttle: bool = True, mirror: bool = False) -> None:
+                 loop: bool = False, throttle: bool = True, mirror: bool = False) -> None:
         if isinstance(paths, str | Path):
             paths = [paths]
         paths = [str(p) for p in paths]

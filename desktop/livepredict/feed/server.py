@@ -33,7 +33,6 @@ import functools
 import hmac
 import ipaddress
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -758,19 +757,34 @@ class FeedServer:
 # ------------------------------------------------------------------ a model owner for headless use
 
 class ModelThread:
-    """A plain thread that owns one model and answers classify jobs (headless serve, tests).
+    """A plain thread that owns one model: classify jobs and, optionally, live frames (headless).
 
     ``opener()`` runs on this thread and returns an object with ``classify_arrays(list, top_k)``
     (a ``LoadedModel``); it is called here, never on the caller's thread, so the framework stays
     on one thread. ``submit(job)`` is a classify handler for :class:`FeedServer`.
+
+    Live frames: ``put_frame(frame)`` overwrites a one-slot mailbox (newest wins, drops counted);
+    when idle the thread classifies the newest frame and calls ``on_prediction(prediction)`` (on
+    this thread) with the frame's index, capture time and source filled in. Classify jobs are
+    served between frames.
     """
 
-    def __init__(self, opener: Callable[[], Any], *, queue_size: int = 16) -> None:
+    def __init__(self, opener: Callable[[], Any], *, queue_size: int = 16, top_k: int = 5,
+                 on_prediction: Callable[[Prediction], None] | None = None) -> None:
+        from livepredict.core.latest import Latest
+
         self._opener = opener
-        self._jobs: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._jobs: collections.deque[Any] = collections.deque()
+        self._queue_size = queue_size
+        self._wake = threading.Condition()
+        self._stopping = False
         self._ready = threading.Event()
+        self.frames: Latest = Latest()
+        self.top_k = top_k
+        self.on_prediction = on_prediction
         self.model: Any = None
         self.error: BaseException | None = None
+        self.predictions = 0
         self._thread = threading.Thread(target=self._run, name="livepredict-model", daemon=True)
 
     def start(self, timeout: float | None = None) -> ModelThread:
@@ -780,22 +794,68 @@ class ModelThread:
             raise self.error
         return self
 
+    def _push(self, item: Any, *, force: bool = False) -> bool:
+        with self._wake:
+            if not force and len(self._jobs) >= self._queue_size:
+                return False
+            self._jobs.append(item)
+            self._wake.notify()
+            return True
+
     def submit(self, job: ClassifyJob) -> None:
-        try:
-            self._jobs.put_nowait(job)
-        except queue.Full:
+        if not self._push(job):
             job.fail("The model is busy; wait for a result before sending the next request.")
+
+    def put_frame(self, frame: Any) -> None:
+        """Any thread: offer the newest frame (an older unread one is dropped and counted)."""
+        self.frames.put(frame)
+        with self._wake:
+            self._wake.notify()
 
     def call(self, fn: Callable[[Any], Any], timeout: float | None = None) -> Any:
         """Run ``fn(model)`` on the model thread and return its result (for set-up work)."""
         fut: concurrent.futures.Future = concurrent.futures.Future()
-        self._jobs.put(("call", fn, fut))
+        self._push(("call", fn, fut), force=True)
         return fut.result(timeout)
 
     def stop(self, timeout: float = 5.0) -> None:
-        if self._thread.is_alive():
-            self._jobs.put(None)
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _next(self) -> Any:
+        with self._wake:
+            while True:
+                if self._stopping:
+                    return None
+                if self._jobs:
+                    return self._jobs.popleft()
+                frame = self.frames.take()
+                if frame is not None:
+                    return ("frame", frame)
+                self._wake.wait()
+
+    def _classify_frame(self, frame: Any) -> None:
+        import dataclasses
+
+        try:
+            pred = self.model.classify_arrays([frame.image], top_k=self.top_k)[0]
+        except LivePredictError as e:
+            pred = Prediction(top=(), error=str(e))
+        except Exception as e:  # noqa: BLE001 - one frame failing must not end the thread
+            log.exception("live frame failed")
+            pred = Prediction(top=(), error=f"The model failed on this frame ({type(e).__name__}).")
+        pred = dataclasses.replace(pred, frame_index=frame.index, capture_ts=frame.capture_ts,
+                                   source=frame.source)
+        self.predictions += 1
+        if self.on_prediction is not None:
+            self.on_prediction(pred)
 
     def _run(self) -> None:
         try:
@@ -806,14 +866,18 @@ class ModelThread:
             return
         self._ready.set()
         try:
-            while (job := self._jobs.get()) is not None:
-                if isinstance(job, tuple):
-                    _, fn, fut = job
+            while (item := self._next()) is not None:
+                if isinstance(item, tuple):
+                    if item[0] == "frame":
+                        self._classify_frame(item[1])
+                        continue
+                    _, fn, fut = item
                     try:
                         fut.set_result(fn(self.model))
                     except BaseException as e:  # noqa: BLE001
                         fut.set_exception(e)
                     continue
+                job = item
                 if job.cancelled:
                     continue
                 try:

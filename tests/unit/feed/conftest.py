@@ -7,4 +7,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from feedkit import feed_fixture  # noqa: E402, F401  (the "feed" fixture)
+from feedkit import feed_fixture, feed_model_files_fixture  # noqa: E402, F401  (fixtures)

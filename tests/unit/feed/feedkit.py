@@ -87,3 +87,14 @@ def feed_fixture():
 
 def run(coro, timeout: float = 60.0):
     return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+@pytest.fixture(scope="session", name="feed_model_files")
+def feed_model_files_fixture(tmp_path_factory):
+    """The tiny colour classifier (tests/helpers/models.py) as a .keras file, and a 5 s video."""
+    from helpers.models import LABELS, build_color_classifier, save_formats
+    from helpers.video import write_video
+
+    folder = tmp_path_factory.mktemp("feed_model")
+    model = save_formats(build_color_classifier(), folder, formats=("keras",), sidecar={"labels": LABELS})["keras"]
+    return model, write_video(folder / "clip.avi", frames=150, fps=30.0)

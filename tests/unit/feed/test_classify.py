@@ -29,11 +29,8 @@ def png(color, size=(40, 30), fmt="PNG") -> bytes:
 
 
 @pytest.fixture(scope="module")
-def color_model_path(tmp_path_factory):
-    from helpers.models import LABELS, build_color_classifier, save_formats
-
-    folder = tmp_path_factory.mktemp("feed_model")
-    return save_formats(build_color_classifier(), folder, formats=("keras",), sidecar={"labels": LABELS})["keras"]
+def color_model_path(feed_model_files):
+    return feed_model_files[0]
 
 
 @pytest.fixture(scope="module")

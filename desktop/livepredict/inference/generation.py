@@ -242,7 +242,8 @@ class LiteRTStep(StepRuntime):
     name = "litert"
 
     def __init__(self, blob: bytes, reference: StepRuntime, probe: list[np.ndarray]) -> None:
-        self.inner = LiteRTRuntime(blob, batch=1)
+        # one thread: a step is microseconds, and waking a thread pool between steps costs more
+        self.inner = LiteRTRuntime(blob, num_threads=1, batch=1)
         self.blob = blob
         ins = self.inner.input_details
         # the token input is the integer one (or, for values, the one whose width is not the state's)
@@ -835,6 +836,9 @@ def _open_forecaster(p: Path, model: Any, plan: Plan | None, sidecar: dict[str, 
                                     "features; a forecaster must predict the next value of each feature.")
     if len(out_shape) == 3:
         model = _last_step_model(model)
+    if any(_kind(x) in RECURRENT for x in _flat(model)):
+        # a fixed window: an unroll=True copy converts to plain LiteRT ops (no TensorList loops)
+        model = _unrolled_copy(model, window)
     ref = KerasRuntime(model, [(window, features)], ["float32"], batch=1)
     rng = np.random.default_rng(7)
     probes = [[rng.standard_normal((1, window, features)).astype(np.float32)] for _ in range(4)]
@@ -862,6 +866,28 @@ def _open_forecaster(p: Path, model: Any, plan: Plan | None, sidecar: dict[str, 
             warnings.append(f"Using Keras instead of LiteRT: {check.reason}.")
     return Forecaster(name=name, mean=mean, std=std, features=features, window=window, windowed=chosen,
                       runtimes=rts_built, out_steps=out_steps, check=check, timings_ms=timings, warnings=warnings)
+
+
+def _unrolled_copy(model: Any, window: int) -> Any:
+    """The same model (same weights) with every recurrent layer ``unroll=True``, input length fixed."""
+    from livepredict.inference.tf_env import import_keras
+
+    keras = import_keras()
+
+    def clone(layer: Any) -> Any:
+        cfg = layer.get_config()
+        if _kind(layer) in RECURRENT:
+            cfg.update(unroll=True, stateful=False)
+        return type(layer).from_config(cfg)
+
+    try:
+        copy = keras.models.clone_model(model, clone_function=clone,
+                                        input_tensors=keras.Input((window, model.inputs[0].shape[-1]),
+                                                                  batch_size=1))
+        copy.set_weights(model.get_weights())
+        return copy
+    except Exception:  # noqa: BLE001 - unusual graphs: keep the original (LiteRT may then fail and Keras is used)
+        return model
 
 
 def _last_step_model(model: Any) -> Any:

@@ -119,7 +119,10 @@ class ModelLoaded:
 
     @property
     def ready_text(self) -> str:
-        ms = f", {self.ms_per_image:.1f} ms/image" if self.ms_per_image else ""
+        ms = ""
+        if self.ms_per_image:
+            v = self.ms_per_image
+            ms = f", {v:.2f} ms/image" if v < 1 else f", {v:.1f} ms/image"
         return f"Ready: {self.info.runtime}{ms}"
 
 
@@ -289,6 +292,13 @@ class InferenceWorker(QObject):
     stopped = Signal()
 
     # ---- live (owned by live pipeline): signals go here
+    # live_prediction_ready(Prediction, generation): one live frame inferred (frame index, capture,
+    #     start and end timestamps on the monotonic clock, preprocess/inference ms). Frozen.
+    # live_failed(str): one sentence; this live frame could not be inferred (repeats are not re-sent).
+    # live_flushed(): every live frame posted before the flush request has been handled.
+    live_prediction_ready = Signal(object, int)
+    live_failed = Signal(str)
+    live_flushed = Signal()
 
     # ---- generation: signals go here
 
@@ -622,8 +632,100 @@ class InferenceWorker(QObject):
             self.busy_changed.emit(False)
 
     # ---- live (owned by live pipeline)
+    # The capture thread overwrites a core.latest.Latest mailbox and emits a payload-free
+    # frame_available, queued into take_live_frame below: the worker takes the NEWEST frame when it
+    # is free; frames that arrived meanwhile were overwritten (dropped and counted by the mailbox).
+    _live_mailbox: Any = None
+    _live_top_k = 5
+    _live_last_error = ""
+    live_taken = 0  # frames taken from the mailbox
+    live_skipped = 0  # taken while no image model was open
+    live_errors = 0
+    _live_gate_init = threading.Lock()
+
+    @property
+    def live_gate(self) -> threading.Lock:
+        """Held while a live frame is taken and inferred. A test or bench may hold it to pause live
+        inference deterministically (push frames, release, only the newest is inferred)."""
+        gate = self.__dict__.get("_live_gate")
+        if gate is None:
+            with InferenceWorker._live_gate_init:
+                gate = self.__dict__.setdefault("_live_gate", threading.Lock())
+        return gate
+
+    @Slot(object, int)
+    def set_live_mailbox(self, mailbox: Any, top_k: int) -> None:
+        """Take live frames from ``mailbox`` (None: stop live inference)."""
+        self._live_mailbox = mailbox
+        self._live_top_k = max(1, int(top_k))
+        self._live_last_error = ""
+
+    @Slot()
+    def flush_live(self) -> None:
+        self.live_flushed.emit()
+
+    @Slot()
+    def take_live_frame(self) -> None:
+        """Payload-free: infer the newest frame waiting in the live mailbox, if any."""
+        mailbox = self._live_mailbox
+        if mailbox is None or self._stop.is_set():
+            return
+        with self.live_gate:
+            frame = mailbox.take()
+            if frame is None:
+                return  # an older wake-up: the newest frame was already taken
+            self.live_taken += 1
+            model, gen = self._active()
+            if model is None:
+                self.live_skipped += 1
+                return
+            try:
+                t0 = time.monotonic()
+                with self._engine_call("live preprocess"):
+                    x = model.preprocess(frame.image)
+                t1 = time.monotonic()
+                with self._engine_call("live infer"):
+                    out = model.infer(x[None])
+                t2 = time.monotonic()
+                row = out[0]
+                if not np.all(np.isfinite(row)):
+                    raise LivePredictError("The model produced NaN or infinite scores for this frame; the "
+                                           "model itself is broken, check its weights.")
+                scores, _ = model.scores(row)
+                top = model.decode(row, self._live_top_k)
+                t3 = time.monotonic()
+            except Exception as e:  # noqa: BLE001 - a slot never lets an exception escape
+                self.live_errors += 1
+                message, details = _error_parts(e)
+                if message != self._live_last_error:
+                    self._live_last_error = message
+                    log.warning("live inference failed: %s %s", message, details)
+                    self.live_failed.emit(message)
+                return
+            self._live_last_error = ""
+            self.live_prediction_ready.emit(Prediction(
+                top=top, scores=scores.astype(np.float32), preprocess_ms=(t1 - t0) * 1000.0,
+                infer_ms=(t2 - t1) * 1000.0, frame_index=frame.index, capture_ts=frame.capture_ts,
+                infer_start_ts=t0, infer_end_ts=t3, source=frame.source), gen)
 
     # ---- generation
+
+    # ---- feed (owned by feed): classify requests from WebSocket clients (threads/feed_bridge.py)
+    @Slot(object)
+    def classify_feed_job(self, job: Any) -> None:
+        """Classify ``job.image`` (RGB uint8, decoded by the feed) with the open model, here on the
+        inference thread; ``job.resolve``/``job.fail`` are thread-safe (feed.server.ClassifyJob)."""
+        try:
+            model, _gen = self._active()
+            if model is None or self._stop.is_set():
+                job.fail("No model is open in the app; open an image model and try again.")
+                return
+            with self._engine_call("feed classify"):
+                pred = model.classify_arrays([job.image], top_k=job.top_k)[0]
+        except Exception as e:  # noqa: BLE001 - a slot never lets an exception escape
+            job.fail(_error_parts(e)[0])
+            return
+        job.resolve(pred)
 
     # -- shutdown
     @Slot()
@@ -700,6 +802,19 @@ class InferenceController(QObject):
     shutdown_requested = Signal()
 
     # ---- live (owned by live pipeline): request signals go here
+    live_mailbox_requested = Signal(object, int)  # (core.latest.Latest | None, top_k)
+    live_flush_requested = Signal()
+
+    def attach_live(self, mailbox: Any, top_k: int = 5) -> InferenceWorker:
+        """Point live inference at ``mailbox`` (None detaches); returns the worker, whose
+        ``take_live_frame`` slot a capture's ``frame_available`` connects to."""
+        if not getattr(self, "_live_wired", False):
+            self._live_wired = True
+            self.live_mailbox_requested.connect(self.worker.set_live_mailbox)
+            self.live_flush_requested.connect(self.worker.flush_live)
+        self.start()
+        self.live_mailbox_requested.emit(mailbox, int(top_k))
+        return self.worker
 
     # ---- generation: request signals go here
 

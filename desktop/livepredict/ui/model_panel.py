@@ -1,0 +1,367 @@
+"""Model panel: what the opened model is, how images are prepared for it, how fast it runs.
+
+Everything shown comes from ``ModelInfo`` (sent by the inference thread). The preprocessing
+profile and labels can be edited, applied and saved to the sidecar; "Benchmark" runs
+``inference.benchmark.run_bench`` in the inference thread and draws the figures as bars.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from livepredict.core.types import (
+    COLOR_ORDERS,
+    DTYPES,
+    INTERPOLATIONS,
+    RESIZE_MODES,
+    SCALINGS,
+    ModelInfo,
+    PreprocessSpec,
+)
+from livepredict.threads.inference_worker import BenchResult, InferenceController, ModelLoaded
+from livepredict.ui.widgets import BarChart, format_ms
+
+SOURCE_TEXT = {
+    "model": "preprocessing layers inside the model",
+    "sidecar": "the sidecar file beside the model",
+    "teachable-machine": "the Teachable Machine export layout",
+    "labels-file": "a labels.txt file (preprocessing is a default)",
+    "default": "a default (no information found)",
+}
+
+
+def _shape(shape: tuple[int | None, ...]) -> str:
+    return "(" + ", ".join("None" if s is None else str(s) for s in shape) + ")"
+
+
+def _params(n: int | None) -> str:
+    if n is None:
+        return "unknown"
+    if n >= 1_000_000:
+        return f"{n:,} ({n / 1e6:.1f} M)"
+    return f"{n:,}"
+
+
+def _value(label: QLabel) -> QLabel:
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setWordWrap(True)
+    return label
+
+
+def bench_bars(result: dict[str, Any]) -> list[tuple[str, float]]:
+    """(name, ms per image) pairs from a ``run_bench`` result, whatever its exact layout."""
+    bars: list[tuple[str, float]] = []
+
+    def walk(prefix: str, obj: Any) -> None:
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                name = f"{prefix} {k}".strip()
+                if isinstance(v, int | float) and not isinstance(v, bool) and (
+                        k.endswith("_ms") or k in ("ms", "ms_per_image", "mean_ms", "median_ms")):
+                    bars.append((name.replace("_ms", "").replace("_", " ").strip(), float(v)))
+                elif isinstance(v, dict | list):
+                    walk(name, v)
+        elif isinstance(obj, list):
+            for item in obj:
+                if isinstance(item, dict):
+                    label = str(item.get("name") or item.get("runtime") or item.get("method") or prefix)
+                    ms = next((item[k] for k in ("ms_per_image", "median_ms", "mean_ms", "ms")
+                               if isinstance(item.get(k), int | float)), None)
+                    if ms is not None:
+                        bars.append((label, float(ms)))
+                    else:
+                        walk(label, item)
+
+    walk("", result)
+    seen: dict[str, float] = {}
+    for k, v in bars:
+        seen.setdefault(k, v)
+    return list(seen.items())[:10]
+
+
+class ModelPanel(QWidget):
+    def __init__(self, controller: InferenceController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.loaded: ModelLoaded | None = None
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        outer.addWidget(scroll)
+        body = QWidget()
+        scroll.setWidget(body)
+        grid = QGridLayout(body)
+        grid.setContentsMargins(12, 12, 12, 12)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(12)
+
+        # -- overview
+        box = QGroupBox("Model")
+        form = QFormLayout(box)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.fields: dict[str, QLabel] = {}
+        for key, title in (("name", "File"), ("format", "Format"), ("task", "Task"), ("inputs", "Inputs"),
+                           ("outputs", "Outputs"), ("params", "Parameters"), ("runtime", "Runtime"),
+                           ("check", "Numeric check"), ("speed", "Speed")):
+            self.fields[key] = _value(QLabel("–"))
+            form.addRow(title, self.fields[key])
+        self.warnings = QLabel("")
+        self.warnings.setObjectName("Warning")
+        self.warnings.setWordWrap(True)
+        self.warnings.hide()
+        form.addRow(self.warnings)
+        grid.addWidget(box, 0, 0)
+
+        # -- preprocessing profile + labels (editable)
+        pbox = QGroupBox("Preprocessing and labels")
+        pl = QVBoxLayout(pbox)
+        self.source = QLabel("–")
+        self.source.setObjectName("Muted")
+        self.source.setWordWrap(True)
+        pl.addWidget(self.source)
+        pform = QFormLayout()
+        self.size = QLabel("–")
+        pform.addRow("Input size", self.size)
+        self.combos: dict[str, QComboBox] = {}
+        for key, choices in (("resize", RESIZE_MODES), ("interpolation", INTERPOLATIONS),
+                             ("color", COLOR_ORDERS), ("scale", SCALINGS), ("dtype", DTYPES)):
+            cb = QComboBox()
+            cb.addItems(list(choices))
+            self.combos[key] = cb
+            pform.addRow(key.capitalize(), cb)
+        self.mean = QLineEdit()
+        self.mean.setPlaceholderText("e.g. 123.7, 116.3, 103.5 (0..255)")
+        self.std = QLineEdit()
+        self.std.setPlaceholderText("e.g. 58.4, 57.1, 57.4")
+        pform.addRow("Mean", self.mean)
+        pform.addRow("Std", self.std)
+        pl.addLayout(pform)
+        pl.addWidget(QLabel("Labels (one per line)"))
+        self.labels = QPlainTextEdit()
+        self.labels.setMinimumHeight(70)
+        self.labels.setMaximumHeight(140)
+        pl.addWidget(self.labels, 1)
+        self.profile_error = QLabel("")
+        self.profile_error.setObjectName("Warning")
+        self.profile_error.setWordWrap(True)
+        pl.addWidget(self.profile_error)
+        row = QHBoxLayout()
+        self.revert_button = QPushButton("Revert")
+        self.apply_button = QPushButton("Apply")
+        self.save_button = QPushButton("Save to Sidecar")
+        self.revert_button.clicked.connect(self.revert)
+        self.apply_button.clicked.connect(self.apply)
+        self.save_button.clicked.connect(self.save)
+        row.addStretch(1)
+        for b in (self.revert_button, self.apply_button, self.save_button):
+            row.addWidget(b)
+        pl.addLayout(row)
+        grid.addWidget(pbox, 0, 1)
+
+        # -- benchmark
+        bbox = QGroupBox("Benchmark")
+        bl = QVBoxLayout(bbox)
+        brow = QHBoxLayout()
+        self.bench_button = QPushButton("Run Benchmark")
+        self.bench_button.clicked.connect(self.run_benchmark)
+        self.bench_status = QLabel("Time per image for each runtime, measured in the inference thread.")
+        self.bench_status.setObjectName("Muted")
+        self.bench_status.setWordWrap(True)
+        brow.addWidget(self.bench_button)
+        brow.addWidget(self.bench_status, 1)
+        bl.addLayout(brow)
+        self.chart = BarChart()
+        bl.addWidget(self.chart)
+        bl.addStretch(1)
+        grid.addWidget(bbox, 1, 1)
+
+        # -- layers
+        lbox = QGroupBox("Layers")
+        ll = QVBoxLayout(lbox)
+        self.layers = QTableWidget(0, 4)
+        self.layers.setHorizontalHeaderLabels(["Name", "Type", "Output shape", "Parameters"])
+        self.layers.verticalHeader().hide()
+        self.layers.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.layers.setAlternatingRowColors(True)
+        self.layers.setMinimumHeight(180)
+        self.layers.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        ll.addWidget(self.layers)
+        grid.addWidget(lbox, 1, 0)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        grid.setRowStretch(1, 1)
+
+        self._set_enabled(False)
+        controller.model_loaded.connect(self.on_model_loaded)
+        controller.profile_applied.connect(self.on_profile_applied)
+        controller.bench_finished.connect(self.on_bench_finished)
+        controller.error_occurred.connect(self.on_error)
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (*self.combos.values(), self.mean, self.std, self.labels, self.apply_button,
+                  self.save_button, self.revert_button, self.bench_button):
+            w.setEnabled(on)
+
+    # -- showing
+    @Slot(object)
+    def on_model_loaded(self, loaded: ModelLoaded) -> None:
+        self.loaded = loaded
+        self.show_info(loaded)
+        self.chart.set_items([])
+        self.bench_status.setText("Time per image for each runtime, measured in the inference thread.")
+
+    @Slot(object)
+    def on_profile_applied(self, loaded: ModelLoaded) -> None:
+        self.loaded = loaded
+        self.show_info(loaded)
+
+    def show_info(self, loaded: ModelLoaded) -> None:
+        info: ModelInfo = loaded.info
+        f = self.fields
+        f["name"].setText(info.path)
+        f["format"].setText(info.format)
+        f["task"].setText(info.task + (f" ({info.output_kind})" if info.output_kind else ""))
+        f["inputs"].setText("\n".join(f"{t.name}: {_shape(t.shape)} {t.dtype}" for t in info.inputs) or "–")
+        f["outputs"].setText("\n".join(f"{t.name}: {_shape(t.shape)} {t.dtype}" for t in info.outputs) or "–")
+        f["params"].setText(_params(info.params))
+        cached = " (warm start from the cache)" if loaded.warm else ""
+        f["runtime"].setText(info.runtime + cached)
+        chk = info.runtime_check
+        if chk is None:
+            f["check"].setText("not needed (the model runs as it is)")
+        else:
+            diff = f"{chk.max_abs_diff:.2e}" if chk.max_abs_diff is not None else "n/a"
+            verdict = "passed" if chk.passed else "failed"
+            f["check"].setText(f"{verdict}: {chk.compared}, max |diff| {diff} (tolerance {chk.tolerance:g})"
+                               + (f" — {chk.reason}" if chk.reason else ""))
+        speed = f"{format_ms(loaded.ms_per_image)}/image" if loaded.ms_per_image else "–"
+        f["speed"].setText(f"{speed}, opened in {loaded.load_s:.2f} s")
+        self.warnings.setText("\n".join(f"⚠ {w}" for w in info.warnings))
+        self.warnings.setVisible(bool(info.warnings))
+        self._show_profile(info)
+        self.layers.setRowCount(len(info.layers))
+        for i, layer in enumerate(info.layers):
+            for j, v in enumerate((layer.name, layer.kind, layer.output_shape, f"{layer.params:,}")):
+                item = QTableWidgetItem(v)
+                if j == 3:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.layers.setItem(i, j, item)
+        self._set_enabled(info.preprocess is not None)
+        self.bench_button.setEnabled(True)
+        self.labels.setEnabled(True)
+
+    def _show_profile(self, info: ModelInfo) -> None:
+        spec = info.preprocess
+        self.source.setText(f"From {SOURCE_TEXT.get(info.preprocess_source, info.preprocess_source)}."
+                            + (f" In the model: {', '.join(spec.in_model)}." if spec and spec.in_model else ""))
+        if spec is not None:
+            self.size.setText(f"{spec.size[0]} x {spec.size[1]}" if spec.size else "any")
+            for key, cb in self.combos.items():
+                cb.setCurrentText(getattr(spec, key))
+            self.mean.setText(", ".join(f"{v:g}" for v in spec.mean) if spec.mean else "")
+            self.std.setText(", ".join(f"{v:g}" for v in spec.std) if spec.std else "")
+        else:
+            self.size.setText("not an image model")
+        self.labels.setPlainText("\n".join(info.labels))
+        self.profile_error.setText("")
+
+    # -- editing
+    def edited_spec(self) -> PreprocessSpec | None:
+        """The spec as edited; raises ValueError with a readable reason."""
+        if self.loaded is None or self.loaded.info.preprocess is None:
+            return None
+
+        def numbers(text: str) -> tuple[float, ...] | None:
+            text = text.strip()
+            if not text:
+                return None
+            try:
+                return tuple(float(x) for x in text.replace(";", ",").split(",") if x.strip())
+            except ValueError:
+                raise ValueError(f"'{text}' is not a list of numbers") from None
+
+        base = self.loaded.info.preprocess
+        return dataclasses.replace(base, **{k: cb.currentText() for k, cb in self.combos.items()},
+                                   mean=numbers(self.mean.text()), std=numbers(self.std.text()))
+
+    def edited_labels(self) -> list[str]:
+        return [line.strip() for line in self.labels.toPlainText().splitlines() if line.strip()]
+
+    def _send(self, save: bool) -> None:
+        try:
+            spec = self.edited_spec()
+        except ValueError as e:
+            self.profile_error.setText(f"The profile is not valid: {e}; fix the field and try again.")
+            return
+        self.profile_error.setText("")
+        self.controller.apply_profile(spec, self.edited_labels(), save)
+
+    @Slot()
+    def apply(self) -> None:
+        self._send(False)
+
+    @Slot()
+    def save(self) -> None:
+        self._send(True)
+
+    @Slot()
+    def revert(self) -> None:
+        if self.loaded is not None:
+            self._show_profile(self.loaded.info)
+
+    @Slot(object)
+    def on_error(self, err) -> None:
+        if getattr(err, "context", "") == "profile":
+            self.profile_error.setText(err.message)
+
+    # -- benchmark
+    @Slot()
+    def run_benchmark(self) -> None:
+        if self.loaded is None:
+            return
+        self.bench_button.setEnabled(False)
+        self.bench_status.setText("Benchmarking… (about a few seconds per runtime)")
+        self.controller.benchmark()
+
+    @Slot(object)
+    def on_bench_finished(self, res: BenchResult) -> None:
+        self.bench_button.setEnabled(self.loaded is not None)
+        if res.error:
+            self.bench_status.setText(res.error)
+            return
+        bars = bench_bars(res.result)
+        chosen = self.loaded.info.runtime if self.loaded else None
+        highlight = next((k for k, _ in bars if chosen and chosen in k), None)
+        self.chart.set_items(bars, highlight=highlight)
+        if bars:
+            fastest = min(bars, key=lambda kv: kv[1])
+            slowest = max(bars, key=lambda kv: kv[1])
+            ratio = slowest[1] / fastest[1] if fastest[1] > 0 else 0
+            self.bench_status.setText(f"Fastest: {fastest[0]} ({fastest[1]:.2f} ms/image), {ratio:.1f}x faster "
+                                      f"than {slowest[0]}.")
+        else:
+            self.bench_status.setText("The benchmark returned no per-image figures.")

@@ -1,0 +1,119 @@
+"""Small shared widgets and helpers (no engine imports)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from livepredict.ui import theme
+
+
+def qimage_from_rgb(rgb: np.ndarray) -> QImage:
+    """A QImage that owns a copy of an RGB (or gray) uint8 array."""
+    a = np.ascontiguousarray(rgb)
+    if a.ndim == 2:
+        a = np.ascontiguousarray(np.repeat(a[:, :, None], 3, axis=2))
+    if a.shape[2] == 1:
+        a = np.ascontiguousarray(np.repeat(a, 3, axis=2))
+    if a.dtype != np.uint8:
+        a = np.clip(a, 0, 255).astype(np.uint8)
+    h, w = a.shape[:2]
+    return QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def pixmap_from_rgb(rgb: np.ndarray) -> QPixmap:
+    return QPixmap.fromImage(qimage_from_rgb(rgb))
+
+
+def rgb_from_qimage(img: QImage) -> np.ndarray:
+    """RGB uint8 HxWx3 copy of a QImage (e.g. pasted from the clipboard)."""
+    img = img.convertToFormat(QImage.Format.Format_RGB888)
+    w, h, bpl = img.width(), img.height(), img.bytesPerLine()
+    buf = np.frombuffer(img.constBits(), np.uint8, count=bpl * h).reshape(h, bpl)
+    return buf[:, : w * 3].reshape(h, w, 3).copy()
+
+
+def format_ms(ms: float | None) -> str:
+    if ms is None:
+        return "–"
+    if ms < 1:
+        return f"{ms:.2f} ms"
+    if ms < 100:
+        return f"{ms:.1f} ms"
+    return f"{ms:.0f} ms"
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    m, s = divmod(int(seconds), 60)
+    if m < 60:
+        return f"{m} min {s:02d} s"
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min"
+
+
+class BarChart(QWidget):
+    """Horizontal bars with a value label, painted with QPainter (cheap, themable)."""
+
+    def __init__(self, parent: QWidget | None = None, unit: str = "ms") -> None:
+        super().__init__(parent)
+        self._items: list[tuple[str, float]] = []
+        self._highlight: str | None = None
+        self.unit = unit
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_items(self, items: Sequence[tuple[str, float]], highlight: str | None = None) -> None:
+        self._items = [(str(k), float(v)) for k, v in items]
+        self._highlight = highlight
+        self.setFixedHeight(max(40, 30 * len(self._items) + 12))
+        self.update()
+
+    def items(self) -> list[tuple[str, float]]:
+        return list(self._items)
+
+    def sizeHint(self) -> QSize:
+        return QSize(360, max(40, 30 * len(self._items) + 12))
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+        c = theme.current()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if not self._items:
+            p.setPen(QColor(c.muted))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No figures yet")
+            p.end()
+            return
+        fm = p.fontMetrics()
+        label_w = max(fm.horizontalAdvance(k) for k, _ in self._items) + 12
+        value_w = max(fm.horizontalAdvance(self._fmt(v)) for _, v in self._items) + 12
+        vmax = max(v for _, v in self._items) or 1.0
+        bar_w = max(10.0, self.width() - label_w - value_w - 8)
+        y = 6.0
+        for k, v in self._items:
+            p.setPen(QColor(c.text))
+            p.drawText(QRectF(0, y, label_w - 8, 24), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, k)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(c.bar_bg))
+            p.drawRoundedRect(QRectF(label_w, y + 5, bar_w, 14), 4, 4)
+            p.setBrush(QColor(c.accent if k == self._highlight else c.bar_other))
+            p.drawRoundedRect(QRectF(label_w, y + 5, max(3.0, bar_w * v / vmax), 14), 4, 4)
+            p.setPen(QColor(c.text))
+            f = QFont(p.font())
+            f.setBold(k == self._highlight)
+            p.setFont(f)
+            p.drawText(QRectF(label_w + bar_w + 8, y, value_w, 24), Qt.AlignmentFlag.AlignVCenter, self._fmt(v))
+            p.setFont(self.font())
+            y += 30
+        p.end()
+
+    def _fmt(self, v: float) -> str:
+        if self.unit == "ms":
+            return f"{v:.2f} ms" if v < 10 else f"{v:.1f} ms"
+        return f"{v:g} {self.unit}"

@@ -1,0 +1,223 @@
+"""The feed control: on/off, address, token and a copyable example client command (docs/feed.md).
+
+A widget only: it never touches the network. It asks for a start or a stop through its signals
+and shows what the controller (``threads.feed_bridge.FeedController``) reports back.
+
+Signals:
+    start_requested(str host, int port, str token): the user turned the feed on ("" = no token).
+    stop_requested(): the user turned the feed off.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def client_command(url: str, token: str) -> str:
+    """The shell command that prints the feed (the example client shipped with the app)."""
+    cmd = f"python examples/feed_client.py {url}"
+    return cmd + (f" --token {token}" if token else "")
+
+
+class FeedPanel(QWidget):
+    """Turn the WebSocket feed on or off and see how to connect to it."""
+
+    start_requested = Signal(str, int, str)
+    stop_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None, *, host: str = "127.0.0.1", port: int = 8765) -> None:
+        super().__init__(parent)
+        self.setObjectName("feedPanel")
+        self._running = False
+        self._url = ""
+
+        self.enabled = QCheckBox("Serve predictions over WebSocket")
+        self.enabled.setObjectName("feedEnabled")
+        self.enabled.setToolTip("Off by default. Other programs on this computer (or, with a token, on the "
+                                "network) receive every prediction live.")
+        self.host = QLineEdit(host)
+        self.host.setObjectName("feedHost")
+        self.host.setToolTip("127.0.0.1 = this computer only. 0.0.0.0 or a network address needs a token.")
+        self.port = QSpinBox()
+        self.port.setObjectName("feedPort")
+        self.port.setRange(1, 65535)
+        self.port.setValue(port)
+        self.token = QLineEdit()
+        self.token.setObjectName("feedToken")
+        self.token.setPlaceholderText("none (this computer only)")
+        self.new_token = QPushButton("New")
+        self.new_token.setToolTip("Make a random token")
+        self.copy_token = QPushButton("Copy")
+        self.address = QLabel("off")
+        self.address.setObjectName("feedAddress")
+        self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.page = QLabel("")
+        self.page.setObjectName("feedPage")
+        self.page.setOpenExternalLinks(True)
+        self.page.setTextFormat(Qt.TextFormat.RichText)
+        self.command = QLineEdit()
+        self.command.setObjectName("feedCommand")
+        self.command.setReadOnly(True)
+        self.copy_command = QPushButton("Copy")
+        self.copy_command.setObjectName("feedCopyCommand")
+        self.clients = QLabel("")
+        self.clients.setObjectName("feedClients")
+        self.message = QLabel("")
+        self.message.setObjectName("feedMessage")
+        self.message.setWordWrap(True)
+
+        token_row = QHBoxLayout()
+        token_row.setContentsMargins(0, 0, 0, 0)
+        token_row.addWidget(self.token, 1)
+        token_row.addWidget(self.new_token)
+        token_row.addWidget(self.copy_token)
+        command_row = QHBoxLayout()
+        command_row.setContentsMargins(0, 0, 0, 0)
+        command_row.addWidget(self.command, 1)
+        command_row.addWidget(self.copy_command)
+
+        form = QFormLayout()
+        form.addRow("Address", self.host)
+        form.addRow("Port", self.port)
+        form.addRow("Token", token_row)
+        form.addRow("Clients connect to", self.address)
+        form.addRow("Web page", self.page)
+        form.addRow("Try it", command_row)
+        form.addRow("", self.clients)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.enabled)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+
+        self.enabled.toggled.connect(self._on_toggled)
+        self.new_token.clicked.connect(self._on_new_token)
+        self.copy_token.clicked.connect(self._on_copy_token)
+        self.copy_command.clicked.connect(self._on_copy_command)
+        self.host.textChanged.connect(self._on_settings_edited)
+        self.token.textChanged.connect(self._on_settings_edited)
+        self.port.valueChanged.connect(self._on_settings_edited)
+        self._refresh()
+
+    # ---------------------------------------------------------------- user actions
+
+    @Slot(bool)
+    def _on_toggled(self, on: bool) -> None:
+        if on and not self._running:
+            host = self.host.text().strip() or "127.0.0.1"
+            token = self.token.text().strip()
+            if host not in LOOPBACK and not token:
+                self._on_new_token()  # a network address needs a token: make one rather than refuse
+                token = self.token.text().strip()
+            self.message.setText("Starting…")
+            self.start_requested.emit(host, int(self.port.value()), token)
+        elif not on and self._running:
+            self.stop_requested.emit()
+        self._refresh()
+
+    @Slot()
+    def _on_new_token(self) -> None:
+        self.token.setText(secrets.token_urlsafe(12))
+
+    @Slot()
+    def _on_copy_token(self) -> None:
+        QGuiApplication.clipboard().setText(self.token.text())
+
+    @Slot()
+    def _on_copy_command(self) -> None:
+        QGuiApplication.clipboard().setText(self.command.text())
+        self.message.setText("Command copied; paste it in a terminal.")
+
+    @Slot()
+    def _on_settings_edited(self) -> None:
+        self._refresh()
+
+    # ---------------------------------------------------------------- controller reports
+
+    @Slot(str)
+    def set_running(self, url: str) -> None:
+        """The feed listens at ``url`` (``ws://host:port``)."""
+        self._running = True
+        self._url = url
+        self.enabled.blockSignals(True)
+        self.enabled.setChecked(True)
+        self.enabled.blockSignals(False)
+        self.message.setText("The feed is on.")
+        self._refresh()
+
+    @Slot(str)
+    def set_stopped(self, message: str = "") -> None:
+        self._running = False
+        self._url = ""
+        self.enabled.blockSignals(True)
+        self.enabled.setChecked(False)
+        self.enabled.blockSignals(False)
+        self.clients.setText("")
+        self.message.setText(message)
+        self._refresh()
+
+    @Slot(str)
+    def set_failed(self, message: str) -> None:
+        """One sentence (e.g. the port is in use); the feed is off."""
+        self.set_stopped(message)
+
+    @Slot(int, int)
+    def set_clients(self, clients: int, delivered: int) -> None:
+        if self._running:
+            self.clients.setText(f"{clients} client{'s' if clients != 1 else ''} connected · "
+                                 f"{delivered:,} messages sent")
+
+    # ---------------------------------------------------------------- view
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def _refresh(self) -> None:
+        for w in (self.host, self.port, self.token, self.new_token):
+            w.setEnabled(not self._running and not self.enabled.isChecked())
+        token = self.token.text().strip()
+        url = self._url or f"ws://{self.host.text().strip() or '127.0.0.1'}:{self.port.value()}"
+        self.address.setText(url if self._running else f"off (would be {url})")
+        http = url.replace("ws://", "http://", 1).replace("0.0.0.0", "127.0.0.1")
+        page = f"{http}/" + (f"?token={token}" if token else "")
+        self.page.setText(f'<a href="{page}">{page}</a>' if self._running else "")
+        self.command.setText(client_command(url.replace("0.0.0.0", "127.0.0.1"), token))
+        self.command.setCursorPosition(0)
+        self.copy_command.setEnabled(True)
+
+
+class FeedDialog(QDialog):
+    """A non-modal window around :class:`FeedPanel` (the main window's "Feed…" action)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Prediction feed")
+        self.setObjectName("feedDialog")
+        self.panel = FeedPanel(self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.panel)
+        close = QPushButton("Close")
+        close.clicked.connect(self.hide)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(close)
+        layout.addLayout(row)
+        self.resize(560, 0)

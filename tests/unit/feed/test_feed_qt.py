@@ -1,0 +1,146 @@
+"""The feed panel and the FeedController with the real inference worker (pytest-qt, offscreen).
+
+A real websockets client runs on its own thread; the test waits with qtbot.waitUntil.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import threading
+
+import pytest
+from feedkit import recv
+from PIL import Image
+from PySide6.QtGui import QGuiApplication
+from websockets.asyncio.client import connect
+
+from livepredict.threads.feed_bridge import FeedController
+from livepredict.threads.inference_worker import THREAD_GUARD, InferenceController
+from livepredict.ui.feed_panel import FeedDialog, FeedPanel
+
+
+def test_panel_asks_to_start_and_shows_address_token_and_command(qtbot):
+    panel = FeedPanel()
+    qtbot.addWidget(panel)
+    assert not panel.enabled.isChecked() and panel.address.text().startswith("off")
+    assert panel.command.text() == "python examples/feed_client.py ws://127.0.0.1:8765"
+    with qtbot.waitSignal(panel.start_requested) as blocker:
+        panel.enabled.setChecked(True)
+    assert blocker.args == ["127.0.0.1", 8765, ""]
+    assert not panel.host.isEnabled()  # settings are locked while starting/running
+    panel.set_running("ws://127.0.0.1:8765")
+    assert panel.address.text() == "ws://127.0.0.1:8765" and "http://127.0.0.1:8765/" in panel.page.text()
+    panel.copy_command.click()
+    assert QGuiApplication.clipboard().text() == panel.command.text()
+    panel.set_clients(3, 1200)
+    assert panel.clients.text() == "3 clients connected · 1,200 messages sent"
+    with qtbot.waitSignal(panel.stop_requested):
+        panel.enabled.setChecked(False)
+    panel.set_stopped("The feed is off.")
+    assert panel.host.isEnabled() and panel.clients.text() == "" and panel.message.text() == "The feed is off."
+
+
+def test_panel_makes_a_token_for_a_network_address_and_shows_failures(qtbot):
+    panel = FeedPanel()
+    qtbot.addWidget(panel)
+    panel.host.setText("0.0.0.0")
+    panel.port.setValue(9000)
+    with qtbot.waitSignal(panel.start_requested) as blocker:
+        panel.enabled.setChecked(True)
+    host, port, token = blocker.args
+    assert (host, port) == ("0.0.0.0", 9000) and len(token) >= 12 and panel.token.text() == token
+    assert panel.command.text() == f"python examples/feed_client.py ws://127.0.0.1:9000 --token {token}"
+    panel.set_failed("Port 9000 is in use; pick another port.")
+    assert not panel.enabled.isChecked() and panel.message.text() == "Port 9000 is in use; pick another port."
+
+
+@pytest.fixture
+def inference(qtbot):
+    c = InferenceController()
+    yield c
+    assert c.shutdown(5000)
+
+
+def _client_thread(url: str, work) -> dict:
+    """Run ``work(ws)`` on a fresh thread with its own asyncio loop; returns a result holder."""
+    holder: dict = {}
+
+    async def main():
+        async with connect(url) as ws:
+            holder["hello"] = await recv(ws)
+            holder["result"] = await work(ws)
+
+    def run():
+        try:
+            asyncio.run(asyncio.wait_for(main(), 60))
+        except BaseException as e:  # noqa: BLE001 - reported by the test
+            holder["error"] = e
+
+    threading.Thread(target=run, daemon=True).start()
+    return holder
+
+
+def test_feed_controller_classifies_on_the_inference_thread_and_stops(qtbot, inference, feed_model_files):
+    model_path, _ = feed_model_files
+    dialog = FeedDialog()
+    qtbot.addWidget(dialog)
+    panel = dialog.panel
+    ctl = FeedController()
+    ctl.attach(inference)
+    panel.start_requested.connect(ctl.start)
+    panel.stop_requested.connect(ctl.stop)
+    ctl.started.connect(panel.set_running)
+    ctl.stopped.connect(panel.set_stopped)
+    ctl.failed.connect(panel.set_failed)
+    ctl.clients_changed.connect(panel.set_clients)
+
+    with qtbot.waitSignal(inference.model_loaded, timeout=60_000):
+        inference.open_model(model_path)
+    qtbot.waitUntil(lambda: ctl._model == "colors", timeout=5000)
+
+    panel.port.setValue(0)  # a free port
+    with qtbot.waitSignal(ctl.started, timeout=10_000):
+        panel.enabled.setChecked(True)
+    assert ctl.running and panel.running and panel.address.text() == ctl.server.url
+
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 16), (240, 10, 10)).save(buf, format="PNG")
+    calls_before = len(THREAD_GUARD.calls)
+
+    async def classify(ws):
+        await ws.send(json.dumps({"type": "classify", "id": 1, "image": base64.b64encode(buf.getvalue()).decode()}))
+        while True:
+            m = await recv(ws)
+            if m["type"] in ("result", "error"):
+                return m
+
+    holder = _client_thread(ctl.server.url, classify)
+    qtbot.waitUntil(lambda: "result" in holder or "error" in holder, timeout=30_000)
+    assert "error" not in holder, holder.get("error")
+    assert holder["hello"]["model"] == "colors" and holder["hello"]["labels"] == ["red", "green", "blue"]
+    assert holder["result"]["type"] == "result" and holder["result"]["top"][0]["label"] == "red"
+    feed_calls = [c for c in THREAD_GUARD.calls[calls_before:] if c[0] == "feed classify"]
+    assert feed_calls and not any(main for *_, main in feed_calls)  # never on the GUI thread
+    assert threading.main_thread().name not in {name for _, name, _, _ in feed_calls}
+
+    qtbot.waitUntil(lambda: "messages sent" in panel.clients.text(), timeout=5000)
+    with qtbot.waitSignal(ctl.stopped, timeout=10_000):
+        panel.enabled.setChecked(False)
+    assert not ctl.running and panel.message.text() == "The feed is off."
+
+
+def test_feed_controller_reports_a_busy_port_in_one_sentence(qtbot, feed):
+    busy = feed()
+    panel = FeedPanel()
+    qtbot.addWidget(panel)
+    ctl = FeedController()
+    panel.start_requested.connect(ctl.start)
+    ctl.failed.connect(panel.set_failed)
+    panel.port.setValue(busy.port)
+    with qtbot.waitSignal(ctl.failed, timeout=10_000) as blocker:
+        panel.enabled.setChecked(True)
+    assert str(busy.port) in blocker.args[0] and not ctl.running and not panel.enabled.isChecked()
+    ctl.shutdown()

@@ -38,5 +38,24 @@ soak: setup
 models: setup
 	$(PY) models/train/build_all.py
 
+# Frozen app (PyInstaller onedir) in dist/livepredict; rebuilt only when its inputs change.
+PKG_STAMP    := $(VENV)/.installed-package
+BUNDLE_STAMP := dist/livepredict/BUILD-INFO.txt
+BUNDLE_INPUTS = pyproject.toml $(shell find desktop/livepredict models resources examples \
+	packaging/livepredict.spec packaging/launcher.py packaging/build.sh packaging/icons packaging/linux \
+	-type f -not -path '*/__pycache__/*' -not -path 'models/train/*' 2>/dev/null)
+
+$(PKG_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[test,package]'
+	@touch $(PKG_STAMP)
+
+$(BUNDLE_STAMP): $(BUNDLE_INPUTS) | $(PKG_STAMP)
+	VENV=$(VENV) packaging/build.sh
+
+package: setup $(PKG_STAMP) $(BUNDLE_STAMP)
+
+package-test: package
+	$(PY) packaging/smoke_test.py
+
 clean:
 	rm -rf build dist tests/artifacts

@@ -21,4 +21,11 @@ cp packaging/linux/install.sh packaging/linux/uninstall.sh packaging/linux/livep
 seconds=$(( $(date +%s) - start ))
 size=$(du -sh dist/livepredict | cut -f1)
 version=$(dist/livepredict/livepredict --version)
-echo "build.sh: built $version into dist/livepredict ($size) in ${seconds}s" | tee build/pyinstaller/build-stats.txt
+# BUILD-INFO.txt is also the stamp `make package` compares with its inputs.
+{
+  echo "$version"
+  echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -sm), Python $("$PY" -c 'import platform; print(platform.python_version())')"
+  echo "size: $size ($(du -sb dist/livepredict | cut -f1) bytes)"
+  echo "build time: ${seconds}s"
+} > dist/livepredict/BUILD-INFO.txt
+echo "build.sh: built $version into dist/livepredict ($size) in ${seconds}s"

@@ -122,7 +122,7 @@ def main(argv: list[str]) -> int:
     app.setOrganizationName(ORG)
     app.setApplicationVersion(livepredict.__version__)
     app.setDesktopFileName("livepredict")
-    icon = Path(__file__).resolve().parents[2] / "resources" / "icons" / "livepredict.svg"
+    icon = livepredict.data_dir() / "resources" / "icons" / "livepredict.svg"  # also inside the bundle
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
     settings = Settings()
@@ -186,6 +186,9 @@ def main(argv: list[str]) -> int:
         @Slot(object)
         def on_model_loaded(self, loaded) -> None:
             self.mark("model_ready")
+            # The line the frozen smoke test (packaging/smoke_test.py) waits for.
+            log.info("ready: window shown, model %s loaded after %.2f s (warm=%s)", loaded.info.name,
+                     self.times["model_ready"], loaded.warm)
             self.times["tf_loaded_at_ready"] = float("tensorflow" in sys.modules)
             self.times["warm"] = float(loaded.warm)
             self.times["ms_per_image"] = loaded.ms_per_image or 0.0

@@ -51,6 +51,33 @@ def write_video(path: str | Path, frames: int = 30, fps: float = 30.0,
     return path
 
 
+COLORS = {"red": (220, 30, 20), "green": (10, 200, 40), "blue": (30, 20, 230)}
+
+
+def color_of(i: int, segment: int = 10) -> str:
+    """The colour name of frame ``i`` in a video made by :func:`write_color_video`."""
+    return list(COLORS)[(i // segment) % len(COLORS)]
+
+
+def write_color_video(path: str | Path, frames: int = 60, fps: float = 30.0, segment: int = 10,
+                      size: tuple[int, int] = (64, 48)) -> Path:
+    """Solid red, green, blue segments of ``segment`` frames each: the tests' colour classifier
+    (tests/helpers/models.py) must answer ``color_of(frame.index)`` for every frame."""
+    import cv2
+
+    path = Path(path)
+    w, h = size
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
+    assert writer.isOpened(), "cv2.VideoWriter could not open an MJPG/AVI file"
+    try:
+        for i in range(frames):
+            rgb = np.broadcast_to(np.array(COLORS[color_of(i, segment)], np.uint8), (h, w, 3))
+            writer.write(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
+    finally:
+        writer.release()
+    return path
+
+
 class MjpegServer:
     """A real HTTP MJPEG stream (multipart/x-mixed-replace) on 127.0.0.1, like an IP camera.
 

@@ -189,3 +189,24 @@ def test_real_process_prints_one_line_and_no_traceback(tmp_path):
     assert out.stderr.strip().splitlines() == [
         f"livepredict: {bad} is not a valid Keras model file (its content is not in that format); check that it "
         "was saved or downloaded completely."]
+
+
+def test_bench_json_keys(capsys, model_files):
+    code, out, err = run(capsys, "bench", model_files["keras"], "--json", "--seconds", "0.2")
+    assert code == 0, err
+    data = json.loads(out)
+    assert {"paths", "chosen", "speedup_vs_predict", "chosen_vs_best"} <= set(data)
+    assert set(data["paths"]) == {"predict", "keras", "litert"}
+    for st in data["paths"].values():
+        assert set(st) >= {"ms_median", "ms_p95", "per_s"}
+        assert 0 < st["ms_median"] <= st["ms_p95"] and st["per_s"] > 0
+    assert data["chosen"] == "litert"
+    med = {k: v["ms_median"] for k, v in data["paths"].items()}
+    assert data["speedup_vs_predict"] == pytest.approx(med["predict"] / med["litert"], rel=0.01)
+    assert data["chosen_vs_best"] == pytest.approx(med["litert"] / min(med["keras"], med["litert"]), rel=0.01)
+
+
+def test_bench_text_and_bad_seconds(capsys, model_files):
+    code, out, _ = run(capsys, "bench", model_files["tflite"], "--seconds", "0.1")
+    assert code == 0 and "litert" in out and "<- chosen" in out and "predict" not in out
+    assert_one_line_error(*run(capsys, "bench", model_files["tflite"], "--seconds", "0"), "--seconds must be")

@@ -24,12 +24,15 @@ def test_broken_conversion_is_rejected(model_files, monkeypatch, color_images):
     m = open_model(model_files["keras"], use_cache=False)
     check = m.info.runtime_check
     assert m.info.runtime == "keras"
-    assert not check.passed and "NaN" in check.reason
-    assert any(w.startswith("Using keras instead of LiteRT: litert produced NaN") for w in m.info.warnings)
+    # the flatbuffer lacks the weights: NaN here, or (depending on what the process traced before)
+    # garbage values; either way it is caught
+    assert not check.passed
+    assert "produced NaN" in check.reason or "more than the tolerance" in check.reason
+    assert any(w.startswith("Using keras instead of LiteRT: ") for w in m.info.warnings)
     assert m.classify_arrays([color_images["red"]])[0].label == "red"  # Keras gives the right answer
-    # the rejected runtime really is broken
     x = m.preprocess(color_images["red"])[None]
-    assert np.isnan(m.runtimes["litert"].infer(x)).all()
+    wrong = m.runtimes["litert"].infer(x)
+    assert not np.allclose(wrong, m.runtimes["keras"].infer(x), atol=1e-2)  # really broken
 
 
 def test_mismatch_beyond_tolerance_is_rejected(model_files):

@@ -110,6 +110,7 @@ class FeedController(QObject):
         if not quiet:
             self.stopped.emit("The feed is off.")
 
+    @Slot()
     def shutdown(self) -> None:
         """Stop without signals (window closing)."""
         self.blockSignals(True)

@@ -11,9 +11,10 @@ Signals:
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -221,3 +222,40 @@ class FeedDialog(QDialog):
         row.addWidget(close)
         layout.addLayout(row)
         self.resize(560, 0)
+
+
+def add_feed_action(window: Any, menu: Any) -> QAction:
+    """Add "Prediction Feed…" to ``menu`` of the main ``window`` (which has ``controller``, an
+    InferenceController, and a ``closing`` signal). The dialog and the feed controller are made
+    on first use; the feed stops when the window closes."""
+    from livepredict.threads.feed_bridge import FeedController
+
+    state: dict[str, Any] = {}
+
+    def show() -> None:
+        if "dialog" not in state:
+            dialog = FeedDialog(window)
+            ctl = FeedController(dialog)
+            ctl.attach(window.controller)
+            panel = dialog.panel
+            panel.start_requested.connect(ctl.start)
+            panel.stop_requested.connect(ctl.stop)
+            ctl.started.connect(panel.set_running)
+            ctl.stopped.connect(panel.set_stopped)
+            ctl.failed.connect(panel.set_failed)
+            ctl.clients_changed.connect(panel.set_clients)
+            window.closing.connect(ctl.shutdown)
+            state["dialog"], state["controller"] = dialog, ctl
+            window.feed_controller = ctl
+        state["dialog"].show()
+        state["dialog"].raise_()
+        state["dialog"].activateWindow()
+
+    action = QAction("Prediction &Feed…", window)
+    action.setObjectName("feedAction")
+    action.setToolTip("Serve live predictions to other programs over WebSocket")
+    action.triggered.connect(show)
+    menu.addAction(action)
+    window.feed_action = action
+    window.show_feed = show
+    return action

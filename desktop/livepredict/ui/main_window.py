@@ -46,6 +46,7 @@ from livepredict.threads.inference_worker import (
 )
 from livepredict.ui import theme
 from livepredict.ui.classify_panel import ClassifyPanel
+from livepredict.ui.feed_panel import add_feed_action
 from livepredict.ui.model_panel import ModelPanel
 from livepredict.ui.widgets import format_ms, rgb_from_qimage
 
@@ -205,6 +206,8 @@ class MainWindow(QMainWindow):
             group.addAction(a)
             tm.addAction(a)
             self.theme_actions[mode] = a
+        v.addSeparator()
+        add_feed_action(self, v)  # "Prediction Feed…" (ui/feed_panel.py)
 
         h = mb.addMenu("&Help")
         self.copy_error_action = self._action("&Copy Error Details", self.copy_error_details, None, h)

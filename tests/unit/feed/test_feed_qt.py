@@ -144,3 +144,45 @@ def test_feed_controller_reports_a_busy_port_in_one_sentence(qtbot, feed):
         panel.enabled.setChecked(True)
     assert str(busy.port) in blocker.args[0] and not ctl.running and not panel.enabled.isChecked()
     ctl.shutdown()
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support")  # offscreen: raise(), size hints
+def test_main_window_feed_action_opens_the_panel_and_closing_stops_the_feed(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
+    from livepredict.settings import Settings
+    from livepredict.ui.main_window import MainWindow
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, str(tmp_path / "settings"))
+    monkeypatch.setenv("LIVEPREDICT_SETTINGS_DIR", str(tmp_path / "settings"))
+    monkeypatch.setenv("LIVEPREDICT_LOG_DIR", str(tmp_path / "logs"))
+    controller = InferenceController()
+    window = MainWindow(controller, Settings())
+    qtbot.addWidget(window)
+    window.show()
+    view_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    assert window.feed_action in view_menu.actions()
+    window.feed_action.trigger()
+    dialog = window.findChild(FeedDialog)
+    assert dialog is not None and dialog.isVisible()
+    dialog.panel.port.setValue(0)
+    with qtbot.waitSignal(window.feed_controller.started, timeout=10_000):
+        dialog.panel.enabled.setChecked(True)
+    url = window.feed_controller.server.url
+    closed: dict = {}
+
+    async def watch(ws):
+        try:
+            while True:
+                await ws.recv()
+        except Exception as e:  # noqa: BLE001 - the close is what we wait for
+            closed["code"] = getattr(getattr(e, "rcvd", None), "code", None)
+
+    holder = _client_thread(url, watch)
+    qtbot.waitUntil(lambda: "hello" in holder, timeout=10_000)
+    window.close()
+    qtbot.waitUntil(lambda: "code" in closed, timeout=10_000)
+    assert closed["code"] == 1001 and not window.feed_controller.running
+    assert not controller.thread.isRunning()

@@ -621,7 +621,7 @@ class InferenceWorker(QObject):
             from livepredict.inference.benchmark import run_bench
 
             with self._engine_call("run_bench"):
-                result = run_bench(path, seconds=seconds, trust=trust)
+                result = run_bench(path, seconds=seconds, trust=trust, status=self._status)
             self.bench_finished.emit(BenchResult(generation, path, result=dict(result)))
             self._status(self._loaded.ready_text if self._loaded else "Benchmark done.")
         except Exception as e:  # noqa: BLE001

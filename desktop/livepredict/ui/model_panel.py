@@ -72,6 +72,16 @@ def _value(label: QLabel) -> QLabel:
 def bench_bars(result: dict[str, Any]) -> list[tuple[str, float]]:
     """(name, ms per image) pairs from a ``run_bench`` result, whatever its exact layout."""
     bars: list[tuple[str, float]] = []
+    paths = result.get("paths")
+    if isinstance(paths, dict) and paths:
+        for name, st in paths.items():
+            if isinstance(st, dict):
+                ms = next((st[k] for k in ("ms_median", "ms_per_image", "median_ms", "ms")
+                           if isinstance(st.get(k), int | float)), None)
+                if ms is not None:
+                    bars.append((str(name), float(ms)))
+        if bars:
+            return sorted(bars, key=lambda kv: kv[1])
 
     def walk(prefix: str, obj: Any) -> None:
         if isinstance(obj, dict):
@@ -355,13 +365,17 @@ class ModelPanel(QWidget):
             return
         bars = bench_bars(res.result)
         chosen = self.loaded.info.runtime if self.loaded else None
-        highlight = next((k for k, _ in bars if chosen and chosen in k), None)
+        chosen = res.result.get("chosen") or chosen
+        highlight = next((k for k, _ in bars if chosen and chosen == k), None)
         self.chart.set_items(bars, highlight=highlight)
         if bars:
             fastest = min(bars, key=lambda kv: kv[1])
             slowest = max(bars, key=lambda kv: kv[1])
             ratio = slowest[1] / fastest[1] if fastest[1] > 0 else 0
-            self.bench_status.setText(f"Fastest: {fastest[0]} ({fastest[1]:.2f} ms/image), {ratio:.1f}x faster "
-                                      f"than {slowest[0]}.")
+            text = (f"Fastest: {fastest[0]} ({format_ms(fastest[1])}/image), {ratio:.1f}x faster than "
+                    f"{slowest[0]}.")
+            if chosen:
+                text += f" The app uses {chosen}."
+            self.bench_status.setText(text)
         else:
             self.bench_status.setText("The benchmark returned no per-image figures.")

@@ -1,0 +1,109 @@
+"""Start-up and shutdown of the real app as a subprocess (offscreen): threads, warm start, no display."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers.models import solid
+from PIL import Image
+
+from livepredict.app import display_problem
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_app(args, tmp_path, extra_env=None, timeout=180):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(QT_QPA_PLATFORM="offscreen", LIVEPREDICT_SETTINGS_DIR=str(tmp_path / "settings"),
+               LIVEPREDICT_LOG_DIR=str(tmp_path / "logs"), LIVEPREDICT_T0=repr(time.time()))
+    env.update(extra_env or {})
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "livepredict", *map(str, args)], capture_output=True, text=True,
+                         env=env, timeout=timeout, cwd=ROOT)
+    return out, time.perf_counter() - t
+
+
+@pytest.fixture
+def three_images(tmp_path):
+    out = []
+    for name, rgb in (("red", (220, 30, 20)), ("green", (10, 200, 40)), ("blue", (30, 20, 230))):
+        p = tmp_path / f"{name}.png"
+        Image.fromarray(solid(rgb)).save(p)
+        out.append(p)
+    return out
+
+
+def test_gui_thread_never_imports_or_calls_tensorflow_and_warm_start(tmp_path, model_files, three_images):
+    cache = tmp_path / "cache"
+    reports = []
+    for run in ("cold", "warm"):
+        threads, startup = tmp_path / f"threads-{run}.json", tmp_path / f"startup-{run}.json"
+        out, _ = run_app([model_files["keras"], *three_images], tmp_path, {
+            "LIVEPREDICT_CACHE_DIR": str(cache), "LIVEPREDICT_THREAD_REPORT": str(threads),
+            "LIVEPREDICT_STARTUP_REPORT": str(startup), "LIVEPREDICT_QUIT_WHEN_DONE": "1"})
+        assert out.returncode == 0, out.stderr
+        assert "QThread" not in out.stderr and "Traceback" not in out.stderr
+        reports.append((json.loads(threads.read_text()), json.loads(startup.read_text())))
+    (cold_t, cold_s), (warm_t, warm_s) = reports
+    # cold: TensorFlow was imported, by the inference thread, after the window was shown
+    assert cold_s["tf_loaded_at_window"] is False
+    assert set(cold_t["imports"]) >= {"tensorflow", "keras"}
+    assert not any(v["main"] for v in cold_t["imports"].values())
+    assert cold_t["calls"] and cold_t["main_thread_calls"] == 0
+    assert {c["thread"] for c in cold_t["calls"]} .isdisjoint({cold_t["gui_thread"]})
+    assert cold_s["warm"] == 0.0 and cold_s["window_shown"] < cold_s["model_ready"] < cold_s["first_result"]
+    # warm: opened from the LiteRT cache without importing TensorFlow at all
+    assert warm_s["warm"] == 1.0
+    assert "tensorflow" not in warm_t["imports"] and warm_t["tf_in_sys_modules"] is False
+    assert warm_t["main_thread_calls"] == 0 and warm_s["first_result"] > 0
+
+
+def test_close_while_tensorflow_imports_exits_cleanly(tmp_path, model_files):
+    startup = tmp_path / "startup.json"
+    out, wall = run_app([model_files["h5"]], tmp_path, {
+        "LIVEPREDICT_CACHE_DIR": str(tmp_path / "empty-cache"), "LIVEPREDICT_QUIT_AFTER_MS": "150",
+        "LIVEPREDICT_STARTUP_REPORT": str(startup)})
+    assert out.returncode == 0, out.stderr
+    assert "QThread: Destroyed" not in out.stderr and "Abort" not in out.stderr
+    s = json.loads(startup.read_text())
+    assert "model_ready" not in s  # closed before the model was ready
+    assert s["shutdown_s"] < 2.0
+
+
+def test_without_display_one_sentence_and_nonzero_exit(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    out = subprocess.run([sys.executable, "-m", "livepredict"], capture_output=True, text=True, env=env,
+                         timeout=60, cwd=ROOT)
+    assert out.returncode == 3
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no display" in lines[0] and "QT_QPA_PLATFORM=offscreen" in lines[0]
+    assert "classify" in lines[0]
+
+
+def test_display_problem_cases(tmp_path):
+    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux") is None
+    assert display_problem({}, "darwin") is None
+    assert "no display" in display_problem({}, "linux")
+    assert "WAYLAND_DISPLAY" in display_problem({"QT_QPA_PLATFORM": "wayland", "DISPLAY": ":0"}, "linux")
+    assert "DISPLAY is not set" in display_problem({"QT_QPA_PLATFORM": "xcb"}, "linux")
+    n = 900
+    while Path(f"/tmp/.X11-unix/X{n}").exists():
+        n += 1
+    assert "not running" in display_problem({"DISPLAY": f":{n}"}, "linux")
+
+
+def test_bad_model_argument_keeps_window_and_exits_zero(tmp_path):
+    bad = tmp_path / "page.h5"
+    bad.write_text("<!doctype html><html></html>")
+    startup = tmp_path / "startup.json"
+    out, _ = run_app([bad], tmp_path, {"LIVEPREDICT_QUIT_WHEN_DONE": "1", "LIVEPREDICT_STARTUP_REPORT": str(startup)})
+    assert out.returncode == 0, out.stderr
+    assert "model_failed" in json.loads(startup.read_text())
+    log = (tmp_path / "logs" / "livepredict.log").read_text()
+    assert "HTML page" in log

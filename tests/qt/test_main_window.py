@@ -1,0 +1,357 @@
+"""The real main window with a real inference thread, real models and real image files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers.models import build_lambda_model, solid
+from PIL import Image
+from PySide6.QtCore import QMimeData, QObject, QPointF, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
+from PySide6.QtWidgets import QApplication
+
+from livepredict.settings import Settings
+from livepredict.threads.inference_worker import InferenceController
+from livepredict.ui.main_window import MainWindow
+
+ROOT = Path(__file__).resolve().parents[2]
+COLORS = {"red": (220, 30, 20), "green": (10, 200, 40), "blue": (30, 20, 230)}
+
+
+@pytest.fixture
+def window(qtbot, isolated_settings):
+    controller = InferenceController()
+    w = MainWindow(controller, Settings())
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+    assert not controller.thread.isRunning()
+
+
+@pytest.fixture
+def images(tmp_path):
+    folder = tmp_path / "images"
+    (folder / "nested").mkdir(parents=True)
+    paths = []
+    for i, (name, rgb) in enumerate(COLORS.items()):
+        p = (folder / "nested" if i == 1 else folder) / f"{name}.png"
+        img = solid(rgb, 48, 64)
+        img[::7, :, :] = 255  # some texture, not just a flat colour
+        Image.fromarray(img).save(p)
+        paths.append(p)
+    (folder / "notes.png").write_bytes(b"this is not an image")
+    return folder, paths
+
+
+def load(qtbot, window, path, timeout=60_000):
+    with qtbot.waitSignal(window.controller.model_loaded, timeout=timeout) as blocker:
+        window.open_model(path)
+    return blocker.args[0]
+
+
+def drop(window, paths):
+    md = QMimeData()
+    md.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    pos = QPointF(window.width() / 2, window.height() / 2)
+    enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    ev = QDropEvent(pos, Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, ev)
+    assert ev.isAccepted()
+
+
+def wait_batch(qtbot, window, timeout=30_000):
+    panel = window.classify_panel
+    qtbot.waitUntil(lambda: not panel._jobs, timeout=timeout)
+
+
+def cli_json(model, paths, top=3):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run([sys.executable, "-m", "livepredict", "classify", str(model), *map(str, paths), "--json",
+                          "--top", str(top)], capture_output=True, text=True, env=env, timeout=240)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_drop_files_and_folder_cards_match_cli(qtbot, window, model_files, images, tmp_path):
+    folder, paths = images
+    load(qtbot, window, model_files["keras"])
+    drop(window, [paths[0], folder])
+    wait_batch(qtbot, window)
+    cards = window.classify_panel.model.cards
+    assert len(cards) == 5  # red.png dropped itself + the folder's 4 files (one of them broken)
+    assert [c.prediction.label for c in cards[:1]] == ["red"]
+    broken = [c for c in cards if c.error]
+    assert len(broken) == 1 and broken[0].key.endswith("notes.png") and "notes.png" in broken[0].error
+    got = window.classify_panel.results_json()
+    expected = cli_json(model_files["keras"], [paths[0], folder])
+    assert [g["path"] for g in got] == [e["path"] for e in expected]
+    for g, e in zip(got, expected, strict=True):
+        assert [t["label"] for t in g["top"]] == [t["label"] for t in e["top"]]
+        np.testing.assert_allclose([t["score"] for t in g["top"]], [t["score"] for t in e["top"]], atol=1e-4)
+        assert bool(g["error"]) == bool(e["error"])
+    # the exported files carry the same content as the CLI's
+    out_json = window.classify_panel.export(tmp_path / "r.json")
+    assert [r["path"] for r in json.loads(out_json.read_text())] == [e["path"] for e in expected]
+    out_csv = window.classify_panel.export(tmp_path / "r.csv")
+    rows = list(csv.reader(out_csv.open()))
+    assert rows[0] == ["path", "label_1", "score_1", "label_2", "score_2", "label_3", "score_3", "error"]
+    assert rows[1][:2] == [str(paths[0]), "red"] and float(rows[1][2]) > 0.9
+    assert rows[-1][-1] == "" or any(r[-1] for r in rows[1:])
+    assert "5 images" in window.classify_panel.summary.text() and "1 error" in window.classify_panel.summary.text()
+
+
+def test_tensor_preview_for_selected_card(qtbot, window, model_files, images):
+    _, paths = images
+    loaded = load(qtbot, window, model_files["keras"])
+    panel = window.classify_panel
+    with qtbot.waitSignal(window.controller.tensor_previewed, timeout=20_000):
+        panel.classify([paths[2]])  # blue
+    qtbot.waitUntil(lambda: panel.tensor.preview is not None, timeout=10_000)
+    prev = panel.tensor.preview
+    assert prev.image.shape[:2] == loaded.info.preprocess.size
+    assert prev.image[..., 2].mean() > prev.image[..., 0].mean()
+    assert not panel.tensor.image.pixmap().isNull()
+    assert "16x16x3" in panel.tensor.caption.text()
+
+
+def test_paste_image_from_clipboard(qtbot, window, model_files):
+    load(qtbot, window, model_files["keras"])
+    img = QImage(40, 30, QImage.Format.Format_RGB888)
+    img.fill(Qt.GlobalColor.green)
+    QGuiApplication.clipboard().setImage(img)
+    window.paste_action.trigger()
+    wait_batch(qtbot, window)
+    cards = window.classify_panel.model.cards
+    assert len(cards) == 1 and cards[0].name.startswith("Pasted image") and cards[0].prediction.label == "green"
+
+
+def test_drop_model_file_switches_model_and_reclassifies(qtbot, window, model_files, images):
+    _, paths = images
+    first = load(qtbot, window, model_files["keras"])
+    window.classify_panel.classify(paths)
+    wait_batch(qtbot, window)
+    with qtbot.waitSignal(window.controller.model_loaded, timeout=60_000) as blocker:
+        drop(window, [model_files["tflite"]])
+    second = blocker.args[0]
+    assert second.generation == first.generation + 1 and second.info.format == "tflite"
+    wait_batch(qtbot, window)
+    cards = window.classify_panel.model.cards
+    assert len(cards) == 3 and all(c.generation == second.generation for c in cards)
+    assert [c.prediction.label for c in cards] == ["red", "green", "blue"]
+    assert window.windowTitle().startswith("colors.tflite")
+
+
+def test_old_model_results_never_shown_as_new(qtbot, window, model_files, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(48):
+        Image.fromarray(solid(COLORS["red"])).save(folder / f"r{i:02d}.png")
+    first = load(qtbot, window, model_files["keras"])
+    panel = window.classify_panel
+    seen = []
+    window.controller.classification_ready.connect(seen.append)
+    panel.classify([folder])
+    with qtbot.waitSignal(window.controller.model_loaded, timeout=60_000) as blocker:
+        window.open_model(model_files["h5"])
+    second = blocker.args[0]
+    assert second.generation > first.generation
+    wait_batch(qtbot, window)
+    assert all(c.generation == second.generation for c in panel.model.cards)
+    # whatever the old model produced after the switch was dropped, not shown
+    old = [r for r in seen if r.generation == first.generation]
+    assert not any(c.generation == first.generation for c in panel.model.cards) or not old
+
+
+def test_bad_model_message_and_copy_details(qtbot, window, model_files, tmp_path):
+    bad = tmp_path / "truncated.keras"
+    bad.write_bytes(Path(model_files["keras"]).read_bytes()[:200])
+    with qtbot.waitSignal(window.controller.load_failed, timeout=20_000):
+        window.open_model(bad)
+    msg = window.status_text.text()
+    assert "truncated.keras" in msg and msg.count(". ") <= 1
+    assert window.copy_error_action.isEnabled()
+    window.copy_error_action.trigger()
+    assert QGuiApplication.clipboard().text().startswith(msg)
+
+
+class _DialogAnswerer(QObject):
+    """Answers the trust dialog as soon as it is open (the dialog runs a nested event loop)."""
+
+    def __init__(self, window: MainWindow, accept: bool) -> None:
+        super().__init__(window)
+        self.window, self.accept, self.seen_text = window, accept, ""
+        self.timer = QTimer(self)
+        self.timer.setInterval(20)
+        self.timer.timeout.connect(self.poll)
+        self.timer.start()
+
+    @Slot()
+    def poll(self) -> None:
+        box = getattr(self.window, "trust_dialog", None)
+        if box is None or not box.isVisible():
+            return
+        self.seen_text = box.text() + box.informativeText()
+        self.timer.stop()
+        for b in box.buttons():
+            if (b.text() == "Open as Trusted") == self.accept and box.buttonRole(b) in (
+                    box.ButtonRole.AcceptRole, box.ButtonRole.RejectRole):
+                b.click()
+                return
+
+
+@pytest.mark.qt_log_ignore("does not support propagateSizeHints")  # offscreen plugin, harmless
+@pytest.mark.parametrize("accept", [False, True])
+def test_unsafe_model_trust_dialog(qtbot, window, tmp_path, accept):
+    path = tmp_path / "lambda.keras"
+    build_lambda_model().save(path)
+    answerer = _DialogAnswerer(window, accept)
+    loaded = []
+    window.controller.model_loaded.connect(loaded.append)
+    with qtbot.waitSignal(window.controller.load_failed, timeout=60_000) as blocker:
+        window.open_model(path)
+    assert blocker.args[0].needs_trust
+    qtbot.waitUntil(lambda: bool(answerer.seen_text), timeout=20_000)
+    assert "can do anything" in answerer.seen_text
+    if accept:
+        qtbot.waitUntil(lambda: bool(loaded), timeout=60_000)
+        assert window.controller.trusted and loaded[0].info.path.endswith("lambda.keras")
+    else:
+        qtbot.waitUntil(lambda: window.trust_dialog is None, timeout=5_000)
+        assert not loaded and not window.controller.trusted
+
+
+def test_model_panel_shows_and_saves_profile(qtbot, window, model_files, tmp_path):
+    model = tmp_path / "m" / "colors.keras"
+    model.parent.mkdir()
+    model.write_bytes(Path(model_files["keras"]).read_bytes())
+    Path(str(model) + ".livepredict.json").write_text(json.dumps({"labels": ["red", "green", "blue"]}))
+    loaded = load(qtbot, window, model)
+    mp = window.model_panel
+    assert mp.fields["format"].text() == "keras"
+    assert mp.fields["params"].text() == str(loaded.info.params)
+    assert mp.layers.rowCount() == len(loaded.info.layers) > 0
+    assert mp.labels.toPlainText().splitlines() == ["red", "green", "blue"]
+    mp.labels.setPlainText("rouge\nvert\nbleu")
+    with qtbot.waitSignal(window.controller.profile_applied, timeout=20_000) as blocker:
+        mp.save_button.click()
+    assert blocker.args[0].info.labels == ("rouge", "vert", "bleu")
+    side = json.loads(Path(str(model) + ".livepredict.json").read_text())
+    assert side["labels"] == ["rouge", "vert", "bleu"]
+    window.classify_panel.classify_image(solid(COLORS["blue"]))
+    wait_batch(qtbot, window)
+    assert window.classify_panel.model.cards[-1].prediction.label == "bleu"
+    mp.mean.setText("1, x")
+    mp.combos["scale"].setCurrentText("mean-std")
+    mp.apply_button.click()
+    assert "not a list of numbers" in mp.profile_error.text()
+
+
+def test_benchmark_button_draws_bars(qtbot, window, model_files):
+    load(qtbot, window, model_files["keras"])
+    mp = window.model_panel
+    with qtbot.waitSignal(window.controller.bench_finished, timeout=120_000) as blocker:
+        window.controller.benchmark(seconds=0.3)
+    res = blocker.args[0]
+    assert res.error is None, res.error
+    assert len(mp.chart.items()) >= 2 and all(v > 0 for _, v in mp.chart.items())
+    assert "faster" in mp.bench_status.text()
+
+
+def test_settings_recent_geometry_and_panel_remembered(qtbot, isolated_settings, model_files):
+    c1 = InferenceController()
+    w1 = MainWindow(c1, Settings())
+    qtbot.addWidget(w1)
+    w1.show()
+    with qtbot.waitSignal(c1.model_loaded, timeout=60_000):
+        w1.open_model(model_files["keras"])
+    w1.resize(780, 560)
+    qtbot.waitUntil(lambda: (w1.width(), w1.height()) == (780, 560), timeout=5_000)
+    w1.show_panel("Model")
+    w1.set_theme("dark")
+    w1.close()
+    assert not c1.thread.isRunning()
+    c2 = InferenceController()
+    w2 = MainWindow(c2, Settings())
+    qtbot.addWidget(w2)
+    try:
+        assert w2.tabs.tabText(w2.tabs.currentIndex()) == "Model"
+        assert (w2.width(), w2.height()) == (780, 560)
+        assert [a.data() for a in w2.recent_menu.actions() if a.data()] == [str(Path(model_files["keras"]).resolve())]
+        assert w2.theme_actions["dark"].isChecked()
+        assert (isolated_settings / "livepredict.ini").is_file()
+    finally:
+        w2.set_theme("light")
+        w2.close()
+
+
+def test_add_panel_lazily(qtbot, window):
+    built = []
+
+    def factory():
+        from PySide6.QtWidgets import QLabel
+
+        built.append(1)
+        return QLabel("live")
+
+    window.add_panel("Live", factory)
+    assert not built and window.tabs.count() == 3
+    window.show_panel("Live")
+    assert built == [1]
+
+
+def test_close_during_batch_is_fast(qtbot, isolated_settings, model_files, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(150):
+        Image.fromarray(solid(COLORS["green"], 120, 160)).save(folder / f"g{i:03d}.png")
+    c = InferenceController()
+    w = MainWindow(c, Settings())
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(c.model_loaded, timeout=60_000):
+        w.open_model(model_files["keras"])
+    with qtbot.waitSignal(c.batch_progress, timeout=20_000):
+        w.classify_panel.classify([folder])
+    t = time.perf_counter()
+    w.close()
+    assert time.perf_counter() - t < 2.0
+    assert not c.thread.isRunning()
+
+
+def test_about_lists_versions(qtbot, window, model_files):
+    load(qtbot, window, model_files["keras"])
+    with qtbot.waitSignal(window.controller.versions_reported, timeout=10_000):
+        window.controller.request_versions()
+    text = window.about_text()
+    for name in ("Live Predict", "TensorFlow", "Keras", "Qt", "PySide6", "Runtime"):
+        assert name in text
+    assert window.loaded.info.runtime in text
+
+
+def test_pyside_void_calls_do_not_leak_none_references(qtbot):
+    """DESIGN §8: PySide6 6.12.0 over-released None on every void call and aborted long-running GUIs."""
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel("x")
+    qtbot.addWidget(label)
+    for _ in range(100):  # warm up caches
+        label.update()
+    before_none, before_true = sys.getrefcount(None), sys.getrefcount(True)
+    for _ in range(10_000):
+        label.update()
+        label.setText("y")
+    assert sys.getrefcount(None) >= before_none - 50
+    assert sys.getrefcount(True) >= before_true - 50

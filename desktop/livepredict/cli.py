@@ -422,88 +422,87 @@ def cmd_live(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Publish live predictions (and answer classify requests) over WebSocket until Ctrl+C.
 
-    The model lives on one thread (it is opened there and every call runs there); the source is
-    read on a capture thread into a newest-wins mailbox; the feed runs its own asyncio thread.
-    Prints the client address on stdout (``--port 0`` picks a free port). With ``--frames N`` it
-    stops after N predictions; otherwise it keeps serving after a video ends.
+    With ``--source`` the live pipeline runs headless (``threads.pipeline.run_live``): the app's
+    InferenceWorker owns the model, publishes each prediction on its own thread and answers classify
+    requests there. A video file or folder loops while serving, unless ``--frames N`` (stop after N
+    predictions, or at the end). Without ``--source`` a model thread answers classify requests only.
+    Prints the client address on stdout (``--port 0`` picks a free port).
     """
+    import logging
     import signal
     import threading
     from pathlib import Path
 
-    from livepredict.feed.server import FeedServer, ModelThread
+    from livepredict.feed.server import FeedServer
 
     feed = FeedServer(host=args.host, port=args.port, token=args.token)  # refuses a bare network host
     if args.frames is not None and args.frames <= 0:
         raise LivePredictError("--frames must be a positive number of predictions.")
     if args.frames is not None and not args.source:
         raise LivePredictError("--frames counts live predictions, so it needs --source.")
-    done = threading.Event()
-    fault: list[LivePredictError] = []
-    count = [0]
+    if not args.debug and not logging.getLogger().handlers:
+        logging.getLogger("livepredict").addHandler(logging.NullHandler())  # failures are raised, once
+    say = _status_printer()
 
-    def on_prediction(pred) -> None:  # model thread
-        feed.publish_prediction(pred)
-        count[0] += 1
-        if args.frames is not None and count[0] >= args.frames:
-            done.set()
-
-    def opener():  # model thread
-        from livepredict.inference.loader import open_model
-
-        return open_model(args.model, trust=args.trust, status=_status_printer())
-
-    model = ModelThread(opener, on_prediction=on_prediction).start()
-    try:
-        info = model.model.info
-        feed.set_model(info.name or Path(args.model).stem, info.labels)
-        feed.set_classify_handler(model.submit)
-        feed.start()
-        stop_reading = threading.Event()
-        if args.source:
-            from livepredict.sources import make_source
-            from livepredict.sources.base import EndOfStream
-
-            source = make_source(args.source)  # a bad path fails here, in one sentence
-
-            def capture() -> None:
-                try:
-                    with source.open():
-                        feed.publish_status("running", f"Reading {source.description}.",
-                                            source=source.description)
-                        while not stop_reading.is_set():
-                            model.put_frame(source.read())
-                except EndOfStream:
-                    feed.publish_status("ended", f"{source.description} ended; classify requests are "
-                                                 "still answered.", source=source.description)
-                    print(f"livepredict: {source.description} ended; still serving (Ctrl+C stops).",
-                          file=sys.stderr, flush=True)
-                    if args.frames is not None:
-                        done.set()
-                except LivePredictError as e:
-                    fault.append(e)
-                    feed.publish_status("error", str(e), source=source.description)
-                    done.set()
-
-            threading.Thread(target=capture, name="livepredict-capture", daemon=True).start()
+    def announce(model_name: str) -> None:
         print(feed.client_url(), flush=True)
-        print(f"livepredict: serving {info.name or args.model} at {feed.url}"
+        print(f"livepredict: serving {model_name} at {feed.url}"
               + (f" from {args.source}" if args.source else " (classify requests only)")
               + "; Ctrl+C stops.", file=sys.stderr, flush=True)
-        old = signal.signal(signal.SIGTERM, lambda *_: done.set())
+
+    try:
+        if args.source:
+            from livepredict.threads.feed_bridge import FeedController
+            from livepredict.threads.pipeline import run_live
+
+            bridge: list = []
+
+            def on_started(controller, info) -> None:  # main thread, model loaded, before the source opens
+                ctl = FeedController()
+                ctl.attach(controller)  # publish on the inference thread; classify jobs to the worker
+                name = info.name or Path(args.model).stem
+                feed.set_model(name, info.labels)
+                ctl.adopt(feed)
+                feed.start()
+                bridge.append(ctl)
+                announce(name)
+
+            def on_status(text: str) -> None:
+                if say is not None:
+                    say(text)
+                feed.publish_status("running", text, source=args.source)
+
+            summary = run_live(args.model, args.source, frames=args.frames, trust=args.trust,
+                               loop=args.frames is None, on_status=on_status, on_started=on_started)
+            print(f"livepredict: published {feed.published} predictions ({summary['frames_inferred']} frames "
+                  f"inferred of {summary['frames_read']} read).", file=sys.stderr, flush=True)
+            return 0
+
+        from livepredict.feed.server import ModelThread
+
+        def opener():  # model thread
+            from livepredict.inference.loader import open_model
+
+            return open_model(args.model, trust=args.trust, status=say)
+
+        model = ModelThread(opener).start()
         try:
-            while not done.wait(0.5):
-                pass
+            info = model.model.info
+            name = info.name or Path(args.model).stem
+            feed.set_model(name, info.labels)
+            feed.set_classify_handler(model.submit)
+            feed.start()
+            announce(name)
+            done = threading.Event()
+            old = signal.signal(signal.SIGTERM, lambda *_: done.set())
+            try:
+                while not done.wait(0.5):
+                    pass
+            finally:
+                signal.signal(signal.SIGTERM, old)
+            return 0
         finally:
-            signal.signal(signal.SIGTERM, old)
-            stop_reading.set()
-        if fault:
-            raise fault[0]
-        if args.frames is not None:
-            print(f"livepredict: published {count[0]} predictions, dropped {model.frames.dropped_count} "
-                  "frames the model was too busy for.", file=sys.stderr, flush=True)
-        return 0
+            model.stop()
     finally:
         feed.publish_status("stopped", "The feed is shutting down.")
         feed.stop()
-        model.stop()

@@ -84,20 +84,29 @@ class FeedController(QObject):
         try:
             server = FeedServer(host=host, port=port, token=token or None, model=self._model,
                                 labels=self._labels)
-            if self._worker is not None and hasattr(self._worker, "classify_feed_job"):
-                server.set_classify_handler(self._handle_job)
+            self.adopt(server)
             server.start()
         except LivePredictError as e:
+            self._server = None
             self.failed.emit(str(e))
             return
         except Exception as e:  # noqa: BLE001 - a slot never lets an exception escape
+            self._server = None
             log.exception("feed start failed")
             self.failed.emit(f"The feed could not start ({type(e).__name__}); try another port.")
             return
-        self._server = server
         self._last_counts = (-1, -1)
         self._timer.start()
         self.started.emit(server.url)
+
+    def adopt(self, server: Any) -> None:
+        """Publish through ``server`` (a FeedServer, started or not) and let the inference worker
+        answer its classify requests. ``start`` uses it; ``livepredict serve`` calls it directly."""
+        self._server = server
+        if self._model and not server.model:
+            server.set_model(self._model, self._labels)
+        if self._worker is not None and hasattr(self._worker, "classify_feed_job"):
+            server.set_classify_handler(self._handle_job)
 
     @Slot()
     def stop(self, quiet: bool = False) -> None:

@@ -300,7 +300,8 @@ class _Waiter(QObject):
 def run_live(model: str | Path, source: str, *, frames: int | None = None, unthrottled: bool = False,
              trace: str | Path | None = None, trust: bool = False, top_k: int = 5, loop: bool = False,
              on_prediction: Callable[[Prediction, float], None] | None = None,
-             on_status: Callable[[str], None] | None = None, load_timeout: float = 600.0) -> dict[str, Any]:
+             on_status: Callable[[str], None] | None = None, load_timeout: float = 600.0,
+             on_started: Callable[[InferenceController, Any], None] | None = None) -> dict[str, Any]:
     """Run the live pipeline without a window; returns the JSON summary (``SUMMARY_KEYS``).
 
     Stops after ``frames`` inferred frames, at the end of a finite source, or on Ctrl+C. Raises a
@@ -366,6 +367,8 @@ def run_live(model: str | Path, source: str, *, frames: int | None = None, unthr
                                         "mode needs a model that takes images.")
 
         pipeline = LivePipeline(controller, top_k=top_k)
+        if on_started is not None:  # e.g. `livepredict serve` attaches the feed: on_started(controller, info)
+            on_started(controller, info)
 
         user_cb = on_prediction
 

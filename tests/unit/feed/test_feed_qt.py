@@ -84,7 +84,7 @@ def _client_thread(url: str, work) -> dict:
 
 
 def test_feed_controller_classifies_on_the_inference_thread_and_stops(qtbot, inference, feed_model_files):
-    model_path, _ = feed_model_files
+    model_path = feed_model_files[0]
     dialog = FeedDialog()
     qtbot.addWidget(dialog)
     panel = dialog.panel

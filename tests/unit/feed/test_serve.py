@@ -17,7 +17,8 @@ from websockets.asyncio.client import connect
 
 @pytest.fixture
 def serve_inputs(feed_model_files):
-    return feed_model_files
+    keras_path, video, tflite_path = feed_model_files
+    return tflite_path, video
 
 
 def _serve(*args: str) -> subprocess.Popen:
@@ -36,7 +37,7 @@ def test_serve_publishes_predictions_from_a_video_and_answers_classify(serve_inp
         async def go():
             async with connect(url) as ws:
                 hello = await recv(ws, 60)
-                assert hello["model"] == "colors" and hello["labels"] == ["red", "green", "blue"]
+                assert hello["model"] == "model" and hello["labels"] == ["red", "green", "blue"]
                 preds = []
                 while len(preds) < 5:
                     m = await recv(ws, 30)
@@ -65,7 +66,7 @@ def test_serve_publishes_predictions_from_a_video_and_answers_classify(serve_inp
     assert all(p["top"] and p["error"] is None for p in preds)
     assert [p["seq"] for p in preds] == sorted(p["seq"] for p in preds)
     assert result["id"] == "q" and result["top"][0]["label"] == "blue"
-    assert "published 60 predictions" in err
+    assert "published " in err and "60 frames inferred" in err
 
 
 def test_serve_refuses_bad_input_in_one_sentence(serve_inputs, tmp_path):
@@ -79,3 +80,31 @@ def test_serve_refuses_bad_input_in_one_sentence(serve_inputs, tmp_path):
     proc = _serve(str(model), "--port", "0", "--source", str(tmp_path / "nothing.avi"))
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 2 and "Traceback" not in err and "nothing.avi" in err
+
+
+def test_serve_without_a_source_answers_classify_and_stops_on_sigterm(serve_inputs):
+    import signal
+
+    model, _ = serve_inputs
+    proc = _serve(str(model), "--port", "0")
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("ws://127.0.0.1:"), proc.stderr.read()
+
+        async def go():
+            async with connect(url) as ws:
+                await recv(ws, 60)
+                buf = io.BytesIO()
+                Image.new("RGB", (16, 16), (0, 230, 0)).save(buf, format="PNG")
+                await ws.send(json.dumps({"type": "classify", "id": 5, "image": base64.b64encode(buf.getvalue()).decode()}))
+                return await recv(ws, 60)
+
+        result = run(go(), timeout=120)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert result["type"] == "result" and result["id"] == 5 and result["top"][0]["label"] == "green"
+    assert proc.returncode == 0 and "classify requests only" in err and "Traceback" not in err

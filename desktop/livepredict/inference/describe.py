@@ -219,3 +219,33 @@ def tensors_from_json(items: list[dict[str, Any]]) -> tuple[TensorInfo, ...]:
 
 def layers_from_json(items: list[dict[str, Any]]) -> tuple[LayerInfo, ...]:
     return tuple(LayerInfo(**d) for d in items)
+
+
+# keras.applications models whose preprocess_input is NOT inside the model, by model name.
+_CAFFE = {"color": "bgr", "scale": "mean-std", "mean": [103.939, 116.779, 123.68], "std": [1.0, 1.0, 1.0]}
+_TORCH = {"color": "rgb", "scale": "mean-std", "mean": [123.675, 116.28, 103.53], "std": [58.395, 57.12, 57.375]}
+_TF = {"color": "rgb", "scale": "-1..1"}
+APPLICATIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    (r"mobilenet_\d", "MobileNet", _TF),
+    (r"mobilenetv2_", "MobileNetV2", _TF),
+    (r"inception_v3$", "InceptionV3", _TF),
+    (r"inception_resnet_v2$", "InceptionResNetV2", _TF),
+    (r"xception$", "Xception", _TF),
+    (r"nasnet", "NASNet", _TF),
+    (r"resnet(50|101|152)v2$", "ResNetV2", _TF),
+    (r"resnet(50|101|152)$", "ResNet", _CAFFE),
+    (r"vgg(16|19)$", "VGG", _CAFFE),
+    (r"densenet(121|169|201)$", "DenseNet", _TORCH),
+)
+
+
+def application_preprocessing(name: str | None) -> tuple[str, dict[str, Any]] | None:
+    """(family, preprocess keys) when ``name`` is a keras.applications model name, else None."""
+    import re
+
+    if not name:
+        return None
+    for pattern, family, keys in APPLICATIONS:
+        if re.match(pattern, name.lower()):
+            return family, dict(keys)
+    return None

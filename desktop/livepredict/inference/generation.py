@@ -777,6 +777,8 @@ def open_generator(path: str | Path, *, trust: bool = False, runtime: str = "aut
         if len(tokens) != plan.out_features:
             raise SidecarError(f"The vocabulary has {len(tokens)} tokens but {name} predicts {plan.out_features}; "
                                "give the vocabulary the model was trained with.")
+        if plan.input_kind == "values" and plan.in_features == plan.out_features:
+            plan.input_kind = "onehot"  # a vocabulary in, the same vocabulary out: one-hot characters
         if plan.input_kind == "values":
             raise UnsupportedModelError(f"{name} takes {plan.in_features} numbers per step, not tokens; open it "
                                         "as a forecaster or use a model with an Embedding or one-hot input.")

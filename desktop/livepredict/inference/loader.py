@@ -373,6 +373,14 @@ def resolve_profile(path: Path, structure: dict[str, Any], sidecar: dict[str, An
         source = "teachable-machine"
     elif base is not None and in_model:
         source = "model"
+    elif base is not None and (app := describe.application_preprocessing(structure.get("name"))):
+        family, keys = app
+        merged = base.to_json()
+        merged.update(keys)
+        spec = PreprocessSpec.from_json(merged)
+        source = "model"
+        warnings.append(f"Preprocessing follows keras.applications {family} (the model is named "
+                        f"{structure.get('name')!r}): {spec.describe()}; check it or add a sidecar.")
     labels: tuple[str, ...] = ()
     if sidecar and sidecar.get("labels"):
         labels = tuple(sidecar["labels"])
@@ -666,9 +674,8 @@ def _open_cold(p: Path, fmt: str, sidecar: dict[str, Any] | None, *, trust: bool
             blob = rts.convert_keras(keras_model) if keras_model is not None else rts.convert_saved_model(str(p))
             lite = LiteRTRuntime(blob, batch=batch)
         except Exception as e:  # noqa: BLE001 - conversion fails for some ops: use the reference
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
             check = RuntimeCheck(f"litert vs {reference.name}", None, tolerance, False,
-                                 f"conversion to LiteRT failed ({first})")
+                                 f"conversion to LiteRT failed ({rts.conversion_failure(e)})")
             lite = None
             blob = None
         if lite is not None:

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +28,7 @@ from livepredict.core.types import RuntimeCheck
 from livepredict.inference.tf_env import (
     import_tf,
     litert_interpreter_class,
+    native_stderr_silenced,
     quiet_native_stderr,
     quiet_stdout,
 )
@@ -251,7 +253,7 @@ class SavedModelRuntime(Runtime):
 def convert_keras(model: Any) -> bytes:
     """LiteRT flatbuffer of a loaded Keras model (builtin ops only, float)."""
     tf = import_tf()
-    with quiet_stdout():
+    with quiet_stdout(), native_stderr_silenced():
         converter = tf.lite.TFLiteConverter.from_keras_model(model)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
         return bytes(converter.convert())
@@ -259,10 +261,25 @@ def convert_keras(model: Any) -> bytes:
 
 def convert_saved_model(path: str) -> bytes:
     tf = import_tf()
-    with quiet_stdout():
+    with quiet_stdout(), native_stderr_silenced():
         converter = tf.lite.TFLiteConverter.from_saved_model(str(path), signature_keys=["serving_default"])
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
         return bytes(converter.convert())
+
+
+_OP_ERROR = re.compile(r"('[\w.]+' op [^\n]+?)(?:\n|$)")
+
+
+def conversion_failure(e: BaseException) -> str:
+    """A short reason for a failed LiteRT conversion (the converter's messages are long MLIR dumps)."""
+    text = str(e)
+    m = _OP_ERROR.search(text)
+    if m:
+        reason = m.group(1)
+    else:
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        reason = lines[0] if lines else type(e).__name__
+    return reason if len(reason) <= 160 else reason[:157] + "…"
 
 
 def verify(candidate: Runtime, reference: Runtime, probes: list[list[np.ndarray]],

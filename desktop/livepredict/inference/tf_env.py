@@ -83,10 +83,21 @@ def quiet_native_stderr() -> Iterator[None]:
     ("INFO: Created TensorFlow Lite XNNPACK delegate for CPU."), so the CLI keeps its one-line
     stderr. ``LIVEPREDICT_DEBUG=1`` shows it."""
     global _native_quiet_done
-    if _native_quiet_done or os.environ.get("LIVEPREDICT_DEBUG"):
+    if _native_quiet_done:
         yield
         return
     _native_quiet_done = True
+    with native_stderr_silenced():
+        yield
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for the block (the TFLite converter's MLIR diagnostics are
+    printed there even when the Python exception already carries them)."""
+    if os.environ.get("LIVEPREDICT_DEBUG"):
+        yield
+        return
     try:
         sys.stderr.flush()
         saved = os.dup(2)

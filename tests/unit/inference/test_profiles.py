@@ -142,3 +142,19 @@ def test_logits_are_detected_and_softmaxed_for_display(tmp_path, color_images):
 def test_tflite_output_kind_from_its_last_op(model_files):
     m = open_model(model_files["tflite"])
     assert m.info.output_kind == "softmax" and m.info.runtime == "litert"
+
+
+def test_keras_applications_name_gives_its_preprocessing(tmp_path):
+    """A model named like keras.applications ResNet50 gets its caffe-style preprocessing (BGR, mean)."""
+    import keras
+
+    inp = keras.Input((16, 16, 3))
+    out = keras.layers.Dense(3, activation="softmax")(keras.layers.GlobalAveragePooling2D()(inp))
+    p = tmp_path / "r.keras"
+    keras.Model(inp, out, name="resnet50").save(p)
+    info = open_model(p, use_cache=False, runtime="keras").info
+    spec = info.preprocess
+    assert info.preprocess_source == "model"
+    assert (spec.color, spec.scale, spec.mean) == ("bgr", "mean-std", (103.939, 116.779, 123.68))
+    assert any("keras.applications ResNet" in w for w in info.warnings)
+    assert not any("No preprocessing information" in w for w in info.warnings)

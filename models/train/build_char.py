@@ -117,7 +117,9 @@ def main(argv=None) -> int:
             model.optimizer.learning_rate.assign(1e-3)
     model.set_weights(best_w)
     out = Path(args.out)
-    model.save(out)
+    bare = build_model(len(vocab), args.units)  # saved without the optimizer state (a third of the size)
+    bare.set_weights(best_w)
+    bare.save(out)
     sample = sample_text(model, vocab, "The ", 300, 0.5)
     print("sample at temperature 0.5:\n" + sample, flush=True)
     notes = (f"Character LSTM({args.units}) trained on the CPython documentation topics "

@@ -53,7 +53,7 @@ def models(tmp_path_factory):
     out["window"] = (d / "window.keras", m)
     m = keras.Sequential([keras.Input((None, 1)), layers.LSTM(6, return_sequences=True), layers.Dense(1)])
     out["state"] = (d / "state.keras", m)
-    for name, (path, model) in out.items():
+    for path, model in out.values():
         model.save(path)
     for name in ("lstm", "onehot"):
         (d / f"{name}.keras.livepredict.json").write_text(json.dumps({"vocab": VOCAB}), encoding="utf-8")

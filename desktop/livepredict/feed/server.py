@@ -230,7 +230,7 @@ class FeedServer:
                  max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, model: str = "",
                  labels: Iterable[str] = (), classify_handler: ClassifyHandler | None = None,
                  classify_timeout: float = 30.0, page: Path | None = PAGE,
-                 max_pixels: int = 40_000_000) -> None:
+                 max_pixels: int = 40_000_000, max_clients: int = 64) -> None:
         self.host = (host or "").strip()
         if not self.host:
             self.host = "0.0.0.0"
@@ -245,6 +245,7 @@ class FeedServer:
         self.allowed_origins = {o.rstrip("/") for o in (allowed_origins or ())}
         self.max_message_bytes = int(max_message_bytes)
         self.max_pixels = int(max_pixels)
+        self.max_clients = int(max_clients)
         self.model = model
         self.labels = tuple(labels)
         self.classify_timeout = float(classify_timeout)
@@ -435,6 +436,11 @@ class FeedServer:
             return connection.respond(HTTPStatus.UNAUTHORIZED,
                                       "Missing or wrong token; pass ?token=... or an "
                                       "'Authorization: Bearer ...' header.\n")
+        if len(self._clients) >= self.max_clients:
+            self.refused += 1
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE,
+                                      f"The feed already serves {self.max_clients} clients; close one and "
+                                      "try again.\n")
         return None
 
     def _http(self, connection, path: str):

@@ -341,7 +341,7 @@ def test_a_flood_of_bad_messages_from_a_client_that_never_reads_stays_bounded(fe
 # ------------------------------------------------------------------ many and slow clients
 
 def test_twenty_clients_each_get_every_prediction(feed):
-    srv = feed()
+    srv = feed(max_clients=20)
     n_clients, n_preds = 20, 30
 
     async def go():
@@ -374,13 +374,28 @@ def test_twenty_clients_each_get_every_prediction(feed):
             await asyncio.wait_for(events[seq].wait(), TIMEOUT)
         return await asyncio.gather(*tasks)
 
+    async def one_too_many():
+        while srv.client_count:  # the twenty above are gone
+            await asyncio.sleep(0.01)
+        async with connect(srv.url) as first:
+            await recv(first)
+            holders = [await connect(srv.url) for _ in range(n_clients - 1)]
+            try:
+                with pytest.raises(InvalidStatus) as e:
+                    await connect(srv.url)
+                return e.value.response.status_code, e.value.response.body.decode()
+            finally:
+                for ws in holders:
+                    await ws.close()
+
     results = run(go())
     assert len(results) == n_clients
     for got in results:
         assert got == [(seq, 0) for seq in range(1, n_preds + 1)]
     st = srv.stats()
-    assert st["clients"] == 0 or st["published"] == n_preds
     assert st["published"] == n_preds
+    status, body = run(one_too_many())
+    assert status == 503 and "20 clients" in body
 
 
 def _rss_bytes() -> int:

@@ -210,3 +210,16 @@ def test_bench_text_and_bad_seconds(capsys, model_files):
     code, out, _ = run(capsys, "bench", model_files["tflite"], "--seconds", "0.1")
     assert code == 0 and "litert" in out and "<- chosen" in out and "predict" not in out
     assert_one_line_error(*run(capsys, "bench", model_files["tflite"], "--seconds", "0"), "--seconds must be")
+
+
+def test_nan_model_reports_per_item_errors(capsys, tmp_path, images):
+    from helpers.models import build_nan_model
+
+    p = tmp_path / "nan.keras"
+    build_nan_model().save(p)
+    code, out, err = run(capsys, "info", p, "--json")
+    assert code == 0 and any("NaN" in w for w in json.loads(out)["warnings"])
+    code, out, err = run(capsys, "classify", p, images / "a_red.png", images / "more", "--json")
+    assert code == 0
+    items = json.loads(out)
+    assert len(items) == 2 and all(i["top"] == [] and "NaN" in i["error"] for i in items)

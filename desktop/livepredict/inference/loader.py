@@ -593,6 +593,8 @@ def open_model(path: str | Path, *, trust: bool = False, runtime: str = "auto", 
     if runtime not in RUNTIME_CHOICES:
         raise ValueError(f"runtime must be one of {RUNTIME_CHOICES}")
     p = Path(path).expanduser()
+    if p.name in ("saved_model.pb", "saved_model.pbtxt") and p.is_file():
+        p = p.parent  # the file picked inside a SavedModel folder means the folder
     fmt = detect_format(p)
     p = p.resolve()
     sidecar = read_sidecar(p)

@@ -51,3 +51,29 @@ def test_two_inputs_are_described_but_not_classified(tmp_path):
                             "input.")
     out = m.infer([np.zeros((2, 16, 16, 3), np.float32), np.zeros((2, 4), np.float32)])
     assert out.shape == (2, 3)
+
+
+def test_grayscale_model_without_channel_axis(tmp_path):
+    """An MNIST-style (28, 28) input is an image classifier fed grayscale, the channel squeezed."""
+    import keras
+
+    inp = keras.Input((28, 28))
+    x = keras.layers.Flatten()(inp)
+    dense = keras.layers.Dense(2, activation="softmax")
+    out = dense(x)
+    model = keras.Model(inp, out)
+    # class 1 = bright picture, class 0 = dark picture
+    dense.set_weights([np.stack([-np.ones(784), np.ones(784)], axis=1).astype(np.float32) / 100,
+                       np.array([0.0, -3.92], np.float32)])
+    p = tmp_path / "digits.keras"
+    model.save(p)
+    m = open_model(p, use_cache=False)
+    assert m.info.task == "image-classifier" and m.info.preprocess.color == "gray"
+    assert m.preprocess(solid((10, 20, 30), 50, 60)).shape == (28, 28)
+    dark, bright = m.classify_arrays([solid((5, 5, 5)), solid((250, 250, 250))])
+    assert (dark.label, bright.label) == ("class 0", "class 1")
+
+
+def test_savedmodel_picked_by_its_pb_file(model_files):
+    m = open_model(model_files["savedmodel"] / "saved_model.pb", use_cache=False, runtime="keras")
+    assert m.info.format == "savedmodel" and m.info.runtime == "savedmodel"

@@ -61,7 +61,7 @@ class FeedController(QObject):
             live.connect(self.publish_live, Qt.ConnectionType.DirectConnection)
         loaded = getattr(worker, "model_loaded", None)
         if loaded is not None:
-            loaded.connect(self._on_model_loaded)
+            loaded.connect(self.on_model_loaded)
         slot = getattr(worker, "classify_feed_job", None)
         if slot is not None:
             self._feed_job_requested.connect(slot, Qt.ConnectionType.QueuedConnection)
@@ -152,7 +152,7 @@ class FeedController(QObject):
     # ---------------------------------------------------------------- GUI-thread bookkeeping
 
     @Slot(object)
-    def _on_model_loaded(self, loaded: Any) -> None:
+    def on_model_loaded(self, loaded: Any) -> None:
         info = getattr(loaded, "info", None)
         if info is None:
             return

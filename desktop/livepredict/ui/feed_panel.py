@@ -237,6 +237,8 @@ def add_feed_action(window: Any, menu: Any) -> QAction:
             dialog = FeedDialog(window)
             ctl = FeedController(dialog)
             ctl.attach(window.controller)
+            if getattr(window, "loaded", None) is not None:  # a model opened before the dialog
+                ctl.on_model_loaded(window.loaded)
             panel = dialog.panel
             panel.start_requested.connect(ctl.start)
             panel.stop_requested.connect(ctl.stop)

@@ -99,7 +99,7 @@ def test_feed_controller_classifies_on_the_inference_thread_and_stops(qtbot, inf
 
     with qtbot.waitSignal(inference.model_loaded, timeout=60_000):
         inference.open_model(model_path)
-    qtbot.waitUntil(lambda: ctl._model == "colors", timeout=5000)
+    qtbot.waitUntil(lambda: ctl._model == "colors", timeout=5000)  # via model_loaded
 
     panel.port.setValue(0)  # a free port
     with qtbot.waitSignal(ctl.started, timeout=10_000):
@@ -186,3 +186,56 @@ def test_main_window_feed_action_opens_the_panel_and_closing_stops_the_feed(qtbo
     qtbot.waitUntil(lambda: "code" in closed, timeout=10_000)
     assert closed["code"] == 1001 and not window.feed_controller.running
     assert not controller.thread.isRunning()
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support")  # offscreen: raise(), size hints
+def test_live_panel_predictions_reach_a_feed_client(qtbot, tmp_path, monkeypatch, feed_model_files):
+    """The whole app path: video → capture → inference worker → feed (published on the worker)."""
+    from PySide6.QtCore import QSettings
+
+    from livepredict.settings import Settings
+    from livepredict.ui import live_panel
+    from livepredict.ui.main_window import MainWindow
+
+    model_path, video, _ = feed_model_files
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, str(tmp_path / "settings"))
+    monkeypatch.setenv("LIVEPREDICT_SETTINGS_DIR", str(tmp_path / "settings"))
+    monkeypatch.setenv("LIVEPREDICT_LOG_DIR", str(tmp_path / "logs"))
+    controller = InferenceController()
+    window = MainWindow(controller, Settings())
+    qtbot.addWidget(window)
+    live_panel.install(window)
+    window.show()
+    with qtbot.waitSignal(controller.model_loaded, timeout=60_000):
+        window.open_model(model_path)
+    window.feed_action.trigger()
+    panel = window.findChild(FeedDialog).panel
+    panel.port.setValue(0)
+    with qtbot.waitSignal(window.feed_controller.started, timeout=10_000):
+        panel.enabled.setChecked(True)
+
+    async def five(ws):
+        got = []
+        while len(got) < 5:
+            m = await recv(ws)
+            if m["type"] == "prediction":
+                got.append(m)
+        return got
+
+    holder = _client_thread(window.feed_controller.server.url, five)
+    qtbot.waitUntil(lambda: "hello" in holder, timeout=10_000)
+    window.show_panel("Live")
+    live = window.panel("Live")
+    assert live.start(str(video))
+    qtbot.waitUntil(lambda: "result" in holder or "error" in holder, timeout=30_000)
+    assert "error" not in holder, holder.get("error")
+    got = holder["result"]
+    frames = [m["frame_index"] for m in got]
+    assert frames == sorted(frames) and len(set(frames)) == 5
+    assert all(m["model"] == "colors" and m["top"] and "clip.avi" in m["source"] for m in got)
+    assert all(m["capture_ts"] <= m["infer_end_ts"] <= m["publish_ts"] for m in got)
+    live.stop()
+    window.close()
+    assert not window.feed_controller.running and not controller.thread.isRunning()

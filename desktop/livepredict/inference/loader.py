@@ -510,8 +510,8 @@ def _keras_error(e: Exception, path: Path, trust: bool, found_py: list[Path]) ->
                           "model saved with model.save().", details)
 
 
-def _load_keras_file(path: Path, fmt: str, trust: bool, status: Status) -> tuple[Any, list[str]]:
-    """The Keras model and the legacy repairs applied (``.keras`` and ``.h5``)."""
+def _load_keras_file(path: Path, fmt: str, trust: bool, status: Status) -> tuple[Any, list[str], bool]:
+    """The Keras model, the legacy repairs applied and whether custom code from a ``.py`` was loaded."""
     from livepredict.inference.tf_env import import_keras
 
     keras = import_keras(status)
@@ -523,7 +523,7 @@ def _load_keras_file(path: Path, fmt: str, trust: bool, status: Status) -> tuple
             return keras.models.load_model(p, compile=False, safe_mode=not trust)
 
     try:
-        return load(path), []
+        return load(path), [], bool(custom)
     except Exception as e:  # noqa: BLE001 - analysed below
         first_error = e
     if fmt != "h5":
@@ -550,7 +550,7 @@ def _load_keras_file(path: Path, fmt: str, trust: bool, status: Status) -> tuple
                 break
             fixed = legacy.write_repaired_copy(path, Path(tmp) / path.name, config)
             try:
-                return load(fixed), sorted(set(repairs))
+                return load(fixed), sorted(set(repairs)), bool(custom)
             except Exception as e:  # noqa: BLE001
                 if not legacy.keys_from_error(str(e)) or str(e) == str(error):
                     error = e
@@ -621,6 +621,7 @@ def _open_cold(p: Path, fmt: str, sidecar: dict[str, Any] | None, *, trust: bool
     from livepredict.inference import runtimes as rts
 
     repairs: list[str] = []
+    used_custom = False
     keras_model = None
     if fmt == "savedmodel":
         tf = rts.import_tf(status)
@@ -636,7 +637,10 @@ def _open_cold(p: Path, fmt: str, sidecar: dict[str, Any] | None, *, trust: bool
                                  "check that the folder is complete.", str(e)) from e
         structure = _describe_savedmodel(reference)
     else:
-        keras_model, repairs = _load_keras_file(p, fmt, trust, status)
+        keras_model, repairs, used_custom = _load_keras_file(p, fmt, trust, status)
+        if not getattr(keras_model, "inputs", None):
+            raise ModelLoadError(f"{p.name} is a subclassed Keras model without defined inputs, which cannot be "
+                                 "described or compiled; save it as a functional or Sequential model.")
         structure = describe.describe_keras(keras_model)
         ins = structure["inputs"]
         spec0 = _default_spec(structure)
@@ -712,7 +716,7 @@ def _open_cold(p: Path, fmt: str, sidecar: dict[str, Any] | None, *, trust: bool
     if key is not None:
         entry = {"source": str(p), "format": fmt, "structure": structure, "chosen": chosen,
                  "runtime_check": check.to_json() if check else None, "timings_ms": timings,
-                 "needs_trust": bool(trust and _needs_trust(p, fmt)), "repairs": repairs,
+                 "needs_trust": bool(trust and (used_custom or _needs_trust(p, fmt))), "repairs": repairs,
                  "warnings_engine": [w for w in warnings if w.startswith(("Using", "The model outputs",
                                                                           "Repaired"))]}
         model_cache.store(key, entry, blob if (check is not None and check.passed) else None)

@@ -147,6 +147,11 @@ class LiteRTRuntime(Runtime):
         self._local.interps[self._default_shape] = self._prepared(it)
         # outputs in signature order when a signature exists, else in tensor order
         self.output_order = self._output_order(it)
+        self._dequant: list[tuple[float, int] | None] = []
+        for d in self.output_details:
+            scale, zero = d.get("quantization", (0.0, 0))
+            integer = np.issubdtype(np.dtype(d["dtype"]), np.integer)
+            self._dequant.append((float(scale), int(zero)) if integer and scale else None)
 
     def _make(self) -> Any:
         cls = litert_interpreter_class()
@@ -197,7 +202,14 @@ class LiteRTRuntime(Runtime):
         for idx, x, dt in zip(in_idx, xs, dtypes, strict=True):
             it.set_tensor(idx, np.ascontiguousarray(x, dtype=dt))
         it.invoke()
-        return [it.get_tensor(out_idx[i]) for i in self.output_order]
+        outs = []
+        for i in self.output_order:
+            y = it.get_tensor(out_idx[i])
+            q = self._dequant[i]
+            if q is not None:  # quantized output: real = (q - zero_point) * scale
+                y = (y.astype(np.float32) - q[1]) * q[0]
+            outs.append(y)
+        return outs
 
     def infer_all(self, batch: Inputs) -> list[np.ndarray]:
         xs = _as_list(batch)

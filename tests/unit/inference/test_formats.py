@@ -93,3 +93,39 @@ def test_set_profile_changes_labels_and_preprocessing(model_files, color_images)
     assert m.classify_arrays([color_images["red"]])[0].score < 0.5
     with pytest.raises(Exception, match="takes 16x16"):
         m.set_profile(spec=replace(spec, size=(32, 32)))
+
+
+def test_fully_quantized_tflite(tmp_path, color_images):
+    """uint8 in, uint8 out (what many exported .tflite files are): fed raw bytes, scores dequantized."""
+    import json
+    import warnings
+
+    import tensorflow as tf
+    from helpers.models import LABELS, build_color_classifier
+
+    rng = np.random.default_rng(0)
+
+    def representative():
+        for _ in range(20):
+            yield [rng.integers(0, 256, (1, 16, 16, 3)).astype(np.float32)]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(build_color_classifier())
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.uint8
+    conv.inference_output_type = tf.uint8
+    p = tmp_path / "q.tflite"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Statistics for quantized inputs were expected"
+        p.write_bytes(conv.convert())
+    (tmp_path / "q.tflite.livepredict.json").write_text(json.dumps({"labels": LABELS}))
+    m = open_model(p)
+    info = m.info
+    assert info.inputs[0].dtype == "uint8" and info.outputs[0].dtype == "uint8"
+    assert (info.preprocess.dtype, info.preprocess.scale) == ("uint8", "none")
+    assert info.output_kind == "softmax"
+    preds = m.classify_arrays([color_images[c] for c in LABELS], top_k=3)
+    assert [x.label for x in preds] == LABELS
+    for x in preds:
+        assert 0.9 < x.score <= 1.0 and sum(s for _, s in x.top) == pytest.approx(1.0, abs=0.02)

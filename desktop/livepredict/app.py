@@ -133,7 +133,19 @@ def main(argv: list[str]) -> int:
     theme.apply(app, settings.theme())
 
     controller = InferenceController()
+    model = args.model
+    if model is None:
+        demo = demo_model_path()
+        model = str(demo) if demo is not None else None
+    if model is not None:
+        # Ask the inference thread now: it opens the model while the window is being built (a cached
+        # model needs no TensorFlow, so it is often ready as soon as the window is shown).
+        controller.worker.gui_ready.clear()  # set once the window is shown (see Startup)
+        controller.open_model(model)
     window = build_window(controller, settings)
+    if model is not None:
+        window.model_label.setText(f"Opening {Path(model).name}…")
+        window.on_busy(True)
     if args.panel:
         window.show_panel(args.panel)
 
@@ -163,21 +175,17 @@ def main(argv: list[str]) -> int:
             if event.type() == QEvent.Type.Paint and "window_shown" not in self.times:
                 self.mark("window_shown")
                 self.tf_at_window = "tensorflow" in sys.modules
+                controller.worker.gui_ready.set()  # thread-safe flag: TensorFlow may be imported now
             return False
 
         @Slot()
         def begin(self) -> None:
             self.mark("event_loop")
-            model = args.model
             if model is None:
-                demo = demo_model_path()
-                if demo is None:
-                    window.show_message("No model open: drop a model file here or use File › Open Model (Ctrl+O).")
-                    self.model_ready = True
-                    self.maybe_finish()
-                    return
-                model = str(demo)
-            window.open_model(model)
+                window.show_message("No model open: drop a model file here or use File › Open Model (Ctrl+O).")
+                self.model_ready = True
+                self.maybe_finish()
+                return
             if args.paths:
                 job = window.classify_panel.classify([str(Path(p)) for p in args.paths])
                 if job is not None:
@@ -202,6 +210,10 @@ def main(argv: list[str]) -> int:
                 self.model_ready = True
                 self.initial_jobs.clear()
                 self.maybe_finish()
+
+        @Slot()
+        def on_closing(self) -> None:
+            self.mark("window_closed")
 
         @Slot(object)
         def on_result(self, r) -> None:
@@ -234,10 +246,14 @@ def main(argv: list[str]) -> int:
             if shot:
                 Path(shot).parent.mkdir(parents=True, exist_ok=True)
                 window.grab().save(shot)
+                p = Path(shot)
+                screen = window.screen()
+                if screen is not None and app.platformName() not in ("offscreen", "minimal"):
+                    # what the display server shows (window manager and all), not only our widgets
+                    screen.grabWindow(0).save(str(p.with_name(p.stem + "-screen" + p.suffix)))
                 current = window.tabs.currentIndex()
                 window.show_panel("Model")
                 app.processEvents()
-                p = Path(shot)
                 window.grab().save(str(p.with_name(p.stem + "-model" + p.suffix)))
                 window.tabs.setCurrentIndex(current)
             if os.environ.get("LIVEPREDICT_QUIT_WHEN_DONE"):
@@ -247,20 +263,24 @@ def main(argv: list[str]) -> int:
     window.statusBar().installEventFilter(startup)
     window.show()
     QTimer.singleShot(0, startup.begin)
+    QTimer.singleShot(1000, controller.worker.gui_ready.set)  # never hold the worker back for long
     quit_after = os.environ.get("LIVEPREDICT_QUIT_AFTER_MS")
     if quit_after:
         QTimer.singleShot(int(quit_after), window.close)
     log.info("Live Predict %s started (log %s)", livepredict.__version__, log_path)
     app.setQuitOnLastWindowClosed(True)
+    window.closing.connect(startup.on_closing)
     rc = app.exec()
     t_close = time.time()
     stopped = controller.shutdown(1500)
     startup.times["shutdown_s"] = time.time() - t_close
     _write_reports(startup.times, startup.tf_at_window, THREAD_GUARD, controller)
     log.info("exit (inference thread stopped: %s, %.2f s)", stopped, startup.times["shutdown_s"])
-    if not stopped:
-        # The inference thread is inside a long engine call (e.g. importing TensorFlow) that cannot be
-        # interrupted. Destroying its QThread would abort the process, so leave without tearing down.
+    if not stopped or "tensorflow" in sys.modules:
+        # Either the inference thread is inside a long engine call (e.g. importing TensorFlow) that
+        # cannot be interrupted, and destroying its QThread would abort the process; or TensorFlow is
+        # loaded, whose interpreter-exit teardown takes seconds. Settings are synced and the reports
+        # written: leave now.
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()

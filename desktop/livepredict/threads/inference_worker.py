@@ -220,6 +220,60 @@ class WorkerError:
     context: str = ""
 
 
+# ---- generation payloads (frozen; owned by generation)
+
+@dataclass(frozen=True)
+class GeneratorReady:
+    """A generator was built for the open model: ``kind`` "text" or "forecast", ``info`` its
+    description (runtime, check, timings), ``vocab`` the tokens (text)."""
+
+    generation: int
+    kind: str
+    info: dict[str, Any]
+    vocab: tuple[str, ...] = ()
+    window: int = 0
+    build_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class GeneratorFailed:
+    generation: int
+    message: str
+    details: str = ""
+    needs_vocab: bool = False  # a text model without a vocabulary: ask for a vocabulary file
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    """Tokens made since the last chunk (one chunk per display tick, never one signal per token)."""
+
+    run_id: int
+    text: str
+    tokens: int  # in this chunk
+    total: int  # in this run so far
+    tokens_per_s: float
+    first_token_ms: float | None
+    top_labels: tuple[str, ...]  # top-10 next-token distribution after the last token
+    top_probs: tuple[float, ...]
+    finished: bool = False
+    reason: str = ""  # "done" | "stopped" | an error sentence
+
+
+@dataclass(frozen=True)
+class ForecastStep:
+    """One step along the series: the forecast made from ``index`` values, errors so far."""
+
+    run_id: int
+    index: int  # values known (history = series[:index])
+    forecast: np.ndarray  # the next ``horizon`` values
+    one_step: float  # the forecast for series[index] (the first forecast value)
+    mae: float | None  # one-step absolute error so far, over the values stepped through
+    naive_mae: float | None  # the naive last-value forecast's error over the same values
+    steps_per_s: float
+    finished: bool = False
+    reason: str = ""
+
+
 # ------------------------------------------------------------------ helpers
 
 def _shrink(rgb: np.ndarray, side: int) -> np.ndarray:
@@ -301,6 +355,13 @@ class InferenceWorker(QObject):
     live_flushed = Signal()
 
     # ---- generation: signals go here
+    # generator_ready(GeneratorReady), generator_failed(GeneratorFailed): after prepare_generator.
+    # text_chunk(TextChunk): tokens made since the last display tick (plus the top-10 distribution).
+    # forecast_step(ForecastStep): one step of a forecast run (play).
+    generator_ready = Signal(object)
+    generator_failed = Signal(object)
+    text_chunk = Signal(object)
+    forecast_step = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         # Runs on the GUI thread: nothing heavy here, never load a model here.
@@ -314,6 +375,9 @@ class InferenceWorker(QObject):
         self._flag_lock = threading.Lock()
         self._cancel_below = 0  # jobs with id < this are cancelled (thread-safe flag)
         self._stop = threading.Event()
+        # Cleared by the app until its window is shown; a TensorFlow import waits for it (max 2 s).
+        self.gui_ready = threading.Event()
+        self.gui_ready.set()
         self._images_cache: dict[str, np.ndarray] = {}  # for previews of pasted images
 
     # -- helpers for every section
@@ -328,6 +392,9 @@ class InferenceWorker(QObject):
 
     def _status(self, text: str) -> None:
         self.status_changed.emit(text)
+        if text.startswith("Loading TensorFlow") and not self.gui_ready.is_set():
+            # Importing TensorFlow holds the GIL for seconds: let the window be built and shown first.
+            self.gui_ready.wait(2.0)
 
     def stopping(self) -> bool:
         return self._stop.is_set()
@@ -723,6 +790,223 @@ class InferenceWorker(QObject):
             infer_start_ts=t0, infer_end_ts=t3, source=frame.source), gen)
 
     # ---- generation
+    # The generator lives here, in the inference thread (it owns a LiteRT interpreter). A run is made
+    # of slices scheduled through this thread's event loop: each slice makes tokens for at most one
+    # display tick and emits them as one chunk, so other requests and Stop are handled between
+    # slices; ``stop_generation`` (thread-safe, sets an int) is checked before every token.
+    _gen_obj: Any = None
+    _gen_generation = -1
+    _gen_stop_upto = 0  # runs with id <= this are stopped (set from any thread)
+    _gen_run: Any = None
+    GEN_SLICE_S = 0.03
+
+    def stop_generation(self, upto_run: int) -> None:
+        """Stop every run with id <= ``upto_run`` within one step (thread-safe: sets an int)."""
+        self._gen_stop_upto = max(self._gen_stop_upto, int(upto_run))
+
+    def _gen_close(self) -> None:
+        gen, self._gen_obj = self._gen_obj, None
+        self._gen_run = None
+        if gen is not None:
+            with contextlib.suppress(Exception):
+                gen.close()
+
+    @Slot(int, str)
+    def prepare_generator(self, generation: int, vocab_path: str) -> None:
+        """Build the step generator (text) or forecaster for the open model of ``generation``."""
+        model, gen_no = self._active()
+        if model is None or gen_no != generation:
+            self.generator_failed.emit(GeneratorFailed(generation, "Open a text or sequence model first (File → "
+                                                                   "Open Model…)."))
+            return
+        self._gen_close()
+        self.busy_changed.emit(True)
+        t0 = time.perf_counter()
+        try:
+            from livepredict.inference.generation import TextGenerator, open_generator
+
+            with self._engine_call("open_generator"):
+                gen = open_generator(self._model_path, trust=bool(model.info.extras.get("trusted")),
+                                     status=self._status, keras_model=getattr(model, "keras_model", None),
+                                     vocab=vocab_path or None)
+            self._gen_obj, self._gen_generation = gen, generation
+            info = gen.describe()
+            ready = GeneratorReady(generation, gen.kind, info,
+                                   tuple(gen.vocab.tokens) if isinstance(gen, TextGenerator) else (),
+                                   int(getattr(gen, "window", 0) or 0), time.perf_counter() - t0)
+            self.generator_ready.emit(ready)
+            self._status(f"Generator ready: {gen.runtime}")
+        except Exception as e:  # noqa: BLE001 - a slot never lets an exception escape
+            from livepredict.core.errors import SidecarError
+
+            message, details = _error_parts(e)
+            needs = isinstance(e, SidecarError) and "vocabulary" in message
+            self.generator_failed.emit(GeneratorFailed(generation, message, details, needs))
+            self._status(message)
+        finally:
+            self.busy_changed.emit(False)
+
+    def _gen_ok(self, kind: str) -> Any:
+        gen = self._gen_obj
+        if gen is None or gen.kind != kind or self._gen_generation != self._generation:
+            return None
+        return gen
+
+    @Slot()
+    def reset_generator(self) -> None:
+        gen = self._gen_obj
+        if gen is not None:
+            with self._engine_call("reset generator"):
+                gen.reset()
+
+    @Slot(int, str, int, float, int, float, object, float)
+    def start_text(self, run_id: int, seed_text: str, length: int, temperature: float, top_k: int,
+                   top_p: float, seed: Any, rate: float) -> None:
+        """Generate ``length`` tokens (0: until stopped) at most ``rate`` tokens/s (0: as fast as possible),
+        continuing from the current state; a fresh state is primed with ``seed_text`` first."""
+        from livepredict.core.sampling import Sampler, SamplingSettings
+
+        gen = self._gen_ok("text")
+        if gen is None:
+            self.text_chunk.emit(TextChunk(run_id, "", 0, 0, 0.0, None, (), (), True,
+                                           "Open a text model and wait for the generator to be ready."))
+            return
+        try:
+            sampler = Sampler(SamplingSettings(temperature, top_k, top_p), seed)
+            t0 = time.perf_counter()
+            with self._engine_call("prime"):
+                if gen.probs is None:
+                    gen.prime(seed_text)
+        except Exception as e:  # noqa: BLE001
+            self.text_chunk.emit(TextChunk(run_id, "", 0, 0, 0.0, None, (), (), True, _error_parts(e)[0]))
+            return
+        self._gen_run = {"id": run_id, "kind": "text", "sampler": sampler, "left": int(length) or -1,
+                         "rate": float(rate), "t0": t0, "total": 0, "first_ms": None, "budget": 0.0,
+                         "last": time.perf_counter()}
+        self._gen_slice(run_id)
+
+    def _gen_stopped(self, run_id: int) -> bool:
+        return run_id <= self._gen_stop_upto or self._stop.is_set()
+
+    @Slot(int)
+    def _gen_slice(self, run_id: int) -> None:
+        run = self._gen_run
+        if run is None or run["id"] != run_id:
+            return
+        if run["kind"] == "forecast":
+            self._forecast_slice(run)
+            return
+        gen = self._gen_ok("text")
+        reason = ""
+        parts: list[str] = []
+        now = time.perf_counter()
+        if run["rate"] > 0:  # paced: tokens owed since the last slice
+            run["budget"] = min(run["budget"] + (now - run["last"]) * run["rate"], run["rate"] * 0.25 + 1)
+        run["last"] = now
+        try:
+            if gen is None:
+                raise RuntimeError("the model changed")
+            end = now + self.GEN_SLICE_S
+            n = 0
+            with self._engine_call("generate"):
+                while True:
+                    if self._gen_stopped(run_id):
+                        reason = "stopped"
+                        break
+                    if run["left"] == 0:
+                        reason = "done"
+                        break
+                    if run["rate"] > 0 and run["budget"] < 1:
+                        break
+                    tok = next(gen.stream(1, run["sampler"]))
+                    parts.append(tok.text)
+                    n += 1
+                    run["total"] += 1
+                    if run["left"] > 0:
+                        run["left"] -= 1
+                    if run["rate"] > 0:
+                        run["budget"] -= 1
+                    if run["first_ms"] is None:
+                        run["first_ms"] = (time.perf_counter() - run["t0"]) * 1000.0
+                    if (n & 63) == 0 and time.perf_counter() >= end:
+                        break
+        except Exception as e:  # noqa: BLE001
+            reason = _error_parts(e)[0] if not isinstance(e, RuntimeError) else \
+                "The model changed; start the generation again."
+        from livepredict.core.sampling import top_n
+
+        labels: tuple[str, ...] = ()
+        probs: tuple[float, ...] = ()
+        if gen is not None and gen.probs is not None:
+            ids, vals = top_n(gen.probs, 10)
+            labels = tuple(gen.vocab.tokens[i] for i in ids)
+            probs = tuple(float(v) for v in vals)
+        elapsed = time.perf_counter() - run["t0"]
+        self.text_chunk.emit(TextChunk(run_id, "".join(parts), len(parts), run["total"],
+                                       run["total"] / elapsed if elapsed > 0 else 0.0, run["first_ms"], labels,
+                                       probs, bool(reason), reason))
+        if reason:
+            self._gen_run = None
+            return
+        from PySide6.QtCore import QTimer
+
+        delay = 0 if run["rate"] <= 0 else 16
+        QTimer.singleShot(delay, self, lambda: self._gen_slice(run_id))
+
+    @Slot(int, object, int, int, float)
+    def start_forecast(self, run_id: int, series: Any, start_index: int, horizon: int, rate: float) -> None:
+        """Step through ``series`` from ``start_index`` at ``rate`` steps/s, forecasting ``horizon``
+        values at each step (0 steps/s: one step only, e.g. to show a forecast while paused)."""
+        gen = self._gen_ok("forecast")
+        values = np.asarray(series, np.float32).ravel()
+        if gen is None:
+            self.forecast_step.emit(ForecastStep(run_id, start_index, np.zeros(0, np.float32), float("nan"), None,
+                                                 None, 0.0, True, "Open a forecaster and wait for it to be ready."))
+            return
+        start = max(int(start_index), gen.min_history())
+        self._gen_run = {"id": run_id, "kind": "forecast", "series": values, "index": start,
+                         "horizon": max(1, int(horizon)), "rate": float(rate), "t0": time.perf_counter(),
+                         "steps": 0, "err": [], "naive": []}
+        self._gen_slice(run_id)
+
+    def _forecast_slice(self, run: dict[str, Any]) -> None:
+        run_id = run["id"]
+        gen = self._gen_ok("forecast")
+        values = run["series"]
+        i = run["index"]
+        reason = ""
+        fc = np.zeros(0, np.float32)
+        try:
+            if gen is None:
+                raise RuntimeError
+            if self._gen_stopped(run_id):
+                reason = "stopped"
+            else:
+                with self._engine_call("forecast"):
+                    fc = np.asarray(gen.forecast(values[:i], run["horizon"]), np.float32).ravel().copy()
+                if i < len(values):
+                    run["err"].append(abs(float(fc[0]) - float(values[i])))
+                    run["naive"].append(abs(float(values[i - 1]) - float(values[i])))
+                run["steps"] += 1
+        except RuntimeError:
+            reason = "The model changed; start the forecast again."
+        except Exception as e:  # noqa: BLE001
+            reason = _error_parts(e)[0]
+        elapsed = time.perf_counter() - run["t0"]
+        if not reason and (run["rate"] <= 0 or i >= len(values)):
+            reason = "done" if i >= len(values) else "paused"
+        self.forecast_step.emit(ForecastStep(
+            run_id, i, fc, float(fc[0]) if fc.size else float("nan"),
+            float(np.mean(run["err"])) if run["err"] else None,
+            float(np.mean(run["naive"])) if run["naive"] else None,
+            run["steps"] / elapsed if elapsed > 0 else 0.0, bool(reason), reason))
+        if reason:
+            self._gen_run = None
+            return
+        run["index"] = i + 1
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(max(0, int(1000.0 / run["rate"])), self, lambda: self._gen_slice(run_id))
 
     # ---- feed (owned by feed): classify requests from WebSocket clients (threads/feed_bridge.py)
     @Slot(object)
@@ -831,6 +1115,61 @@ class InferenceController(QObject):
         return self.worker
 
     # ---- generation: request signals go here
+    generator_prepare_requested = Signal(int, str)
+    generator_reset_requested = Signal()
+    text_start_requested = Signal(int, str, int, float, int, float, object, float)
+    forecast_start_requested = Signal(int, object, int, int, float)
+    # results, re-emitted in the GUI thread (same payloads as the worker's)
+    generator_ready = Signal(object)
+    generator_failed = Signal(object)
+    text_chunk = Signal(object)
+    forecast_step = Signal(object)
+
+    def attach_generation(self) -> None:
+        """Wire the generation requests and results (once); panels call this before using them."""
+        if getattr(self, "_gen_wired", False):
+            return
+        self._gen_wired = True
+        self._gen_runs = 0
+        w = self.worker
+        self.generator_prepare_requested.connect(w.prepare_generator)
+        self.generator_reset_requested.connect(w.reset_generator)
+        self.text_start_requested.connect(w.start_text)
+        self.forecast_start_requested.connect(w.start_forecast)
+        for name in ("generator_ready", "generator_failed", "text_chunk", "forecast_step"):
+            getattr(w, name).connect(getattr(self, name))
+
+    def prepare_generator(self, vocab_path: str = "") -> None:
+        self.attach_generation()
+        self.generator_prepare_requested.emit(self.active_generation, str(vocab_path or ""))
+
+    def _next_run(self) -> int:
+        self.attach_generation()
+        self.stop_generation()
+        self._gen_runs += 1
+        return self._gen_runs
+
+    def start_text(self, seed_text: str, length: int, temperature: float, top_k: int, top_p: float,
+                   seed: int | None = None, rate: float = 0.0) -> int:
+        """Start (or continue) generating text; returns the run id carried by its chunks."""
+        run = self._next_run()
+        self.text_start_requested.emit(run, seed_text, int(length), float(temperature), int(top_k), float(top_p),
+                                       seed, float(rate))
+        return run
+
+    def start_forecast(self, series: Any, start_index: int, horizon: int, rate: float) -> int:
+        run = self._next_run()
+        self.forecast_start_requested.emit(run, series, int(start_index), int(horizon), float(rate))
+        return run
+
+    def stop_generation(self) -> None:
+        """Stop the running generation within one step (sets a flag the worker checks per token)."""
+        self.worker.stop_generation(getattr(self, "_gen_runs", 0))
+
+    def reset_generator(self) -> None:
+        self.attach_generation()
+        self.stop_generation()
+        self.generator_reset_requested.emit()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

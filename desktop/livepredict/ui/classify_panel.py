@@ -72,6 +72,12 @@ class Card:
     def top(self) -> tuple[tuple[str, float], ...]:
         return self.prediction.top if self.prediction is not None else ()
 
+    def time_text(self) -> str:
+        """Total time for this image (read + prepare + model) and the model's own share."""
+        if self.prediction is None:
+            return format_ms(self.total_ms)
+        return f"{format_ms(self.total_ms)} total · model {format_ms(self.prediction.infer_ms)}"
+
     def to_json(self, k: int) -> dict[str, Any]:
         if self.prediction is not None and not self.error:
             return self.prediction.to_json(k) | {"path": self.key}
@@ -200,7 +206,7 @@ class CardDelegate(QStyledItemDelegate):
             p.setFont(base)
             p.setPen(QColor(c.muted))
             p.drawText(QRectF(x, r.bottom() - fmb.height() - 8, w, fmb.height()),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, format_ms(card.total_ms))
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, card.time_text())
         p.restore()
 
 

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -124,10 +123,14 @@ class ModelPanel(QWidget):
         outer.addWidget(scroll)
         body = QWidget()
         scroll.setWidget(body)
-        grid = QGridLayout(body)
-        grid.setContentsMargins(12, 12, 12, 12)
-        grid.setHorizontalSpacing(12)
-        grid.setVerticalSpacing(12)
+        columns = QHBoxLayout(body)
+        columns.setContentsMargins(12, 12, 12, 12)
+        columns.setSpacing(12)
+        left, right = QVBoxLayout(), QVBoxLayout()
+        left.setSpacing(12)
+        right.setSpacing(12)
+        columns.addLayout(left, 1)
+        columns.addLayout(right, 1)
 
         # -- overview
         box = QGroupBox("Model")
@@ -144,7 +147,7 @@ class ModelPanel(QWidget):
         self.warnings.setWordWrap(True)
         self.warnings.hide()
         form.addRow(self.warnings)
-        grid.addWidget(box, 0, 0)
+        left.addWidget(box)
 
         # -- preprocessing profile + labels (editable)
         pbox = QGroupBox("Preprocessing and labels")
@@ -190,7 +193,7 @@ class ModelPanel(QWidget):
         for b in (self.revert_button, self.apply_button, self.save_button):
             row.addWidget(b)
         pl.addLayout(row)
-        grid.addWidget(pbox, 0, 1)
+        right.addWidget(pbox)
 
         # -- benchmark
         bbox = QGroupBox("Benchmark")
@@ -206,8 +209,8 @@ class ModelPanel(QWidget):
         bl.addLayout(brow)
         self.chart = BarChart()
         bl.addWidget(self.chart)
-        bl.addStretch(1)
-        grid.addWidget(bbox, 1, 1)
+        right.addWidget(bbox)
+        right.addStretch(1)
 
         # -- layers
         lbox = QGroupBox("Layers")
@@ -217,13 +220,10 @@ class ModelPanel(QWidget):
         self.layers.verticalHeader().hide()
         self.layers.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.layers.setAlternatingRowColors(True)
-        self.layers.setMinimumHeight(180)
+        self.layers.setMinimumHeight(220)
         self.layers.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         ll.addWidget(self.layers)
-        grid.addWidget(lbox, 1, 0)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
-        grid.setRowStretch(1, 1)
+        left.addWidget(lbox, 1)
 
         self._set_enabled(False)
         controller.model_loaded.connect(self.on_model_loaded)

@@ -1,0 +1,76 @@
+"""Start-up of the desktop app, measured in one run: time to window shown, to model ready, to first result.
+
+Launches ``livepredict MODEL IMAGE`` as a subprocess twice: cold (an empty LiteRT cache, so TensorFlow is
+imported and the model converted) and warm (the cache filled by the cold run). Times count from just
+before the process is spawned (``LIVEPREDICT_T0``). Uses the X display when there is one, else offscreen.
+Also compares the per-image model time the app reports with ``livepredict bench`` on the same model.
+
+    .venv/bin/python bench/bench_startup.py [MODEL] [IMAGE]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def launch(model: Path, image: Path, work: Path, cache: Path, name: str) -> dict:
+    report = work / f"startup-{name}.json"
+    env = dict(os.environ, LIVEPREDICT_CACHE_DIR=str(cache), LIVEPREDICT_STARTUP_REPORT=str(report),
+               LIVEPREDICT_QUIT_WHEN_DONE="1", LIVEPREDICT_SETTINGS_DIR=str(work / "settings"),
+               LIVEPREDICT_LOG_DIR=str(work / "logs"), TF_CPP_MIN_LOG_LEVEL="2")
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    env["LIVEPREDICT_T0"] = repr(time.time())
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "livepredict", str(model), str(image)], env=env, cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    wall = time.perf_counter() - t
+    if out.returncode != 0:
+        sys.exit(f"the app failed ({out.returncode}): {out.stderr.strip()}")
+    data = json.loads(report.read_text())
+    data["process_s"] = wall
+    return data
+
+
+def main(argv: list[str]) -> int:
+    model = Path(argv[0]) if argv else ROOT / "models" / "shapes.keras"
+    image = Path(argv[1]) if len(argv) > 1 else ROOT / "resources" / "samples" / "images" / "star_01.png"
+    platform = "x11" if os.environ.get("DISPLAY") else "offscreen"
+    with tempfile.TemporaryDirectory(prefix="lp-bench-") as tmp:
+        work = Path(tmp)
+        cold = launch(model, image, work, work / "cache", "cold")
+        warm = launch(model, image, work, work / "cache", "warm")
+        bench = subprocess.run([sys.executable, "-m", "livepredict", "bench", str(model), "--json", "--seconds", "1"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=300,
+                               env=dict(os.environ, LIVEPREDICT_CACHE_DIR=str(work / "cache")))
+    print(f"Start-up of {model.name} with 1 image ({platform}, {os.cpu_count()} cores, load "
+          f"{os.getloadavg()[0]:.1f}); seconds since launch:")
+    print(f"{'':6} {'window shown':>13} {'model ready':>12} {'first result':>13} {'TF imported':>12} "
+          f"{'close→exit':>11}")
+    for name, d in (("cold", cold), ("warm", warm)):
+        close_to_exit = d["process_s"] - d["window_closed"]
+        print(f"{name:6} {d['window_shown']:13.2f} {d['model_ready']:12.2f} {d['first_result']:13.2f} "
+              f"{'yes' if d['tf_loaded_at_ready'] else 'no':>12} {close_to_exit:11.2f}")
+    print(f"warm/cold time to first result: {warm['first_result'] / cold['first_result']:.2f}")
+    print(f"window shown before the model was ready by {cold['model_ready'] - cold['window_shown']:.2f} s (cold)")
+    if bench.returncode == 0:
+        b = json.loads(bench.stdout)
+        chosen = b.get("chosen")
+        ms = b["paths"][chosen]["ms_median"]
+        print(f"model time per image: app {warm['ms_per_image']:.3f} ms ({chosen}), `livepredict bench` "
+              f"{ms:.3f} ms; ratio app/bench {warm['ms_per_image'] / ms:.2f}")
+    else:
+        print(f"(livepredict bench failed: {bench.stderr.strip()})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

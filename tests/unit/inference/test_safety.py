@@ -84,3 +84,11 @@ def test_custom_layer_without_its_code(custom_model):
         open_model(custom_model, trust=True, use_cache=False)
     assert "needs the custom class Doubler, which is not available" in str(e.value)
     assert not isinstance(e.value, UnsafeModelError)
+
+
+def test_cached_custom_code_model_still_needs_trust(custom_model, tmp_path, monkeypatch):
+    monkeypatch.setenv("LIVEPREDICT_CACHE_DIR", str(tmp_path / "cache"))
+    assert open_model(custom_model, trust=True).info.extras["cached"] is False
+    with pytest.raises(UnsafeModelError, match="--trust"):
+        open_model(custom_model)
+    assert open_model(custom_model, trust=True).info.extras["cached"] is True

@@ -59,7 +59,7 @@ def test_window_under_xvfb_draws_cards_light_and_dark(xvfb, tmp_path):
         for p in (shot, shot.with_name(shot.stem + "-model.png"), shot.with_name(shot.stem + "-screen.png")):
             p.unlink(missing_ok=True)
         report = launch(xvfb, tmp_path, theme, shot)
-        assert report["window_shown"] < report["model_ready"] < report["first_result"]
+        assert 0 < report["window_shown"] and report["model_ready"] <= report["first_result"]
         img = np.asarray(Image.open(shot).convert("RGB"))
         assert img.shape[0] > 400 and img.shape[1] > 700
         assert img.std() > 20  # not blank

@@ -33,10 +33,21 @@ def test_confidence_plot_draws_top_k_with_fixed_axis(qtbot, history):
     np.testing.assert_allclose(y[-1], 0.15, rtol=1e-5)
     (ymin, ymax) = plot.getPlotItem().viewRange()[1]
     assert ymin <= 0.0 and 1.0 <= ymax < 1.1  # fixed 0..1 axis, not autoscaled to the data
+    assert plot.getPlotItem().viewRange()[0] == [-plot.span, 0.0]  # fixed time window
     legend = [item[1].text for item in plot.legend.items]
     assert sorted(legend) == ["circle", "triangle"]
     pen = plot.lines[plot.shown.index(0)].opts["pen"]
     assert pen.width() <= 1 and pen.color().name() == PALETTE[0]
+
+
+def test_auto_classes_follow_the_recent_past(qtbot):
+    plot = ConfidencePlot(top_k=1)
+    qtbot.addWidget(plot)
+    h = History(600, 3)
+    for i in range(300):  # class 1 ruled 9 s of the 10 s window, class 2 the last second
+        h.append(i / 30.0, [0.0, 1.0, 0.0] if i < 270 else [0.0, 0.0, 1.0])
+    plot.refresh(*h.view())
+    assert plot.shown == [2]
 
 
 def test_pinned_classes_smoothing_and_threshold(qtbot, history):

@@ -47,6 +47,7 @@ from livepredict.threads.inference_worker import (
 from livepredict.ui import theme
 from livepredict.ui.classify_panel import ClassifyPanel
 from livepredict.ui.feed_panel import add_feed_action
+from livepredict.ui.live_panel import install as install_live_panel
 from livepredict.ui.model_panel import ModelPanel
 from livepredict.ui.widgets import format_ms, rgb_from_qimage
 
@@ -105,6 +106,7 @@ class MainWindow(QMainWindow):
         self.panels: dict[str, QWidget] = {}
         self.add_panel("Classify", self.classify_panel)
         self.add_panel("Model", self.model_panel)
+        install_live_panel(self)  # "Live" tab (ui/live_panel.py), built when first shown
         self.tabs.currentChanged.connect(self._on_tab)
 
         # status bar: message, busy bar, model/runtime

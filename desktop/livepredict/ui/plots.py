@@ -111,6 +111,7 @@ class ConfidencePlot(pg.PlotWidget):
     """
 
     shown_changed = Signal(list)
+    RECENT_S = 1.5
 
     def __init__(self, parent: QWidget | None = None, span: float = 10.0, top_k: int = 3) -> None:
         super().__init__(parent)
@@ -150,6 +151,8 @@ class ConfidencePlot(pg.PlotWidget):
                                               pen=pg.mkPen(fg, width=1, style=Qt.PenStyle.DashLine))
         self.threshold_line.setVisible(False)
         pi.addItem(self.threshold_line, ignoreBounds=True)
+        pi.setXRange(-self.span, 0.0, padding=0.0)
+        pi.getViewBox().disableAutoRange()  # fixed axes: adding the lines re-enabled auto-range
 
     # -- settings ------------------------------------------------------------------------
     def set_labels(self, labels: Sequence[str]) -> None:
@@ -222,7 +225,12 @@ class ConfidencePlot(pg.PlotWidget):
             shown = [i for i in self.pinned if i < v.shape[1]]
         else:
             k = min(self.top_k, v.shape[1])
-            mean = np.nanmean(v, axis=0) if len(v) else np.zeros(v.shape[1])
+            # Rank by the recent past (the last RECENT_S seconds): the plot follows what is in front
+            # of the camera now, and classes already drawn stay (their lines keep their history).
+            recent = v[t >= -self.RECENT_S] if len(v) else v
+            if len(recent) == 0:
+                recent = v[-1:]
+            mean = np.nanmean(recent, axis=0) if len(recent) else np.zeros(v.shape[1])
             order = np.argsort(-np.nan_to_num(mean, nan=-1.0), kind="stable")[:k]
             # Keep the current lines when they are still in the top k (no colour shuffling).
             keep_old = [i for i in self.shown if i in set(order.tolist())]

@@ -8,6 +8,9 @@ Scenarios (each prints one line):
   paced    the publisher emits ``--rate`` predictions/s (a live camera); every client reads.
   flood    the publisher emits as fast as it can; every client reads (newest wins: some are missed).
   stalled  paced again, plus one client that never reads (its own socket buffers fill up).
+  serve    the real thing: `livepredict serve models/shapes.keras --source resources/samples/shapes.avi`
+           (capture → inference worker → feed, published on the inference thread), unthrottled
+           clients in another process.
 Latency uses the machine-wide monotonic clock (publisher: infer_end_ts = time.monotonic() just
 before publish; client: time.monotonic() at receipt).
 """
@@ -164,6 +167,38 @@ def scenario(name: str, n_clients: int, seconds: float, rate: float | None, stal
     }
 
 
+def scenario_serve(n_clients: int, seconds: float) -> dict | None:
+    model, video = ROOT / "models" / "shapes.keras", ROOT / "resources" / "samples" / "shapes.avi"
+    if not (model.exists() and video.exists()):
+        return None
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "desktop"), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    serve = subprocess.Popen([sys.executable, "-m", "livepredict", "serve", str(model), "--source", str(video),
+                              "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        url = serve.stdout.readline().strip()
+        if not url.startswith("ws://"):
+            return None
+        proc = subprocess.Popen([sys.executable, __file__, "--client", url, str(n_clients), str(seconds), "0"],
+                                stdout=subprocess.PIPE, text=True, env=env)
+        if proc.stdout.readline().strip() != "READY":
+            return None
+        out, _ = proc.communicate(timeout=seconds + 60)
+    finally:
+        serve.terminate()
+        serve.wait(30)
+    res = json.loads(out.strip().splitlines()[-1])
+    lat, delivered = res["latency_ms"], sum(res["counts"])
+    per_client = [c / res["seconds"] for c in res["counts"]]
+    return {
+        "scenario": "serve", "clients": n_clients, "stalled_clients": 0, "publish_rate_target": None,
+        "published_per_s": float("nan"), "delivered_msgs_per_s": delivered / res["seconds"],
+        "per_client_msgs_per_s_min": min(per_client), "missed_fraction":
+            sum(res["missed"]) / max(1, sum(res["missed"]) + delivered),
+        "added_latency_ms_p50": pct(lat, 50), "added_latency_ms_p95": pct(lat, 95),
+        "publish_call_us_p50": float("nan"), "publish_call_us_p95": float("nan"),
+    }
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--client":
         client_main(sys.argv[2:])
@@ -179,6 +214,9 @@ def main() -> None:
         scenario("flood", args.clients, args.seconds, None),
         scenario("stalled", args.clients, args.seconds, args.rate, stalled=1),
     ]
+    served = scenario_serve(args.clients, args.seconds)
+    if served is not None:
+        results.append(served)
     if args.json:
         print(json.dumps(results, indent=2))
         return

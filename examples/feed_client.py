@@ -5,6 +5,7 @@
     python examples/feed_client.py ws://192.168.1.20:8765 --token SECRET --top-k 3
     python examples/feed_client.py --classify cat.jpg              # one classify request, then exit
     python examples/feed_client.py --tensors --count 10 --json     # raw messages, with output tensors
+    python examples/feed_client.py --pull                          # ask for the newest one when ready
 
 Needs only ``pip install websockets`` (and numpy for --tensors). One line per prediction:
 ``#seq frame N  label 0.93  (other 0.05, ...)  latency 12.3 ms  missed 0``.
@@ -72,10 +73,12 @@ async def main(args: argparse.Namespace) -> int:
                         else:
                             print("  ".join(f"{t['label']} {t['score']:.3f}" for t in m["top"]))
                         return 0
-            sub = {"type": "subscribe", "top_k": args.top_k, "tensors": args.tensors}
+            sub = {"type": "subscribe", "top_k": args.top_k, "tensors": args.tensors, "pull": args.pull}
             if args.max_rate:
                 sub["max_rate"] = args.max_rate
             await ws.send(json.dumps(sub))
+            if args.pull:
+                await ws.send('{"type": "next"}')
             count = 0
             async for raw in ws:
                 if isinstance(raw, bytes):
@@ -99,6 +102,8 @@ async def main(args: argparse.Namespace) -> int:
                     count += 1
                     if args.count and count >= args.count:
                         return 0
+                    if args.pull:  # ready for the next one: the server sends the newest it has
+                        await ws.send('{"type": "next"}')
     except InvalidStatus as e:
         body = (e.response.body or b"").decode("utf-8", "replace").strip()
         print(f"refused ({e.response.status_code}): {body}", file=sys.stderr)
@@ -116,6 +121,8 @@ if __name__ == "__main__":
     p.add_argument("--top-k", type=int, default=3)
     p.add_argument("--tensors", action="store_true", help="also receive the full output tensor (binary)")
     p.add_argument("--max-rate", type=float, default=None, help="at most this many predictions per second")
+    p.add_argument("--pull", action="store_true",
+                   help="ask for each prediction when ready (always the newest; for slow consumers)")
     p.add_argument("--count", type=int, default=0, help="exit after this many predictions")
     p.add_argument("--classify", metavar="IMAGE", help="send this image file once and print the result")
     p.add_argument("--json", action="store_true", help="print the raw JSON messages")

@@ -36,6 +36,7 @@ _HEADER = struct.Struct("<4sI")
 MAX_HEADER_BYTES = 16 * 1024
 MAX_TOP_K = 100
 MAX_RATE = 1000.0
+MAX_CREDITS = 4  # pull mode: "next" requests a client may have outstanding
 TENSOR_DTYPES = ("float32", "float16", "float64", "uint8", "int8", "int16", "int32", "int64", "bool")
 
 # Error codes sent in {"type": "error", "code": ...}.
@@ -223,6 +224,7 @@ class Subscribe:
     max_rate: float | None = None  # messages per second, None = as fast as predictions come
     predictions: bool | None = None
     generation: bool | None = None
+    pull: bool | None = None
     unlimited: bool = False  # "max_rate": null was sent explicitly
 
 
@@ -238,6 +240,13 @@ class Ping:
     request_id: Any = None
 
 
+@dataclass(frozen=True)
+class Next:
+    """Pull mode: send me the newest prediction I have not had (now, or when the next one comes)."""
+
+    request_id: Any = None
+
+
 @dataclass
 class ClientOptions:
     """What one client asked for (``subscribe``); defaults for a fresh connection."""
@@ -247,6 +256,7 @@ class ClientOptions:
     max_rate: float | None = None
     predictions: bool = True
     generation: bool = True
+    pull: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def apply(self, s: Subscribe) -> None:
@@ -260,10 +270,12 @@ class ClientOptions:
             self.predictions = s.predictions
         if s.generation is not None:
             self.generation = s.generation
+        if s.pull is not None:
+            self.pull = s.pull
 
     def to_json(self) -> dict[str, Any]:
         return {"top_k": self.top_k, "tensors": self.tensors, "max_rate": self.max_rate,
-                "predictions": self.predictions, "generation": self.generation}
+                "predictions": self.predictions, "generation": self.generation, "pull": self.pull}
 
 
 def _request_id(msg: dict[str, Any]) -> Any:
@@ -289,7 +301,7 @@ def _bool(value: Any, name: str, rid: Any) -> bool | None:
     raise ProtocolError("bad-message", f"{name} must be true or false.", rid)
 
 
-_SUBSCRIBE_KEYS = {"type", "id", "top_k", "tensors", "max_rate", "predictions", "generation"}
+_SUBSCRIBE_KEYS = {"type", "id", "top_k", "tensors", "max_rate", "predictions", "generation", "pull"}
 _CLASSIFY_KEYS = {"type", "id", "image", "top_k"}
 
 
@@ -297,7 +309,7 @@ def _parse_subscribe(msg: dict[str, Any], rid: Any) -> Subscribe:
     unknown = sorted(set(msg) - _SUBSCRIBE_KEYS)
     if unknown:
         raise ProtocolError("bad-message", f"Unknown subscribe option {unknown[0]!r}; use top_k, tensors, "
-                                           "max_rate, predictions or generation.", rid)
+                                           "max_rate, predictions, generation or pull.", rid)
     rate = msg.get("max_rate")
     if rate is not None:
         if (not isinstance(rate, int | float) or isinstance(rate, bool) or not math.isfinite(rate)
@@ -308,6 +320,7 @@ def _parse_subscribe(msg: dict[str, Any], rid: Any) -> Subscribe:
     return Subscribe(top_k=_top_k(msg.get("top_k"), rid), tensors=_bool(msg.get("tensors"), "tensors", rid),
                      max_rate=rate, predictions=_bool(msg.get("predictions"), "predictions", rid),
                      generation=_bool(msg.get("generation"), "generation", rid),
+                     pull=_bool(msg.get("pull"), "pull", rid),
                      unlimited="max_rate" in msg and rate is None)
 
 
@@ -336,7 +349,7 @@ def _parse_classify(msg: dict[str, Any], rid: Any, image: bytes | None) -> Class
     return ClassifyRequest(request_id=rid, image_bytes=bytes(image), top_k=_top_k(msg.get("top_k"), rid))
 
 
-def parse_text(text: str) -> Subscribe | ClassifyRequest | Ping:
+def parse_text(text: str) -> Subscribe | ClassifyRequest | Ping | Next:
     """Parse one text message from a client; raises ProtocolError with one sentence."""
     try:
         msg = json.loads(text)
@@ -346,7 +359,7 @@ def parse_text(text: str) -> Subscribe | ClassifyRequest | Ping:
     return parse_object(msg)
 
 
-def parse_object(msg: Any, image: bytes | None = None) -> Subscribe | ClassifyRequest | Ping:
+def parse_object(msg: Any, image: bytes | None = None) -> Subscribe | ClassifyRequest | Ping | Next:
     if not isinstance(msg, dict):
         raise ProtocolError("bad-message", "The message must be a JSON object with a \"type\".")
     kind = msg.get("type")
@@ -357,12 +370,14 @@ def parse_object(msg: Any, image: bytes | None = None) -> Subscribe | ClassifyRe
         return _parse_classify(msg, rid, image)
     if kind == "ping" and image is None:
         return Ping(rid)
+    if kind == "next" and image is None:
+        return Next(rid)
     if not isinstance(kind, str):
-        raise ProtocolError("bad-message", "The message needs a \"type\" string: subscribe, classify "
-                                           "or ping.", rid)
+        raise ProtocolError("bad-message", "The message needs a \"type\" string: subscribe, classify, "
+                                           "next or ping.", rid)
     shown = kind if len(kind) <= 40 else kind[:40] + "…"
-    raise ProtocolError("unknown-type", f"Unknown message type {shown!r}; use subscribe, classify or "
-                                        "ping.", rid)
+    raise ProtocolError("unknown-type", f"Unknown message type {shown!r}; use subscribe, classify, "
+                                        "next or ping.", rid)
 
 
 def parse_binary(data: bytes) -> ClassifyRequest:

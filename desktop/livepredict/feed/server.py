@@ -33,6 +33,7 @@ import functools
 import hmac
 import ipaddress
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -59,6 +60,8 @@ MAX_TOTAL_INFLIGHT = 8  # classify requests waiting across all clients
 REPLY_QUEUE = 64  # replies (results, errors) buffered per client; oldest dropped beyond
 GENERATION_QUEUE = 256  # generation messages buffered per client; oldest dropped beyond
 HANDOFF_QUEUE = 4096  # records waiting for the loop; oldest dropped (counted) beyond
+WRITE_LIMIT = 16 * 1024  # bytes buffered in user space per client before send() waits
+SOCKET_SNDBUF = 32 * 1024  # kernel send buffer per client: a slow reader's backlog stays small
 PAGE = Path(__file__).resolve().parents[3] / "examples" / "feed_page.html"
 
 
@@ -177,7 +180,7 @@ class _TextRecord:
 class _Client:
     __slots__ = ("ws", "cid", "options", "wake", "replies", "pred", "tensor", "status", "gen",
                  "missed", "missed_total", "gen_missed", "sent", "sent_predictions", "inflight",
-                 "last_pred_sent", "rate_timer", "tasks", "errors", "remote", "connected_at")
+                 "last_pred_sent", "rate_timer", "tasks", "errors", "remote", "connected_at", "credits")
 
     def __init__(self, ws, cid: int) -> None:
         self.ws = ws
@@ -201,6 +204,7 @@ class _Client:
         self.errors = 0
         self.remote = str(getattr(ws, "remote_address", "") or "")
         self.connected_at = time.monotonic()
+        self.credits = 0  # pull mode: predictions the client asked for with "next"
 
     def reply(self, msg: dict[str, Any]) -> None:
         self.replies.append(P.dumps(msg))
@@ -364,7 +368,7 @@ class FeedServer:
                 compression=None,
                 max_size=self.max_message_bytes,
                 max_queue=4,
-                write_limit=64 * 1024,
+                write_limit=WRITE_LIMIT,
                 ping_interval=20, ping_timeout=20, close_timeout=2,
                 server_header=f"livepredict/{__version__}",
                 logger=logging.getLogger("livepredict.feed.websockets"),
@@ -468,6 +472,12 @@ class FeedServer:
         self._next_cid += 1
         client = _Client(ws, self._next_cid)
         self._clients[client.cid] = client
+        sock = ws.transport.get_extra_info("socket") if ws.transport is not None else None
+        if sock is not None:
+            try:  # without this, loopback autotuning lets megabytes of stale messages queue up
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SNDBUF)
+            except OSError:
+                pass
         client.reply(P.hello_message(model=self.model, labels=self.labels, options=client.options.to_json(),
                                      max_message_bytes=self.max_message_bytes,
                                      server=f"livepredict {__version__}"))
@@ -494,7 +504,10 @@ class FeedServer:
             client.errors += 1
             client.reply(P.error_message(e.code, e.message, e.request_id))
             return
-        if isinstance(req, P.Ping):
+        if isinstance(req, P.Next):
+            client.credits = min(client.credits + 1, P.MAX_CREDITS)
+            client.wake.set()
+        elif isinstance(req, P.Ping):
             client.reply(P.pong_message(req.request_id))
         elif isinstance(req, P.Subscribe):
             client.options.apply(req)
@@ -563,6 +576,8 @@ class FeedServer:
             t, client.tensor = client.tensor, None
             return t.data
         rec = client.pred
+        if rec is not None and client.options.pull and client.credits <= 0:
+            rec = None  # pull mode: wait for the client's next "next"
         if rec is not None:
             rate = client.options.max_rate
             now = time.monotonic()
@@ -574,6 +589,8 @@ class FeedServer:
                             asyncio.get_running_loop().time() + (due - now), self._rate_due, client)
                     return None
             client.pred = None
+            if client.options.pull:
+                client.credits -= 1
             missed, client.missed = client.missed, 0
             client.last_pred_sent = now
             client.sent_predictions += 1

@@ -30,3 +30,13 @@ def test_example_client_prints_live_predictions_and_reports_refusal(feed):
 
     refused = _client(srv.url, "--token", "wrong", "--count", "1")
     assert refused.returncode == 2 and "refused (401)" in refused.stderr and "token" in refused.stderr
+
+
+def test_example_client_in_pull_mode_gets_the_newest(feed):
+    srv = feed(model="shapes")
+    for i in range(5):
+        now = time.monotonic()
+        srv.publish_prediction(Prediction(top=(("star", 0.9),), frame_index=i, capture_ts=now, infer_end_ts=now))
+    done = _client(srv.url, "--pull", "--count", "1")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("#5 frame 4  star 0.900")

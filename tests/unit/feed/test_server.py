@@ -66,7 +66,8 @@ def test_subscribe_top_k_and_binary_tensor_frames(feed):
             await ws.send(json.dumps({"type": "subscribe", "id": "s", "top_k": 1, "tensors": True}))
             sub = await recv(ws)
             assert sub == {"type": "subscribed", "options": {"top_k": 1, "tensors": True, "max_rate": None,
-                                                             "predictions": True, "generation": True}}
+                                                             "predictions": True, "generation": True,
+                                                             "pull": False}}
             scores = np.array([0.1, 0.6, 0.3], np.float32)
             seq = srv.publish_prediction(prediction(0, scores=scores))
             msg = await recv(ws)
@@ -114,6 +115,32 @@ def test_max_rate_spaces_predictions_and_counts_the_rest_as_missed(feed):
     assert gap >= 0.2  # 4 per second: 0.25 s apart (lower bound only; a busy machine is later)
     assert second["seq"] == first["seq"] + 10  # the newest one
     assert second["missed"] == 9
+
+
+def test_pull_mode_sends_the_newest_prediction_only_when_asked(feed):
+    srv = feed()
+
+    async def go():
+        async with connect(srv.url) as ws:
+            await recv(ws)
+            await ws.send(json.dumps({"type": "subscribe", "pull": True}))
+            assert (await recv(ws))["options"]["pull"] is True
+            for i in range(10):
+                srv.publish_prediction(prediction(i))
+            await ws.send(json.dumps({"type": "ping", "id": "p"}))
+            assert (await recv(ws))["type"] == "pong"  # nothing was pushed meanwhile
+            await ws.send(json.dumps({"type": "next"}))
+            newest = await recv(ws)
+            await ws.send(json.dumps({"type": "next"}))  # nothing newer yet: answered by the next one
+            await ws.send(json.dumps({"type": "ping", "id": "q"}))
+            assert (await recv(ws))["type"] == "pong"
+            srv.publish_prediction(prediction(10))
+            later = await recv(ws)
+            return newest, later
+
+    newest, later = run(go())
+    assert newest["type"] == "prediction" and newest["seq"] == 10 and newest["missed"] == 9
+    assert later["seq"] == 11 and later["missed"] == 0
 
 
 def test_generation_tokens_arrive_in_order(feed):

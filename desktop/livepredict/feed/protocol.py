@@ -69,7 +69,8 @@ def _finite(x: float) -> float | None:
 
 
 def _ts(x: float) -> float:
-    return round(float(x), 6)
+    x = float(x)
+    return round(x, 6) if math.isfinite(x) and x >= 0 else 0.0
 
 
 # ------------------------------------------------------------------ server → client

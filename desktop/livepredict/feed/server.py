@@ -613,7 +613,14 @@ class FeedServer:
             while True:
                 await client.wake.wait()
                 client.wake.clear()
-                while (msg := self._next(client)) is not None:
+                while True:
+                    try:
+                        msg = self._next(client)
+                    except Exception:  # noqa: BLE001 - one unencodable record must not silence a client
+                        log.exception("feed message could not be encoded; skipped")
+                        continue
+                    if msg is None:
+                        break
                     await client.ws.send(msg)
                     client.sent += 1
                     self.delivered += 1

@@ -15,6 +15,7 @@ from PIL import Image
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from livepredict.core.types import Prediction
 from livepredict.feed import protocol as P
 from livepredict.feed.server import REPLY_QUEUE, FeedError, FeedServer, is_loopback
 
@@ -473,3 +474,29 @@ def test_a_client_that_never_reads_costs_bounded_memory_and_slows_nobody(feed):
     assert slow["write_buffer_bytes"] <= 256 * 1024
     assert growth < 40 * 1024 * 1024, f"server memory grew by {growth / 2**20:.0f} MiB"  # unbounded: > 90 MiB
     assert got[-1] == n and len(got) + missed == n
+
+
+def test_odd_predictions_are_still_valid_json(feed):
+    """NaN scores and timings, an error prediction and non-string labels: every message validates."""
+    srv = feed()
+    nan = float("nan")
+    odd = [
+        Prediction(top=(("a", nan), ("b", float("inf"))), scores=np.array([nan, 1.0], np.float32),
+                   infer_ms=nan, capture_ts=nan, infer_end_ts=float("inf")),
+        Prediction(top=(), error="The model produced NaN or infinite scores for this frame."),
+        Prediction(top=((np.str_("c"), np.float32(0.5)),), frame_index=3),
+    ]
+
+    async def go():
+        async with connect(srv.url) as ws:
+            await recv(ws)
+            got = []
+            for p in odd:
+                srv.publish_prediction(p)
+                got.append(await recv_until(ws, "prediction"))
+            return got
+
+    a, b, c = run(go())
+    assert [t["score"] for t in a["top"]] == [None, None] and a["latency_ms"] is None and a["capture_ts"] == 0.0
+    assert b["top"] == [] and b["error"].startswith("The model produced NaN")
+    assert c["top"] == [{"label": "c", "score": 0.5}]

@@ -158,6 +158,7 @@ def main(argv: list[str]) -> int:
             self.initial_jobs: set[int] = set()
             self.model_ready = False
             self.tf_at_window = None
+            self.heavy_at_window: list[str] = []
             self.shot_done = False
             self.preview_seen = False
             controller.model_loaded.connect(self.on_model_loaded)
@@ -175,6 +176,7 @@ def main(argv: list[str]) -> int:
             if event.type() == QEvent.Type.Paint and "window_shown" not in self.times:
                 self.mark("window_shown")
                 self.tf_at_window = "tensorflow" in sys.modules
+                self.heavy_at_window = [m for m in ("tensorflow", "keras", "pyqtgraph", "cv2") if m in sys.modules]
                 controller.worker.gui_ready.set()  # thread-safe flag: TensorFlow may be imported now
             return False
 
@@ -274,6 +276,7 @@ def main(argv: list[str]) -> int:
     t_close = time.time()
     stopped = controller.shutdown(1500)
     startup.times["shutdown_s"] = time.time() - t_close
+    startup.times["heavy_modules_at_window"] = startup.heavy_at_window
     _write_reports(startup.times, startup.tf_at_window, THREAD_GUARD, controller)
     log.info("exit (inference thread stopped: %s, %.2f s)", stopped, startup.times["shutdown_s"])
     if not stopped or "tensorflow" in sys.modules:

@@ -53,6 +53,7 @@ def test_gui_thread_never_imports_or_calls_tensorflow_and_warm_start(tmp_path, m
     (cold_t, cold_s), (warm_t, warm_s) = reports
     # cold: TensorFlow was imported, by the inference thread, after the window was shown
     assert cold_s["tf_loaded_at_window"] is False
+    assert cold_s["heavy_modules_at_window"] == []  # no TensorFlow, pyqtgraph or OpenCV before the window
     assert set(cold_t["imports"]) >= {"tensorflow", "keras"}
     assert not any(v["main"] for v in cold_t["imports"].values())
     assert cold_t["calls"] and cold_t["main_thread_calls"] == 0

@@ -6,6 +6,7 @@ Other parts of the app add their panels with ``MainWindow.add_panel(name, widget
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -47,7 +48,6 @@ from livepredict.threads.inference_worker import (
 from livepredict.ui import theme
 from livepredict.ui.classify_panel import ClassifyPanel
 from livepredict.ui.feed_panel import add_feed_action
-from livepredict.ui.live_panel import install as install_live_panel
 from livepredict.ui.model_panel import ModelPanel
 from livepredict.ui.widgets import format_ms, rgb_from_qimage
 
@@ -80,6 +80,24 @@ class _LazyPanel(QWidget):
         return self.inner
 
 
+class _InstallProxy:
+    """The window as seen by a panel module's ``install(window)`` run lazily: ``add_panel`` keeps
+    the factory (the tab already exists); everything else goes to the real window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        object.__setattr__(self, "_window", window)
+        object.__setattr__(self, "factory", None)
+
+    def add_panel(self, name: str, panel: Any, index: int | None = None) -> None:
+        object.__setattr__(self, "factory", panel)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._window, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._window, name, value)
+
+
 class MainWindow(QMainWindow):
     """Signals: closing() — emitted once when the window starts closing (before shutdown)."""
 
@@ -106,7 +124,8 @@ class MainWindow(QMainWindow):
         self.panels: dict[str, QWidget] = {}
         self.add_panel("Classify", self.classify_panel)
         self.add_panel("Model", self.model_panel)
-        install_live_panel(self)  # "Live" tab (ui/live_panel.py), built when first shown
+        self.live_panel = None
+        self.add_lazy_panel("Live", "livepredict.ui.live_panel", index=1)  # ui/live_panel.py install()
         self.tabs.currentChanged.connect(self._on_tab)
 
         # status bar: message, busy bar, model/runtime
@@ -156,6 +175,22 @@ class MainWindow(QMainWindow):
         if name == self.settings.last_panel() and self.tabs.currentWidget() is not widget:
             self.tabs.setCurrentWidget(widget)
             self._on_tab(self.tabs.currentIndex())
+
+    def add_lazy_panel(self, name: str, module: str, index: int | None = None) -> None:
+        """Add tab ``name`` now; import ``module`` only when the tab is first shown (start-up speed:
+        panels with plots pull in pyqtgraph and capture code). The module's ``install(window)`` is run
+        then against a stand-in window that hands over the factory it passes to ``add_panel``."""
+
+        def factory() -> QWidget:
+            mod = importlib.import_module(module)
+            stand_in = _InstallProxy(self)
+            mod.install(stand_in)
+            if stand_in.factory is None:
+                raise RuntimeError(f"{module}.install() added no panel")
+            panel = stand_in.factory
+            return panel if isinstance(panel, QWidget) else panel()
+
+        self.add_panel(name, factory, index)
 
     def panel(self, name: str) -> QWidget | None:
         w = self.panels.get(name)

@@ -9,6 +9,9 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("LIVEPREDICT_CACHE_DIR", str(Path(__file__).parent / "artifacts" / "cache"))
+# The app's QSettings and log file: never the user's real configuration during tests.
+os.environ.setdefault("LIVEPREDICT_SETTINGS_DIR", str(Path(__file__).parent / "artifacts" / "settings"))
+os.environ.setdefault("LIVEPREDICT_LOG_DIR", str(Path(__file__).parent / "artifacts" / "logs"))
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))

@@ -24,6 +24,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from livepredict.core.errors import LivePredictError
@@ -62,6 +63,10 @@ class FeedController(QObject):
         loaded = getattr(worker, "model_loaded", None)
         if loaded is not None:
             loaded.connect(self.on_model_loaded)
+        for name, target in (("text_chunk", self.publish_text_chunk), ("forecast_step", self.publish_forecast_step)):
+            signal = getattr(worker, name, None)
+            if signal is not None:  # generation results, published on the inference thread too
+                signal.connect(target, Qt.ConnectionType.DirectConnection)
         slot = getattr(worker, "classify_feed_job", None)
         if slot is not None:
             self._feed_job_requested.connect(slot, Qt.ConnectionType.QueuedConnection)
@@ -140,10 +145,28 @@ class FeedController(QObject):
             except Exception:  # noqa: BLE001 - the feed must never break inference
                 log.exception("feed publish failed")
 
-    def publish_generation(self, **kw: Any) -> None:
+    @Slot(object)
+    def publish_text_chunk(self, chunk: Any) -> None:
+        """Direct connection (inference thread): the text made since the previous chunk."""
         server = self._server
-        if server is not None:
-            server.publish_generation(**kw)
+        if server is None or (not chunk.text and not chunk.finished):
+            return
+        try:
+            server.publish_generation(token=chunk.text, index=max(0, int(chunk.total) - 1), done=bool(chunk.finished))
+        except Exception:  # noqa: BLE001 - the feed must never break generation
+            log.exception("feed publish failed")
+
+    @Slot(object)
+    def publish_forecast_step(self, step: Any) -> None:
+        """Direct connection (inference thread): one forecast step (the next ``horizon`` values)."""
+        server = self._server
+        if server is None:
+            return
+        try:
+            values = [float(v) for v in np.ravel(np.asarray(step.forecast, dtype=np.float64))]
+            server.publish_generation(value=values, index=int(step.index), done=bool(step.finished))
+        except Exception:  # noqa: BLE001 - the feed must never break generation
+            log.exception("feed publish failed")
 
     def _handle_job(self, job: Any) -> None:
         """Feed thread: queue a classify job to the inference thread."""

@@ -239,3 +239,45 @@ def test_live_panel_predictions_reach_a_feed_client(qtbot, tmp_path, monkeypatch
     live.stop()
     window.close()
     assert not window.feed_controller.running and not controller.thread.isRunning()
+
+
+def test_generated_text_reaches_a_feed_client(qtbot, inference, tmp_path_factory):
+    """A real (tiny) text generator on the inference thread; its chunks become generation messages."""
+    from helpers.models import build_text_generator
+
+    vocab = list("abcdefghij") + [" ", "."]
+    folder = tmp_path_factory.mktemp("feed_gen")
+    path = folder / "chars.keras"
+    build_text_generator(vocab=len(vocab)).save(path)
+    (folder / "chars.keras.livepredict.json").write_text(json.dumps({"vocab": vocab}), encoding="utf-8")
+
+    ctl = FeedController()
+    ctl.attach(inference)
+    with qtbot.waitSignal(inference.model_loaded, timeout=60_000):
+        inference.open_model(path)
+    with qtbot.waitSignal(inference.generator_ready, timeout=60_000):
+        inference.prepare_generator()
+    with qtbot.waitSignal(ctl.started, timeout=10_000):
+        ctl.start("127.0.0.1", 0, "")
+    chunks: list = []
+    inference.text_chunk.connect(chunks.append)
+
+    async def until_done(ws):
+        got = []
+        while not got or not got[-1]["done"]:
+            m = await recv(ws)
+            if m["type"] == "generation":
+                got.append(m)
+        return got
+
+    holder = _client_thread(ctl.server.url, until_done)
+    qtbot.waitUntil(lambda: "hello" in holder, timeout=10_000)
+    inference.start_text("abc", 40, 1.0, 0, 1.0, seed=3)
+    qtbot.waitUntil(lambda: "result" in holder or "error" in holder, timeout=30_000)
+    assert "error" not in holder, holder.get("error")
+    got = holder["result"]
+    qtbot.waitUntil(lambda: chunks and chunks[-1].finished, timeout=5000)
+    made = "".join(c.text for c in chunks)
+    assert len(made) >= 40 and "".join(m["token"] for m in got) == made
+    assert all(m["model"] == "chars" for m in got) and [m["seq"] for m in got] == sorted(m["seq"] for m in got)
+    ctl.stop()

@@ -348,7 +348,9 @@ def resolve_profile(path: Path, structure: dict[str, Any], sidecar: dict[str, An
     base = _default_spec(structure)
     pre = structure.get("preprocessing") or {}
     in_model = tuple(pre.get("in_model", ()))
-    labels_txt = path.parent / "labels.txt" if path.is_file() else path / "labels.txt"
+    labels_txt = path.parent / "labels.txt"
+    if path.is_dir() and (path / "labels.txt").is_file():  # inside a SavedModel folder
+        labels_txt = path / "labels.txt"
     is_tm = path.name == "keras_model.h5" and labels_txt.is_file()
     source = "default"
     spec = base

@@ -102,11 +102,17 @@ def _to_rgb(img) -> np.ndarray:
     return np.array(img, dtype=np.uint8)
 
 
-def _walk(folder: Path) -> Iterable[Path]:
+def _walk(folder: Path, seen: set[str] | None = None) -> Iterable[Path]:
     """Image files under ``folder``, sorted by name at each level, hidden entries skipped.
 
     A sub-folder that cannot be listed is yielded itself, so the caller reports it as one item.
+    Symbolic links are followed, but no folder is visited twice (no endless loops).
     """
+    seen = set() if seen is None else seen
+    real = os.path.realpath(folder)
+    if real in seen:
+        return
+    seen.add(real)
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except PermissionError:
@@ -121,7 +127,7 @@ def _walk(folder: Path) -> Iterable[Path]:
         except OSError:
             is_dir = False
         if is_dir:
-            yield from _walk(path)
+            yield from _walk(path, seen)
         elif path.suffix.lower() in IMAGE_EXTENSIONS:
             yield path
 

@@ -145,3 +145,10 @@ def test_folder_without_permission():
     finally:
         (root / "locked").chmod(0o755)
         shutil.rmtree(root)
+
+
+def test_symlink_loops_are_walked_once(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.png").write_bytes(b"x")
+    (tmp_path / "a" / "loop").symlink_to(tmp_path / "a", target_is_directory=True)
+    assert [p.name for p in collect_image_paths([tmp_path])] == ["x.png"]

@@ -371,7 +371,7 @@ def resolve_profile(path: Path, structure: dict[str, Any], sidecar: dict[str, An
     elif base is not None and is_tm:
         size = base.size if _structure_fixed(structure) else (224, 224)
         spec = dataclasses.replace(base, size=size, resize="center-crop", interpolation="lanczos",
-                                   color="rgb", scale="-1..1")
+                                   color="rgb", scale="none" if pre.get("pixels") else "-1..1")
         source = "teachable-machine"
     elif base is not None and in_model:
         source = "model"

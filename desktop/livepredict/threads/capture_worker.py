@@ -21,6 +21,7 @@ thread abandoned mid-read closes its own source if the read ever returns.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 
@@ -35,6 +36,18 @@ from livepredict.sources.base import EndOfStream, Source, SourceLost
 log = logging.getLogger(__name__)
 
 DEFAULT_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
+CAPTURE_NICE = 5  # a capture thread reading a file flat out must not starve the GUI thread of CPU
+
+
+def lower_thread_priority(nice: int) -> None:
+    """Lower the OS priority of the calling thread only (Linux threads have their own ids)."""
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+    except OSError:
+        pass
 
 
 class CaptureWorker(QObject):
@@ -192,6 +205,7 @@ class CaptureWorker(QObject):
 
     def _run(self, gen: int, source: Source) -> None:
         was_open = False
+        lower_thread_priority(CAPTURE_NICE)
         try:
             self._busy_since, self._busy_open = time.monotonic(), True
             source.open()

@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 DISPLAY_HZ = 60
 STRIP_EVERY = 12  # display ticks between timing-strip updates (~5 Hz)
+PLOT_EVERY = 2  # display ticks between plot repaints (~30 Hz: a plot repaint costs ~5 ms)
 HISTORY_ROWS = 4096
 MAX_PLOT_POINTS = 600
 VIDEO_FILTER = ("Videos (*.avi *.mp4 *.m4v *.mkv *.mov *.webm *.mpg *.mpeg *.wmv *.gif *.mjpg);;"
@@ -306,9 +307,10 @@ class LivePanel(QWidget):
 
     # ---------------------------------------------------------------- control
     @Slot()
-    def start(self, text: str | None = None) -> bool:
+    def start(self, text: str | None = None, throttle: bool = True) -> bool:
         """Start (or switch to) the source named by ``text`` or the picker. Returns False with the
-        reason in the status line if it cannot even be tried."""
+        reason in the status line if it cannot even be tried. ``throttle=False`` reads a file as
+        fast as it decodes (benchmarks)."""
         if isinstance(text, str) and text.strip():
             self.source_box.setEditText(text.strip())
             text = text.strip()
@@ -317,7 +319,7 @@ class LivePanel(QWidget):
         res = self.resolution.currentData()
         try:
             self.pipeline.set_source(text, mirror=self.mirror_box.isChecked(), loop=self.loop_box.isChecked(),
-                                     resolution=tuple(res) if res else None)
+                                     resolution=tuple(res) if res else None, throttle=bool(throttle))
         except LivePredictError as e:
             self.set_status(str(e), error=True)
             return False
@@ -462,7 +464,7 @@ class LivePanel(QWidget):
             latency = (time.monotonic() - pred.capture_ts) * 1000.0
             self.last_latency_ms = latency
             self.timing.append(pred.capture_ts, (pred.preprocess_ms, pred.infer_ms, latency))
-        if (self._new_scores or force) and self.scores is not None:
+        if (force or (self._new_scores and self._ticks % PLOT_EVERY == 0)) and self.scores is not None:
             self._new_scores = False
             t, v = self.scores.view()
             if len(t) > MAX_PLOT_POINTS:

@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Live pipeline benchmark: measured in one run, printed, nothing asserted.
+
+    .venv/bin/python bench/bench_live.py                  # headless figures + the GUI probe if $DISPLAY
+    .venv/bin/python bench/bench_live.py headless [--frames 10000] [--big-frames 2000]
+    .venv/bin/python bench/bench_live.py gui [--seconds 20] [--unthrottled] [--screenshot F.png] [--report F.json]
+
+headless — the sample video (resources/samples/shapes.avi) looped and read unthrottled through the
+same pipeline as ``livepredict live`` (capture thread → newest-wins mailbox → inference thread), on
+the demo model and on a MobileNetV2-sized model (random weights, built here):
+  * throughput: inference fps / (1000 / (preprocess ms + inference ms)), the per-frame compute
+    measured in the same run (target >= 0.85);
+  * drift: median latency (capture → result delivered) of the last 10 % of the frames / the first
+    10 % (10,000 frames: last 1,000 vs first 1,000; target <= 1.5).
+
+gui — the real main window on the Live tab (needs a display, e.g. Xvfb): the demo model on the
+sample video, a 5 ms timer probe in the GUI thread; reports the event-loop stall p99/max (target
+p99 < 50 ms), frames painted, resident memory growth, and optionally saves a screenshot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "desktop"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+DEMO = ROOT / "models" / "shapes.keras"
+VIDEO = ROOT / "resources" / "samples" / "shapes.avi"
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def build_mobilenet_sized(folder: Path) -> Path:
+    """MobileNetV2 (224x224x3, 1000 classes, 3.5 M parameters) with random weights and a sidecar."""
+    import keras
+    import numpy as np
+
+    keras.utils.set_random_seed(0)
+    model = keras.applications.MobileNetV2(weights=None, input_shape=(224, 224, 3), classes=1000)
+    # Random weights make every output 1/1000 after a few layers; one training-mode pass with
+    # momentum 0 gives the BatchNormalizations real statistics so outputs vary (and the LiteRT
+    # check compares something).
+    bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    for layer in bns:
+        layer.momentum = 0.0
+    model(np.random.default_rng(0).uniform(-1, 1, (8, 224, 224, 3)).astype("float32"), training=True)
+    for layer in bns:
+        layer.momentum = 0.99
+    path = folder / "mobilenetv2_random.keras"
+    model.save(path)
+    sidecar = {"labels": [f"class {i}" for i in range(1000)],
+               "preprocess": {"size": [224, 224], "resize": "squash", "scale": "-1..1"}}
+    Path(str(path) + ".livepredict.json").write_text(json.dumps(sidecar))
+    return path
+
+
+def headless_run(model: Path, frames: int) -> dict:
+    import numpy as np
+
+    from livepredict.threads.pipeline import run_live
+
+    compute: list[float] = []
+    latency: list[float] = []
+
+    def on_prediction(pred, latency_ms: float) -> None:
+        compute.append(pred.preprocess_ms + pred.infer_ms)
+        latency.append(latency_ms)
+
+    t0 = time.monotonic()
+    summary = run_live(model, str(VIDEO), frames=frames, unthrottled=True, loop=True, on_prediction=on_prediction)
+    wall = time.monotonic() - t0
+    n = len(latency)
+    tenth = max(1, n // 10)
+    c = np.asarray(compute)
+    lat = np.asarray(latency)
+    fps = summary["inference_fps"]
+    out = dict(summary)
+    out.update(
+        wall_s=round(wall, 1),
+        compute_ms_mean=round(float(c.mean()), 3),
+        compute_ms_median=round(float(np.median(c)), 3),
+        ratio_fps_vs_compute_mean=round(fps / (1000.0 / c.mean()), 3),
+        ratio_fps_vs_compute_median=round(fps / (1000.0 / np.median(c)), 3),
+        latency_first_p50=round(float(np.median(lat[:tenth])), 3),
+        latency_last_p50=round(float(np.median(lat[-tenth:])), 3),
+        drift_window=tenth,
+    )
+    out["drift_ratio"] = round(out["latency_last_p50"] / out["latency_first_p50"], 3)
+    return out
+
+
+def headless(frames: int, big_frames: int) -> dict:
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        if DEMO.exists():
+            results["demo (shapes.keras)"] = headless_run(DEMO, frames)
+        results["MobileNetV2-sized"] = headless_run(build_mobilenet_sized(Path(tmp)), big_frames)
+    for name, r in results.items():
+        print(f"\n== {name}: {r['frames_inferred']} frames inferred of {r['frames_read']} read "
+              f"({r['frames_dropped']} dropped) in {r['wall_s']} s")
+        print(f"inference fps {r['inference_fps']:.1f}; preprocess p50 {r['preprocess_ms_p50']} ms, inference p50 "
+              f"{r['infer_ms_p50']} ms; compute per frame mean {r['compute_ms_mean']} ms, median "
+              f"{r['compute_ms_median']} ms")
+        print(f"throughput ratio fps / (1000 / compute): {r['ratio_fps_vs_compute_mean']} with the mean compute, "
+              f"{r['ratio_fps_vs_compute_median']} with the median (target >= 0.85: "
+              f"{'met' if r['ratio_fps_vs_compute_mean'] >= 0.85 else 'NOT met'})")
+        print(f"latency p50 {r['latency_ms_p50']} ms, p95 {r['latency_ms_p95']} ms; first {r['drift_window']} "
+              f"p50 {r['latency_first_p50']} ms, last {r['drift_window']} p50 {r['latency_last_p50']} ms -> "
+              f"drift {r['drift_ratio']}x (target <= 1.5: {'met' if r['drift_ratio'] <= 1.5 else 'NOT met'})")
+    return results
+
+
+# ------------------------------------------------------------------ GUI probe (run with a display)
+
+def gui(seconds: float, unthrottled: bool, screenshot: str | None, report: str | None, model: Path) -> dict:
+    import numpy as np
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    tmp = tempfile.mkdtemp(prefix="livepredict-bench-")
+    os.environ.setdefault("LIVEPREDICT_SETTINGS_DIR", str(Path(tmp) / "settings"))
+    os.environ.setdefault("LIVEPREDICT_LOG_DIR", str(Path(tmp) / "logs"))
+    sys.setswitchinterval(0.001)  # as the app does: GUI work must not starve the inference thread
+    app = QApplication([])
+    from livepredict.app import build_window
+    from livepredict.settings import Settings
+    from livepredict.threads.inference_worker import InferenceController
+    from livepredict.ui import theme
+
+    theme.apply(app, "light")
+    controller = InferenceController()
+    window = build_window(controller, Settings())
+    window.resize(1240, 760)
+    window.show()
+    window.show_panel("Live")
+    panel = window.live_panel
+    loaded = []
+    controller.model_loaded.connect(loaded.append)
+    controller.open_model(str(model))
+
+    def pump(cond, timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        while not cond() and time.monotonic() < end:
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        return cond()
+
+    if not pump(lambda: bool(loaded), 300):
+        raise SystemExit("the model did not load")
+    panel.threshold_box.setChecked(True)
+    panel.smooth_spin.setValue(2)
+    panel.loop_box.setChecked(True)
+    panel.start(str(VIDEO), throttle=not unthrottled)
+    pump(lambda: panel.pipeline.frames_inferred >= 20, 60)
+
+    # The probe: a 5 ms timer in the GUI thread; a late tick is the event loop stalling.
+    interval_ms = 5
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.nsecsElapsed()]
+
+    def tick() -> None:
+        now = clock.nsecsElapsed()
+        gaps.append((now - last[0]) / 1e6)
+        last[0] = now
+
+    probe = QTimer()
+    probe.setTimerType(Qt.TimerType.PreciseTimer)
+    probe.setInterval(interval_ms)
+    probe.timeout.connect(tick)
+    rss0 = rss_mb()
+    inferred0, read0, painted0 = panel.pipeline.frames_inferred, panel.pipeline.frames_read, panel._ticks
+    probe.start()
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+    probe.stop()
+    rss1 = rss_mb()
+    g = np.asarray(gaps[1:]) - interval_ms
+    stall = np.clip(g, 0, None)
+    shot = None
+    if screenshot:
+        panel.paint(force=True)
+        app.processEvents()
+        shot = str(screenshot)
+        Path(shot).parent.mkdir(parents=True, exist_ok=True)
+        window.grab().save(shot)
+    result = {
+        "mode": "unthrottled" if unthrottled else "paced (file's own rate)",
+        "seconds": seconds,
+        "probe_ticks": int(len(g)),
+        "stall_ms_p50": round(float(np.percentile(stall, 50)), 2),
+        "stall_ms_p99": round(float(np.percentile(stall, 99)), 2),
+        "stall_ms_max": round(float(stall.max()), 2),
+        "frames_read": panel.pipeline.frames_read - read0,
+        "frames_inferred": panel.pipeline.frames_inferred - inferred0,
+        "display_ticks": panel._ticks - painted0,
+        "latency_ms_on_screen": None if panel.last_latency_ms is None else round(panel.last_latency_ms, 1),
+        "timing_strip": {k: panel.strip.text_of(k) for k, _t, _f in panel.strip.FIELDS},
+        "rss_mb_start": round(rss0, 1),
+        "rss_mb_growth": round(rss1 - rss0, 1),
+        "screenshot": shot,
+        "model": str(model),
+    }
+    window.close()
+    app.processEvents()
+    print(f"\n== GUI under {os.environ.get('DISPLAY')} ({result['mode']}), {seconds:g} s live, 5 ms timer probe")
+    print(f"event-loop stall p50 {result['stall_ms_p50']} ms, p99 {result['stall_ms_p99']} ms, max "
+          f"{result['stall_ms_max']} ms (target p99 < 50: {'met' if result['stall_ms_p99'] < 50 else 'NOT met'})")
+    print(f"{result['frames_inferred']} frames inferred of {result['frames_read']} read, "
+          f"{result['display_ticks']} display ticks; strip {result['timing_strip']}")
+    print(f"resident memory {result['rss_mb_start']} MB, growth {result['rss_mb_growth']} MB over the run")
+    if report:
+        Path(report).write_text(json.dumps(result, indent=2))
+    return result
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", nargs="?", default="all", choices=("all", "headless", "gui"))
+    ap.add_argument("--frames", type=int, default=10_000, help="frames inferred on the demo model")
+    ap.add_argument("--big-frames", type=int, default=2_000, help="frames inferred on the MobileNetV2-sized model")
+    ap.add_argument("--seconds", type=float, default=20.0, help="GUI probe duration")
+    ap.add_argument("--unthrottled", action="store_true", help="GUI: read the video as fast as it decodes")
+    ap.add_argument("--screenshot", default=None)
+    ap.add_argument("--report", default=None)
+    ap.add_argument("--model", default=str(DEMO))
+    args = ap.parse_args()
+    if args.what in ("all", "headless"):
+        headless(args.frames, args.big_frames)
+    if args.what == "gui":
+        gui(args.seconds, args.unthrottled, args.screenshot, args.report, Path(args.model))
+    elif args.what == "all":
+        if not os.environ.get("DISPLAY"):
+            print("\n(no DISPLAY: GUI probe skipped; run under Xvfb: xvfb-run -a python bench/bench_live.py gui)")
+            return 0
+        for extra in ([], ["--unthrottled"]):  # each in a fresh process (no TensorFlow in the GUI process)
+            subprocess.run([sys.executable, __file__, "gui", "--seconds", str(args.seconds), *extra], check=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

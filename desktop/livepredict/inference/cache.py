@@ -21,6 +21,7 @@ from typing import Any
 from livepredict import __version__
 
 FORMAT = 1
+MAX_ENTRIES = 64  # least recently stored entries beyond this are removed
 _CHUNK = 1 << 20
 
 
@@ -94,7 +95,18 @@ def store(key: str, entry: dict[str, Any], tflite: bytes | None) -> Path | None:
     except OSError:
         return None
     _drop_stale(root, key, entry.get("source"))
+    _trim(root)
     return final
+
+
+def _trim(root: Path, keep: int = MAX_ENTRIES) -> None:
+    with contextlib.suppress(OSError):
+        entries = [d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")]
+        if len(entries) <= keep:
+            return
+        entries.sort(key=lambda d: d.stat().st_mtime)
+        for d in entries[: len(entries) - keep]:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def _drop_stale(root: Path, key: str, source: str | None) -> None:

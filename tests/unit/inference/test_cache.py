@@ -85,3 +85,14 @@ def test_warm_open_never_imports_tensorflow(tmp_path, model_files, monkeypatch):
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got == {"tf": False, "keras": False, "cached": True, "label": "red", "runtime": "litert"}
+
+
+def test_cache_keeps_a_bounded_number_of_entries(tmp_path, monkeypatch):
+    monkeypatch.setenv("LIVEPREDICT_CACHE_DIR", str(tmp_path))
+    for i in range(5):
+        cache.store(f"k{i}", {"source": f"/m{i}"}, b"x")
+        os.utime(tmp_path / "models" / f"k{i}", (i, i))  # stored in this order
+    cache._trim(tmp_path / "models", keep=3)
+    assert sorted(d.name for d in (tmp_path / "models").iterdir()) == ["k2", "k3", "k4"]
+    assert cache.load("k4") == ({"source": "/m4", "format_version": cache.FORMAT, "has_tflite": True,
+                                 "key": "k4"}, b"x")

@@ -90,13 +90,11 @@ def run(coro, timeout: float = 60.0):
 
 
 @pytest.fixture(scope="session", name="feed_model_files")
-def feed_model_files_fixture(tmp_path_factory):
-    """The tiny colour classifier (tests/helpers/models.py) as .keras and .tflite files, and a 5 s
-    video: ``(keras_path, video_path, tflite_path)``. Subprocesses use the .tflite file, which
-    opens without TensorFlow (a fresh .keras file would be converted to LiteRT first)."""
-    from helpers.models import LABELS, build_color_classifier, save_formats
+def feed_model_files_fixture(model_files, tmp_path_factory):
+    """The suite's tiny colour classifier (tests/helpers/models.py, labels red/green/blue) as .keras
+    and .tflite files, and a 5 s video: ``(keras_path, video_path, tflite_path)``. Subprocesses use
+    the .tflite file, which opens without TensorFlow (a fresh .keras file is converted first)."""
     from helpers.video import write_video
 
-    folder = tmp_path_factory.mktemp("feed_model")
-    paths = save_formats(build_color_classifier(), folder, formats=("keras", "tflite"), sidecar={"labels": LABELS})
-    return paths["keras"], write_video(folder / "clip.avi", frames=150, fps=30.0), paths["tflite"]
+    folder = tmp_path_factory.mktemp("feed_video")
+    return model_files["keras"], write_video(folder / "clip.avi", frames=150, fps=30.0), model_files["tflite"]

@@ -37,7 +37,7 @@ def test_serve_publishes_predictions_from_a_video_and_answers_classify(serve_inp
         async def go():
             async with connect(url) as ws:
                 hello = await recv(ws, 60)
-                assert hello["model"] == "model" and hello["labels"] == ["red", "green", "blue"]
+                assert hello["model"] == "colors" and hello["labels"] == ["red", "green", "blue"]
                 preds = []
                 while len(preds) < 5:
                     m = await recv(ws, 30)

@@ -140,8 +140,9 @@ class ConfidencePlot(pg.PlotWidget):
             ax = pi.getAxis(name)
             ax.setPen(pg.mkPen(fg, width=1))
             ax.setTextPen(pg.mkPen(fg, width=1))
-        self.legend = pi.addLegend(offset=(8, 4), labelTextColor=fg, brush=pg.mkBrush(bg.red(), bg.green(),
-                                                                                     bg.blue(), 200))
+        self.legend = pi.addLegend(offset=(8, 4), labelTextColor=fg,
+                                   brush=pg.mkBrush(bg.red(), bg.green(), bg.blue(), 235),
+                                   pen=pg.mkPen(fg.red(), fg.green(), fg.blue(), 40, width=1))
         self.lines: list[pg.PlotDataItem] = []
         for color in PALETTE:
             item = pi.plot([], [], pen=pg.mkPen(color, width=1), antialias=False, skipFiniteCheck=True)

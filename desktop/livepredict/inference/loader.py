@@ -483,7 +483,7 @@ def _custom_objects(path: Path, trust: bool) -> tuple[dict[str, Any], list[Path]
     return objs, found
 
 
-_LAMBDA_RE = re.compile(r"Lambda|lambda|safe_mode|arbitrary code", re.S)
+_LAMBDA_RE = re.compile(r"Lambda|lambda|arbitrary code", re.S)
 _UNKNOWN_RE = re.compile(r"(?:Could not locate (?:class|function) '?([\w.]+)'?|Unknown (?:layer|object)"
                          r"(?: type)?:? '?([\w.]+)'?)")
 
@@ -491,7 +491,7 @@ _UNKNOWN_RE = re.compile(r"(?:Could not locate (?:class|function) '?([\w.]+)'?|U
 def _keras_error(e: Exception, path: Path, trust: bool, found_py: list[Path]) -> LivePredictError:
     msg = str(e)
     details = f"{type(e).__name__}: {msg}"
-    if not trust and _LAMBDA_RE.search(msg) and ("safe_mode" in msg or "Lambda" in msg):
+    if not trust and "safe_mode" in msg and _LAMBDA_RE.search(msg):
         return UnsafeModelError(f"{path.name} contains a Lambda layer (Python code that runs when loaded) "
                                 "and was not opened; if you trust its source, open it again with --trust "
                                 "(or confirm in the app).", details)

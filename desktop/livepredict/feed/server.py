@@ -62,7 +62,13 @@ GENERATION_QUEUE = 256  # generation messages buffered per client; oldest droppe
 HANDOFF_QUEUE = 4096  # records waiting for the loop; oldest dropped (counted) beyond
 WRITE_LIMIT = 16 * 1024  # bytes buffered in user space per client before send() waits
 SOCKET_SNDBUF = 32 * 1024  # kernel send buffer per client: a slow reader's backlog stays small
-PAGE = Path(__file__).resolve().parents[3] / "examples" / "feed_page.html"
+
+
+def default_page() -> Path:
+    """examples/feed_page.html in the source tree or in the frozen bundle (same layout)."""
+    from livepredict import data_dir
+
+    return Path(data_dir()) / "examples" / "feed_page.html"
 
 
 class FeedError(LivePredictError):
@@ -233,7 +239,7 @@ class FeedServer:
                  allowed_origins: Iterable[str] | None = None, *,
                  max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, model: str = "",
                  labels: Iterable[str] = (), classify_handler: ClassifyHandler | None = None,
-                 classify_timeout: float = 30.0, page: Path | None = PAGE,
+                 classify_timeout: float = 30.0, page: Path | None = None,
                  max_pixels: int = 40_000_000, max_clients: int = 64) -> None:
         self.host = (host or "").strip()
         if not self.host:
@@ -253,7 +259,7 @@ class FeedServer:
         self.model = model
         self.labels = tuple(labels)
         self.classify_timeout = float(classify_timeout)
-        self.page = page
+        self.page = page if page is not None else default_page()
         self._classify_handler = classify_handler
 
         self._lock = threading.Lock()

@@ -224,6 +224,32 @@ class FeedDialog(QDialog):
         self.resize(560, 0)
 
 
+class FeedIndicator(QLabel):
+    """Status-bar note while the feed is on ("Feed on · 2 clients"); hidden when it is off."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("feedIndicator")
+        self.setToolTip("The prediction feed is serving (View → Prediction Feed…)")
+        self._url = ""
+        self.hide()
+
+    @Slot(str)
+    def set_running(self, url: str) -> None:
+        self._url = url
+        self.setText(f"Feed on · {url}")
+        self.show()
+
+    @Slot(str)
+    def set_stopped(self, _message: str = "") -> None:
+        self.hide()
+
+    @Slot(int, int)
+    def set_clients(self, clients: int, _delivered: int) -> None:
+        if self.isVisible():
+            self.setText(f"Feed on · {clients} client{'s' if clients != 1 else ''}")
+
+
 def add_feed_action(window: Any, menu: Any) -> QAction:
     """Add "Prediction Feed…" to ``menu`` of the main ``window`` (which has ``controller``, an
     InferenceController, and a ``closing`` signal). The dialog and the feed controller are made
@@ -247,6 +273,13 @@ def add_feed_action(window: Any, menu: Any) -> QAction:
             ctl.failed.connect(panel.set_failed)
             ctl.clients_changed.connect(panel.set_clients)
             window.closing.connect(ctl.shutdown)
+            indicator = FeedIndicator(window)
+            window.statusBar().addPermanentWidget(indicator)
+            ctl.started.connect(indicator.set_running)
+            ctl.stopped.connect(indicator.set_stopped)
+            ctl.failed.connect(indicator.set_stopped)
+            ctl.clients_changed.connect(indicator.set_clients)
+            window.feed_indicator = indicator
             state["dialog"], state["controller"] = dialog, ctl
             window.feed_controller = ctl
         state["dialog"].show()

@@ -182,6 +182,8 @@ def test_main_window_feed_action_opens_the_panel_and_closing_stops_the_feed(qtbo
 
     holder = _client_thread(url, watch)
     qtbot.waitUntil(lambda: "hello" in holder, timeout=10_000)
+    qtbot.waitUntil(lambda: window.feed_indicator.text() == "Feed on · 1 client", timeout=5000)
+    assert window.feed_indicator.isVisible()
     window.close()
     qtbot.waitUntil(lambda: "code" in closed, timeout=10_000)
     assert closed["code"] == 1001 and not window.feed_controller.running

@@ -127,9 +127,13 @@ def headless(frames: int, big_frames: int) -> dict:
 
 # ------------------------------------------------------------------ GUI probe (run with a display)
 
-def gui(seconds: float, unthrottled: bool, screenshot: str | None, report: str | None, model: Path) -> dict:
-    import numpy as np
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+def live_window(model: Path):
+    """The real main window on the Live tab with ``model`` loaded (needs a display).
+
+    Returns (app, window, panel, pump) where ``pump(cond, timeout)`` runs the event loop until
+    ``cond()`` is true.
+    """
+    from PySide6.QtCore import QEventLoop
     from PySide6.QtWidgets import QApplication
 
     tmp = tempfile.mkdtemp(prefix="livepredict-bench-")
@@ -164,6 +168,14 @@ def gui(seconds: float, unthrottled: bool, screenshot: str | None, report: str |
     panel.threshold_box.setChecked(True)
     panel.smooth_spin.setValue(2)
     panel.loop_box.setChecked(True)
+    return app, window, panel, pump
+
+
+def gui(seconds: float, unthrottled: bool, screenshot: str | None, report: str | None, model: Path) -> dict:
+    import numpy as np
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+
+    app, window, panel, pump = live_window(model)
 
     def probe(secs: float) -> np.ndarray:
         """A 5 ms timer in the GUI thread for ``secs``; returns how late each tick was (ms)."""

@@ -410,11 +410,19 @@ class FeedServer:
             hosts.add(f"[{self.host}]" if ":" in self.host else self.host)
         return {f"http://{h}:{self.port}" for h in hosts} | {f"https://{h}:{self.port}" for h in hosts}
 
-    def origin_allowed(self, origin: str | None) -> bool:
+    def origin_allowed(self, origin: str | None, host_header: str | None = None) -> bool:
+        """No Origin (not a browser), our own origins, the allowed ones, or — when a token is set —
+        the page we served ourselves under the address the browser used (Origin host = Host header;
+        without a token that rule would open the door to DNS rebinding, so it is not applied)."""
         if origin is None:
             return True
         origin = origin.strip().rstrip("/")
-        return "*" in self.allowed_origins or origin in self.allowed_origins or origin in self._own_origins()
+        if "*" in self.allowed_origins or origin in self.allowed_origins or origin in self._own_origins():
+            return True
+        if self.token is not None and host_header:
+            scheme, _, netloc = origin.partition("://")
+            return scheme in ("http", "https") and netloc.lower() == host_header.strip().lower()
+        return False
 
     def token_ok(self, query_token: str | None, authorization: str | None) -> bool:
         if self.token is None:
@@ -431,17 +439,24 @@ class FeedServer:
     def _process_request(self, connection, request):
         parts = urlsplit(request.path)
         query = parse_qs(parts.query)
-        is_upgrade = "websocket" in request.headers.get("Upgrade", "").lower()
+        headers = {}
+        for name in ("Upgrade", "Origin", "Host", "Authorization"):
+            values = request.headers.get_all(name)
+            if len(values) > 1:
+                self.refused += 1
+                return connection.respond(HTTPStatus.BAD_REQUEST, f"The {name} header appears more than once.\n")
+            headers[name] = values[0] if values else None
+        is_upgrade = "websocket" in (headers["Upgrade"] or "").lower()
         if not is_upgrade:
             return self._http(connection, parts.path)
-        origin = request.headers.get("Origin")
-        if not self.origin_allowed(origin):
+        origin = headers["Origin"]
+        if not self.origin_allowed(origin, headers["Host"]):
             self.refused += 1
             return connection.respond(HTTPStatus.FORBIDDEN,
                                       f"Origin {origin} is not allowed; open the page from {self.url.replace('ws', 'http', 1)}/ "
                                       "or add the origin to the allowed origins.\n")
         tokens = query.get("token")
-        if not self.token_ok(tokens[-1] if tokens else None, request.headers.get("Authorization")):
+        if not self.token_ok(tokens[-1] if tokens else None, headers["Authorization"]):
             self.refused += 1
             return connection.respond(HTTPStatus.UNAUTHORIZED,
                                       "Missing or wrong token; pass ?token=... or an "

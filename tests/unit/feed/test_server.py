@@ -500,3 +500,45 @@ def test_odd_predictions_are_still_valid_json(feed):
     assert [t["score"] for t in a["top"]] == [None, None] and a["latency_ms"] is None and a["capture_ts"] == 0.0
     assert b["top"] == [] and b["error"].startswith("The model produced NaN")
     assert c["top"] == [{"label": "c", "score": 0.5}]
+
+
+def test_page_served_under_a_network_address_may_connect_when_a_token_is_set(feed):
+    srv = feed(host="0.0.0.0", token="tok")
+    loopback_only = feed()
+
+    async def status_of(server, origin, host_header, token="tok"):
+        # the browser's view: it opened the page at host_header; the TCP connection goes to loopback
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        try:
+            async with connect(f"ws://{host_header}/?token={token}", origin=origin, sock=sock) as ws:
+                return (await recv(ws))["type"]
+        except InvalidStatus as e:
+            return e.response.status_code
+
+    async def go():
+        lan = f"192.168.7.9:{srv.port}"
+        return [
+            await status_of(srv, f"http://{lan}", lan),  # the page we served, opened via the LAN address
+            await status_of(srv, "http://evil.example", lan),  # another site
+            await status_of(srv, f"http://{lan}", lan, token="wrong"),  # right origin, wrong token
+            # without a token the Host rule is off (DNS rebinding): only our loopback origins
+            await status_of(loopback_only, f"http://rebind.example:{loopback_only.port}",
+                            f"rebind.example:{loopback_only.port}", token=""),
+        ]
+
+    assert run(go()) == ["hello", 403, 401, 403]
+
+
+def test_duplicate_headers_are_refused(feed):
+    srv = feed(token="tok")
+
+    def handshake(extra: str) -> bytes:
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT) as s:
+            s.sendall((f"GET /?token=tok HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       f"Sec-WebSocket-Version: 13\r\n{extra}\r\n").encode())
+            return s.recv(4096)
+
+    assert handshake("").startswith(b"HTTP/1.1 101")
+    refused = handshake("Origin: http://evil.example\r\nOrigin: http://127.0.0.1\r\n")
+    assert refused.startswith(b"HTTP/1.1 400") and b"Origin header appears more than once" in refused

@@ -92,3 +92,14 @@ def test_video_view_shows_frame_and_overlay(qtbot):
     assert view.label.textItem.toPlainText().strip() == "triangle  93%"
     view.set_overlay("", None)
     assert not view.label.isVisible()
+
+
+def test_plot_follows_a_palette_change(qtbot):
+    from livepredict.ui import theme
+
+    plot = ConfidencePlot()
+    qtbot.addWidget(plot)
+    plot.setPalette(theme.palette_for(theme.DARK))  # what switching to the dark look does
+    assert plot.backgroundBrush().color().name() == theme.DARK.base
+    plot.setPalette(theme.palette_for(theme.LIGHT))
+    assert plot.backgroundBrush().color().name() == theme.LIGHT.base

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -154,6 +154,25 @@ class ConfidencePlot(pg.PlotWidget):
         pi.addItem(self.threshold_line, ignoreBounds=True)
         pi.setXRange(-self.span, 0.0, padding=0.0)
         pi.getViewBox().disableAutoRange()  # fixed axes: adding the lines re-enabled auto-range
+
+    def apply_theme(self) -> None:
+        """Recolour background, axes, legend and threshold line from the current palette."""
+        bg, fg = _theme_colors(self)
+        self.setBackground(bg)
+        pi = self.getPlotItem()
+        for name in ("left", "bottom"):
+            ax = pi.getAxis(name)
+            ax.setPen(pg.mkPen(fg, width=1))
+            ax.setTextPen(pg.mkPen(fg, width=1))
+        self.legend.setBrush(pg.mkBrush(bg.red(), bg.green(), bg.blue(), 235))
+        self.legend.setPen(pg.mkPen(fg.red(), fg.green(), fg.blue(), 40, width=1))
+        self.legend.setLabelTextColor(fg)
+        self.threshold_line.setPen(pg.mkPen(fg, width=1, style=Qt.PenStyle.DashLine))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "threshold_line"):
+            self.apply_theme()  # light/dark switched while the app runs
+        super().changeEvent(event)
 
     # -- settings ------------------------------------------------------------------------
     def set_labels(self, labels: Sequence[str]) -> None:

@@ -11,6 +11,7 @@ Environment hooks (tests and ``bench/bench_startup.py``):
 - ``LIVEPREDICT_THREAD_REPORT=path``: write which threads imported/called the engine, at exit;
 - ``LIVEPREDICT_SCREENSHOT=path``: once the initial images are classified, save a PNG of the window
   (and ``<path stem>-model.png`` of the model panel);
+- ``LIVEPREDICT_EARLY_SCREENSHOT=path``: a PNG of the window 0.6 s after start (model still loading);
 - ``LIVEPREDICT_QUIT_WHEN_DONE=1``: close the window once the model is ready and the initial images
   are classified (and screenshots saved);
 - ``LIVEPREDICT_QUIT_AFTER_MS=N``: close the window N ms after it is shown (closing-at-any-moment tests).
@@ -187,11 +188,6 @@ def main(argv: list[str]) -> int:
                 window.show_message("No model open: drop a model file here or use File › Open Model (Ctrl+O).")
                 self.model_ready = True
                 self.maybe_finish()
-                return
-            if args.paths:
-                job = window.classify_panel.classify([str(Path(p)) for p in args.paths])
-                if job is not None:
-                    self.initial_jobs.add(job)
 
         @Slot(object)
         def on_model_loaded(self, loaded) -> None:
@@ -243,6 +239,10 @@ def main(argv: list[str]) -> int:
                 QTimer.singleShot(250, self.screenshot_and_quit)
 
         @Slot()
+        def early_screenshot(self) -> None:
+            window.grab().save(os.environ["LIVEPREDICT_EARLY_SCREENSHOT"])
+
+        @Slot()
         def screenshot_and_quit(self) -> None:
             shot = os.environ.get("LIVEPREDICT_SCREENSHOT")
             if shot:
@@ -262,10 +262,18 @@ def main(argv: list[str]) -> int:
                 window.close()
 
     startup = Startup()
+    if model is not None and args.paths:
+        # Queued right behind the model: classified as soon as it is open.
+        job = window.classify_panel.classify([str(Path(p)) for p in args.paths])
+        if job is not None:
+            startup.initial_jobs.add(job)
     window.statusBar().installEventFilter(startup)
     window.show()
     QTimer.singleShot(0, startup.begin)
     QTimer.singleShot(1000, controller.worker.gui_ready.set)  # never hold the worker back for long
+    early = os.environ.get("LIVEPREDICT_EARLY_SCREENSHOT")  # the window while the model is loading
+    if early:
+        QTimer.singleShot(600, startup.early_screenshot)
     quit_after = os.environ.get("LIVEPREDICT_QUIT_AFTER_MS")
     if quit_after:
         QTimer.singleShot(int(quit_after), window.close)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from helpers.models import solid
 from PIL import Image
+from PySide6.QtCore import QMetaObject, QObject, Qt, Slot
 
 from livepredict.threads.inference_worker import (
     THREAD_GUARD,
@@ -160,3 +161,33 @@ def test_versions_without_importing_more(qtbot, controller):
     v = blocker.args[0].as_dict()
     assert v["TensorFlow"][0].isdigit() and v["Keras"][0].isdigit()
     assert v["Runtime"] == "no model open"
+
+
+class _Blocker(QObject):
+    """Lives in the inference thread; ``hold`` keeps that thread busy until ``release`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.holding = threading.Event()
+
+    @Slot()
+    def hold(self) -> None:
+        self.holding.set()
+        self.release.wait(30)
+
+
+def test_queued_older_load_is_skipped(qtbot, controller, model_files):
+    controller.start()
+    blocker = _Blocker()
+    blocker.moveToThread(controller.thread)
+    QMetaObject.invokeMethod(blocker, "hold", Qt.ConnectionType.QueuedConnection)
+    qtbot.waitUntil(blocker.holding.is_set, timeout=10_000)
+    loaded = []
+    controller.model_loaded.connect(loaded.append)
+    controller.open_model(model_files["keras"])
+    gen2 = controller.open_model(model_files["tflite"])
+    with qtbot.waitSignal(controller.model_loaded, timeout=60_000):
+        blocker.release.set()
+    assert [m.generation for m in loaded] == [gen2] and loaded[0].info.format == "tflite"
+    blocker.deleteLater()

@@ -50,7 +50,7 @@ from livepredict.core.types import ModelInfo, Prediction, PreprocessSpec
 
 log = logging.getLogger(__name__)
 
-CHUNK = 8  # images per batch step: small enough to cancel promptly, big enough to batch
+CHUNK = 8  # images per batch step when the runtime has no fixed batch size
 THUMB_SIDE = 160
 PREVIEW_SIDE = 224
 _WATCHED = ("tensorflow", "keras", "ai_edge_litert")
@@ -374,6 +374,7 @@ class InferenceWorker(QObject):
         self._step_scheduled = False
         self._flag_lock = threading.Lock()
         self._cancel_below = 0  # jobs with id < this are cancelled (thread-safe flag)
+        self._newest_load = 0  # newest requested model generation (thread-safe flag)
         self._stop = threading.Event()
         # Cleared by the app until its window is shown; a TensorFlow import waits for it (max 2 s).
         self.gui_ready = threading.Event()
@@ -410,6 +411,11 @@ class InferenceWorker(QObject):
         with self._flag_lock:
             self._cancel_below = max(self._cancel_below, job_id + 1)
 
+    def note_load_request(self, generation: int) -> None:
+        """A load of ``generation`` was requested (thread-safe): older queued loads are skipped."""
+        with self._flag_lock:
+            self._newest_load = max(self._newest_load, generation)
+
     def request_stop(self) -> None:
         self._stop.set()
         self.cancel()
@@ -422,6 +428,11 @@ class InferenceWorker(QObject):
     @Slot(str, bool, int)
     def load_model(self, path: str, trust: bool, generation: int) -> None:
         if self._stop.is_set():
+            return
+        with self._flag_lock:
+            superseded = generation < self._newest_load
+        if superseded:
+            log.info("skipping the load of %s: a newer model was requested meanwhile", path)
             return
         self.busy_changed.emit(True)
         t0 = time.perf_counter()
@@ -465,11 +476,14 @@ class InferenceWorker(QObject):
         h, w = spec.size or (64, 64)
         x = model.preprocess(np.zeros((h, w, 3), np.uint8))[None]
         times = []
-        for _ in range(5):
+        for _ in range(8):
             t = time.perf_counter()
             model.infer(x)
             times.append((time.perf_counter() - t) * 1000.0)
-        return float(np.median(times[1:]))
+        batch = int(getattr(model.runtime, "batch", 1) or 1)
+        if batch > 1:  # the folder batch size too, so the first folder chunk does not pay for it
+            model.infer(np.repeat(x, batch, axis=0))
+        return float(np.median(times[3:]))  # steady state: after allocation and first packing
 
     @Slot()
     def close_model(self) -> None:
@@ -546,7 +560,9 @@ class InferenceWorker(QObject):
                 return
             self._emit_progress(job)
             return
-        chunk = job.items[job.done: job.done + CHUNK]
+        # The runtime's fixed batch size (a shorter chunk would be padded up to it anyway).
+        size = max(1, min(64, int(getattr(model.runtime, "batch", CHUNK) or CHUNK)))
+        chunk = job.items[job.done: job.done + size]
         start_index = job.done
         from livepredict.sources.images import read_image
 
@@ -1212,6 +1228,7 @@ class InferenceController(QObject):
         self.model_path = str(path)
         self.trusted = trust
         self.worker.cancel()  # jobs submitted so far belong to the old model
+        self.worker.note_load_request(self.generation)
         self.load_requested.emit(str(path), bool(trust), self.generation)
         return self.generation
 

@@ -46,7 +46,7 @@ from livepredict.threads.inference_worker import (
     TensorPreview,
 )
 from livepredict.ui import theme
-from livepredict.ui.widgets import format_duration, format_ms, pixmap_from_rgb
+from livepredict.ui.widgets import DropZone, format_duration, format_ms, pixmap_from_rgb
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,9 @@ class CardView(QListView):
         self._delegate = delegate
 
     def resizeEvent(self, event) -> None:  # noqa: N802
-        w = self.viewport().width() - 2
+        # Leave room for the vertical scroll bar whether or not it is shown yet, so that its
+        # appearance never drops a column.
+        w = self.width() - 2 * self.frameWidth() - self.verticalScrollBar().sizeHint().width() - 2
         cols = max(1, w // CARD_W)
         width = max(CARD_W - 40, w // cols)
         if width != self._delegate.card_w:
@@ -241,6 +243,7 @@ class TensorView(QFrame):
         title.setObjectName("Title")
         lay.addWidget(title)
         self.image = QLabel()
+        self.image.setObjectName("TensorImage")
         self.image.setFixedSize(240, 240)
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(self.image)
@@ -346,10 +349,9 @@ class ClassifyPanel(QWidget):
         left.addWidget(self.progress_row)
 
         self.stack = QStackedWidget()
-        self.hint = QLabel("Drop images or folders here\n\nor use File › Open Images (Ctrl+Shift+O), "
-                           "paste an image (Ctrl+V),\nor drop a model file to switch models.")
-        self.hint.setObjectName("Hint")
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint = DropZone("Drop images or folders here",
+                             "or use File › Open Images (Ctrl+Shift+O), paste an image (Ctrl+V).\n"
+                             "Drop a model file (.keras, .h5, .tflite, SavedModel) to switch models.")
         self.model = CardModel(self)
         self.delegate = CardDelegate(self)
         self.delegate.top_k = top_k
@@ -475,6 +477,8 @@ class ClassifyPanel(QWidget):
 
     @Slot(object)
     def on_model_loaded(self, loaded: ModelLoaded) -> None:
+        if loaded.generation != self.controller.generation:
+            return  # a newer model was asked for meanwhile; its results will replace these
         self._model = loaded
         spec = loaded.info.preprocess
         self._spec_text = (f"Preprocessing: {spec.describe()} (from {loaded.info.preprocess_source})"

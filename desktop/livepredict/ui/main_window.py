@@ -401,13 +401,18 @@ class MainWindow(QMainWindow):
         md = event.mimeData()
         if md.hasUrls() or md.hasImage():
             event.acceptProposedAction()
+            self.classify_panel.hint.set_active(True)
         else:
             event.ignore()
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802
+        self.classify_panel.hint.set_active(False)
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802
         event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        self.classify_panel.hint.set_active(False)
         md = event.mimeData()
         if md.hasUrls():
             paths = [u.toLocalFile() for u in md.urls() if u.isLocalFile()]

@@ -239,6 +239,8 @@ class ModelPanel(QWidget):
     # -- showing
     @Slot(object)
     def on_model_loaded(self, loaded: ModelLoaded) -> None:
+        if loaded.generation != self.controller.generation:
+            return  # a newer model was asked for meanwhile
         self.loaded = loaded
         self.show_info(loaded)
         self.chart.set_items([])

@@ -101,6 +101,7 @@ def stylesheet(c: Colors) -> str:
     QProgressBar {{ border: 1px solid {c.card_border}; border-radius: 4px; background: {c.bar_bg};
                     text-align: center; max-height: 14px; }}
     QProgressBar::chunk {{ background: {c.accent}; border-radius: 3px; }}
+    QLabel#TensorImage {{ background: {c.bar_bg}; border-radius: 6px; }}
     QListView#Cards {{ background: {c.window}; border: none; }}
     QStatusBar {{ color: {c.muted}; }}
     """

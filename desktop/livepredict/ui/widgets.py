@@ -117,3 +117,57 @@ class BarChart(QWidget):
         if self.unit == "ms":
             return f"{v:.2f} ms" if v < 10 else f"{v:.1f} ms"
         return f"{v:g} {self.unit}"
+
+
+class DropZone(QWidget):
+    """The empty state of a panel: a dashed, rounded drop target with a title and a hint."""
+
+    def __init__(self, title: str, hint: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.hint = hint
+        self.active = False
+        self.setObjectName("DropZone")
+        self.setMinimumHeight(160)
+
+    def set_active(self, on: bool) -> None:
+        if on != self.active:
+            self.active = on
+            self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+        from PySide6.QtGui import QPen
+
+        c = theme.current()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = QRectF(self.rect()).adjusted(6, 6, -6, -6)
+        pen = QPen(QColor(c.accent if self.active else c.card_border), 2, Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        p.setBrush(QColor(c.accent_soft) if self.active else Qt.BrushStyle.NoBrush)
+        p.drawRoundedRect(r, 14, 14)
+        # a simple "image" glyph: a framed picture with a mountain and a sun
+        cx, cy = r.center().x(), r.center().y() - 46
+        g = QRectF(cx - 34, cy - 26, 68, 52)
+        p.setPen(QPen(QColor(c.accent if self.active else c.muted), 3))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRoundedRect(g, 8, 8)
+        from PySide6.QtCore import QPointF
+        from PySide6.QtGui import QPolygonF
+
+        p.drawPolyline(QPolygonF([QPointF(g.left() + 8, g.bottom() - 9), QPointF(g.left() + 26, g.top() + 24),
+                                  QPointF(g.left() + 40, g.bottom() - 16), QPointF(g.left() + 48, g.top() + 30),
+                                  QPointF(g.right() - 8, g.bottom() - 9)]))
+        p.drawEllipse(QPointF(g.right() - 16, g.top() + 14), 5, 5)
+        f = QFont(self.font())
+        f.setPointSizeF(f.pointSizeF() * 1.45)
+        f.setBold(True)
+        p.setFont(f)
+        p.setPen(QColor(c.text))
+        p.drawText(QRectF(r.left(), cy + 40, r.width(), 34), Qt.AlignmentFlag.AlignCenter, self.title)
+        p.setFont(self.font())
+        p.setPen(QColor(c.muted))
+        p.drawText(QRectF(r.left() + 20, cy + 78, r.width() - 40, 60),
+                   int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop) | int(Qt.TextFlag.TextWordWrap),
+                   self.hint)
+        p.end()

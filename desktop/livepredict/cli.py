@@ -446,9 +446,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     def announce(model_name: str) -> None:
         print(feed.client_url(), flush=True)
+        page = feed.url.replace("ws://", "http://", 1) + "/" + (f"?token={feed.token}" if feed.token else "")
         print(f"livepredict: serving {model_name} at {feed.url}"
               + (f" from {args.source}" if args.source else " (classify requests only)")
-              + "; Ctrl+C stops.", file=sys.stderr, flush=True)
+              + f"; web page {page}; Ctrl+C stops.", file=sys.stderr, flush=True)
 
     try:
         if args.source:

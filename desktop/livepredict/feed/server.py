@@ -755,9 +755,13 @@ class FeedServer:
                                                                       source=source))))
 
     def set_model(self, name: str, labels: Iterable[str] = ()) -> None:
-        """The model whose predictions are published (sent in ``hello`` and ``prediction``)."""
+        """The model whose predictions are published (sent in ``hello`` and ``prediction``);
+        connected clients are told with a ``status`` message (state "model")."""
+        changed = name != self.model
         self.model = name
         self.labels = tuple(labels)
+        if changed and name:
+            self.publish_status("model", f"{name} is open.")
 
     def set_classify_handler(self, handler: ClassifyHandler | None) -> None:
         """``handler(job)`` must return at once (queue the job to the model's thread)."""

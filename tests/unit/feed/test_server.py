@@ -162,6 +162,20 @@ def test_generation_tokens_arrive_in_order(feed):
     assert forecast["value"] == [1.5, 2.5] and forecast["model"] == "chars"
 
 
+def test_clients_hear_when_the_model_changes(feed):
+    srv = feed(model="first")
+
+    async def go():
+        async with connect(srv.url) as ws:
+            hello = await recv(ws)
+            await asyncio.get_running_loop().run_in_executor(None, srv.set_model, "second", ("x", "y"))
+            return hello, await recv(ws)
+
+    hello, status = run(go())
+    assert hello["model"] == "first"
+    assert status["type"] == "status" and status["state"] == "model" and status["model"] == "second"
+
+
 def test_new_client_gets_the_current_prediction_at_once(feed):
     srv = feed()
 

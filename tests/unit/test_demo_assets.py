@@ -1,7 +1,8 @@
 """The bundled demo model, its sidecar, the sample images and the sample video work together.
 
-Real files only: ``models/shapes.keras`` loaded by Keras in safe mode, the PNG/JPEG samples read
-with Pillow, ``resources/samples/shapes.avi`` decoded by OpenCV.
+Real files only: ``models/shapes.keras`` opened by the app's engine (``open_model``: sidecar,
+chosen runtime) and by plain Keras in safe mode, the PNG/JPEG samples read by
+``sources.images.read_image``, ``resources/samples/shapes.avi`` decoded by OpenCV.
 """
 
 from __future__ import annotations
@@ -34,21 +35,21 @@ def model():
     return keras.saving.load_model(MODEL, safe_mode=True, compile=False)
 
 
-def _prep(rgb: np.ndarray, spec: dict) -> np.ndarray:
-    """The sidecar's preprocessing: squash to size with Pillow's bilinear filter, RGB, 0..255 floats."""
-    assert spec["resize"] == "squash" and spec["interpolation"] == "bilinear"
-    assert spec["color"] == "rgb" and spec["scale"] == "none"
-    h, w = spec["size"]
-    img = Image.fromarray(rgb).resize((w, h), Image.Resampling.BILINEAR)
-    return np.asarray(img, dtype=spec["dtype"])
+@pytest.fixture(scope="module")
+def loaded():
+    from livepredict.inference.loader import open_model
+
+    m = open_model(MODEL)
+    yield m
+    m.close()
 
 
-def _classify(model, sidecar, rgbs: list[np.ndarray]) -> list[str]:
-    batch = np.stack([_prep(im, sidecar["preprocess"]) for im in rgbs])
-    probs = np.asarray(model(batch, training=False))
-    assert np.all(np.isfinite(probs))
-    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-4)  # softmax
-    return [sidecar["labels"][int(i)] for i in probs.argmax(axis=1)]
+def _classify(loaded, rgbs: list[np.ndarray]) -> list[str]:
+    preds = loaded.classify_arrays(rgbs, top_k=len(loaded.info.labels))
+    for p in preds:
+        assert p.error is None, p.error
+        assert sum(score for _, score in p.top) == pytest.approx(1.0, abs=1e-3)  # softmax
+    return [p.label for p in preds]
 
 
 def _samples() -> list[Path]:
@@ -70,11 +71,17 @@ def test_model_is_small_and_sidecar_matches_its_output(model, sidecar):
     assert sidecar["preprocess"]["scale"] == "none"
 
 
-def test_sidecar_is_valid_for_the_app(sidecar):
+def test_the_app_reads_the_sidecar(loaded, sidecar):
     from livepredict.core.types import PreprocessSpec
 
-    spec = PreprocessSpec.from_json(sidecar["preprocess"])
-    assert spec.size == (96, 96) and spec.dtype == "float32"
+    info = loaded.info
+    assert info.task == "image-classifier" and info.output_kind == "softmax"
+    assert list(info.labels) == sidecar["labels"]
+    assert info.preprocess_source == "sidecar"
+    expected = PreprocessSpec.from_json(sidecar["preprocess"])
+    assert info.preprocess.size == expected.size == (96, 96)
+    assert (info.preprocess.resize, info.preprocess.interpolation, info.preprocess.scale) == (
+        "squash", "bilinear", "none")
 
 
 def test_sample_images_are_many_varied_and_named_by_label(sidecar):
@@ -87,10 +94,11 @@ def test_sample_images_are_many_varied_and_named_by_label(sidecar):
     assert sum("_paper_" in p.name for p in paths) >= 6
 
 
-def test_model_gets_the_sample_images_right(model, sidecar):
+def test_model_gets_the_sample_images_right(loaded):
+    from livepredict.sources.images import read_image
+
     paths = _samples()
-    rgbs = [np.asarray(Image.open(p).convert("RGB")) for p in paths]
-    guesses = _classify(model, sidecar, rgbs)
+    guesses = _classify(loaded, [read_image(p) for p in paths])
     truth = [p.name.split("_")[0] for p in paths]
     right = [g == t for g, t in zip(guesses, truth, strict=True)]
     misses = [(p.name, g) for p, g, ok in zip(paths, guesses, right, strict=True) if not ok]
@@ -99,7 +107,7 @@ def test_model_gets_the_sample_images_right(model, sidecar):
     assert sum(paper) >= 0.75 * len(paper), misses
 
 
-def test_sample_video_opens_and_shows_the_classes(model, sidecar):
+def test_sample_video_opens_and_shows_the_classes(loaded):
     import cv2
 
     schedule = json.loads(VIDEO.with_name(VIDEO.name + ".json").read_text(encoding="utf-8"))
@@ -120,9 +128,9 @@ def test_sample_video_opens_and_shows_the_classes(model, sidecar):
     assert frames[0].shape == (240, 320, 3)
     # the middle frame of each class's segment is recognised (one miss allowed)
     mids = [frames[(s["start"] + s["end"]) // 2] for s in schedule["segments"]]
-    guesses = _classify(model, sidecar, mids)
+    guesses = _classify(loaded, mids)
     truth = [s["label"] for s in schedule["segments"]]
-    assert set(truth) == set(sidecar["labels"])
+    assert set(truth) == set(loaded.info.labels)
     assert sum(g == t for g, t in zip(guesses, truth, strict=True)) >= len(truth) - 1, guesses
 
 

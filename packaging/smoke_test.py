@@ -43,6 +43,7 @@ BAD = re.compile(
     r"Traceback \(most recent call last\)|qt\.qpa\.plugin|Could not (?:load|find) the Qt platform plugin"
     r"|Cannot load library|ModuleNotFoundError|ImportError|No module named|Failed to execute script"
     r"|QThread: Destroyed while thread|Fatal Python error|Segmentation fault|undefined symbol"
+    r"|AutoGraph could not transform"
 )
 READY = re.compile(r"\bready: window shown, model ")
 CLI_TIMEOUT = 300
@@ -217,7 +218,10 @@ class App:
 
 def check_window_offscreen(exe: Path, data: Path, home: Path) -> None:
     model = data / "models" / "shapes.keras"
-    images = samples(data)[:4]
+    by_label: dict[str, Path] = {}
+    for p in samples(data):  # one image of each class
+        by_label.setdefault(p.name.split("_")[0], p)
+    images = list(by_label.values())[:6]
     shot = ARTIFACTS / "offscreen.png"
     shot.unlink(missing_ok=True)
     env = isolated_env(home, QT_QPA_PLATFORM="offscreen", LIVEPREDICT_SCREENSHOT=str(shot),
@@ -261,9 +265,11 @@ def window_mapped(display: str) -> bool:
 
 def wm_class(display: str) -> str:
     env = dict(os.environ, DISPLAY=display)
-    wid = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "Live Predict"], env=env,
-                         capture_output=True, text=True).stdout.split()[0]
-    r = subprocess.run(["xprop", "-id", wid, "WM_CLASS"], env=env, capture_output=True, text=True)
+    wids = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "Live Predict"], env=env,
+                          capture_output=True, text=True).stdout.split()
+    if not wids or not shutil.which("xprop"):
+        return "WM_CLASS unknown"
+    r = subprocess.run(["xprop", "-id", wids[0], "WM_CLASS"], env=env, capture_output=True, text=True)
     return r.stdout.strip()
 
 
@@ -306,14 +312,13 @@ def time_window_under_xvfb(exe: Path, bundle: Path, data: Path, home: Path) -> d
                 lib = next((bundle / "_internal" / "PySide6" / "Qt" / "lib").glob("libQt6Widgets.so*"))
                 say(f"    cold start: evicted {n} bundle files from the page cache "
                     f"({lib.name} now {cached_fraction(lib)} cached), empty model cache")
-            env = isolated_env(home, DISPLAY=display, QT_QPA_PLATFORM="xcb")
+            # The app closes its window itself once the model is ready (a clean exit, exit code 0).
+            env = isolated_env(home, DISPLAY=display, QT_QPA_PLATFORM="xcb", LIVEPREDICT_QUIT_WHEN_DONE="1")
             app = App(exe, [str(model)], env, f"xvfb-{run_name}")
             try:
                 mapped = app.wait_for("mapped window", lambda d=display: window_mapped(d))
-                ready = app.wait_for('the "ready" log line', lambda a=app: READY.search(a.log_text()))
                 klass = wm_class(display)
-                subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "Live Predict", "windowclose"],
-                               env=dict(os.environ, DISPLAY=display), capture_output=True)
+                ready = app.wait_for('the "ready" log line', lambda a=app: READY.search(a.log_text()))
                 rc = app.wait_exit(60)
                 app.check_clean()
                 check(rc == 0, f"xvfb-{run_name}: exit code {rc} after closing the window")

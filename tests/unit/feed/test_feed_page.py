@@ -37,21 +37,34 @@ def test_feed_page_shows_live_label_and_confidence_bar(feed):
                                       source="shapes.avi"))
     url = f"http://127.0.0.1:{srv.port}/?token=page-token"
 
-    dom = _browser("--dump-dom", url).stdout
+    # The page gets its prediction over a real socket, which virtual time does not wait for: on a
+    # busy machine the browser may finish first, so each capture is tried up to 4 times.
+    for _ in range(4):
+        dom = _browser("--dump-dom", url).stdout
+        if "triangle" in dom:
+            break
     assert '<div id="label">triangle</div>' in dom
     assert "confidence 75.0 %" in dom and "frame 42" in dom and 'aria-valuenow="0.750"' in dom
 
     shot = ARTIFACTS / "feed_page.png"
-    shot.unlink(missing_ok=True)
-    _browser(f"--screenshot={shot}", "--window-size=700,400", url)
-    img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
-    green = (np.abs(img - np.array([0x4C, 0xAF, 0x7A])).sum(axis=2) < 30)
-    rows = np.where(green.sum(axis=1) > 50)[0]
+    green_rgb = np.array([0x4C, 0xAF, 0x7A])
+    for _ in range(4):
+        shot.unlink(missing_ok=True)
+        _browser(f"--screenshot={shot}", "--window-size=700,400", url)
+        img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+        green = (np.abs(img - green_rgb).sum(axis=2) < 30)
+        rows = np.where(green.sum(axis=1) > 50)[0]
+        if rows.size >= 10:
+            break
     assert rows.size >= 10, "no confidence bar in the screenshot"
     track = (np.abs(img[rows[rows.size // 2]] - np.array([0x2A, 0x2E, 0x37])).sum(axis=1) < 30)
     filled = green[rows[rows.size // 2]].sum()
     assert filled / (filled + track.sum()) == pytest.approx(0.75, abs=0.03)
 
     # without the token the page cannot connect and says so
-    dom = _browser("--dump-dom", f"http://127.0.0.1:{srv.port}/").stdout
-    assert '<div id="label">–</div>' in dom and "triangle" not in dom
+    for _ in range(4):
+        dom = _browser("--dump-dom", f"http://127.0.0.1:{srv.port}/").stdout
+        if "disconnected" in dom:
+            break
+    assert "disconnected (" in dom and '<div id="label">–</div>' in dom and "triangle" not in dom
+    assert srv.stats()["refused"] >= 1

@@ -108,3 +108,49 @@ def test_bad_model_argument_keeps_window_and_exits_zero(tmp_path):
     assert "model_failed" in json.loads(startup.read_text())
     log = (tmp_path / "logs" / "livepredict.log").read_text()
     assert "HTML page" in log
+
+
+SCRIPT = r"""
+import sys
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Slot
+from livepredict.threads.inference_worker import InferenceController
+
+app = QCoreApplication([])
+c = InferenceController()
+paths = sys.argv[1:]
+seen = []
+
+class Driver(QObject):
+    @Slot(object)
+    def loaded(self, m):
+        seen.append((m.info.format, "tensorflow" in sys.modules))
+        if len(seen) < len(paths):
+            c.open_model(paths[len(seen)])
+        else:
+            app.quit()
+
+    @Slot(object)
+    def failed(self, f):
+        print("FAILED", f.message, flush=True)
+        app.quit()
+
+d = Driver()
+c.model_loaded.connect(d.loaded)
+c.load_failed.connect(d.failed)
+c.open_model(paths[0])
+QTimer.singleShot(120_000, app.quit)
+app.exec()
+assert c.shutdown(5000)
+print(seen, flush=True)
+"""
+
+
+def test_litert_then_tensorflow_in_later_slots_does_not_crash(tmp_path, model_files):
+    """Regression: a slot importing LiteRT, then a later slot importing TensorFlow, segfaulted when the
+    QThread ran its event loop without a persistent Python thread state (a .tflite model, then a
+    .keras one; or a warm start, then a benchmark)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", LIVEPREDICT_CACHE_DIR=str(tmp_path / "cache"))
+    out = subprocess.run([sys.executable, "-X", "faulthandler", "-c", SCRIPT, str(model_files["tflite"]),
+                          str(model_files["keras"])], capture_output=True, text=True, env=env, timeout=240)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "[('tflite', False), ('keras', True)]" in out.stdout

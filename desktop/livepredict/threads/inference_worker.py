@@ -1072,6 +1072,21 @@ _JOB_IDS = _Counter()
 
 # ------------------------------------------------------------------ the controller (GUI thread)
 
+class _PythonThread(QThread):
+    """A QThread whose event loop runs inside a Python ``run()``.
+
+    Why: with the default ``run()`` the thread has no Python thread state between slot calls, so
+    PySide creates and destroys one around every slot. pybind11 extensions (LiteRT, TensorFlow) cache
+    the thread state they first saw; the next slot then uses a freed one. Measured here: one slot
+    importing ``ai_edge_litert`` and a later slot importing TensorFlow segfaulted every time (a warm
+    start followed by a benchmark, or a .tflite model followed by a .keras one). Running ``exec()``
+    from Python keeps one thread state for the thread's whole life.
+    """
+
+    def run(self) -> None:
+        self.exec()
+
+
 _FORWARDED = ("status_changed", "busy_changed", "model_loaded", "load_failed", "classification_ready",
               "batch_progress", "batch_finished", "tensor_previewed", "profile_applied", "versions_reported",
               "bench_finished", "error_occurred")
@@ -1194,7 +1209,7 @@ class InferenceController(QObject):
         self.active_generation = -1
         self.model_path = ""
         self.trusted = False
-        self.thread = QThread()
+        self.thread = _PythonThread()
         self.thread.setObjectName("inference")
         self.worker = InferenceWorker()
         self.worker.moveToThread(self.thread)

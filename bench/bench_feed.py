@@ -7,6 +7,7 @@ receipt), measured in one run with real websockets clients in a separate process
 Scenarios (each prints one line):
   paced    the publisher emits ``--rate`` predictions/s (a live camera); every client reads.
   flood    the publisher emits as fast as it can; every client reads (newest wins: some are missed).
+  flood-pull  the same, clients in pull mode ("next" after each prediction: always the newest).
   stalled  paced again, plus one client that never reads (its own socket buffers fill up).
   serve    the real thing: `livepredict serve models/shapes.keras --source resources/samples/shapes.avi`
            (capture → inference worker → feed, published on the inference thread), unthrottled
@@ -41,7 +42,7 @@ def pct(values: list[float], q: float) -> float:
 
 # ------------------------------------------------------------------ client process
 
-async def _clients(url: str, n: int, seconds: float, stalled: int) -> dict:
+async def _clients(url: str, n: int, seconds: float, stalled: int, pull: bool = False) -> dict:
     from websockets.asyncio.client import connect
 
     lat: list[float] = []
@@ -53,8 +54,11 @@ async def _clients(url: str, n: int, seconds: float, stalled: int) -> dict:
 
     async def reader(i: int) -> None:
         nonlocal connected, stop_at
-        async with connect(url, max_queue=64) as ws:
+        async with connect(url) as ws:
             await ws.recv()  # hello
+            if pull:
+                await ws.send(json.dumps({"type": "subscribe", "pull": True}))
+                await ws.send('{"type": "next"}')
             connected += 1
             if connected == n:
                 ready.set()
@@ -73,6 +77,8 @@ async def _clients(url: str, n: int, seconds: float, stalled: int) -> dict:
                     counts[i] += 1
                     missed[i] += m["missed"]
                     lat.append((t - m["infer_end_ts"]) * 1000.0)
+                    if pull:
+                        await ws.send('{"type": "next"}')
 
     async def staller() -> None:
         async with connect(url, max_queue=1) as ws:
@@ -94,19 +100,21 @@ async def _clients(url: str, n: int, seconds: float, stalled: int) -> dict:
 
 def client_main(argv: list[str]) -> None:
     url, n, seconds, stalled = argv[0], int(argv[1]), float(argv[2]), int(argv[3])
-    res = asyncio.run(_clients(url, n, seconds, stalled))
+    pull = len(argv) > 4 and argv[4] == "pull"
+    res = asyncio.run(_clients(url, n, seconds, stalled, pull))
     print(json.dumps(res), flush=True)
 
 
 # ------------------------------------------------------------------ server side
 
-def scenario(name: str, n_clients: int, seconds: float, rate: float | None, stalled: int = 0) -> dict:
+def scenario(name: str, n_clients: int, seconds: float, rate: float | None, stalled: int = 0,
+             pull: bool = False) -> dict:
     from livepredict.core.types import Prediction
     from livepredict.feed.server import FeedServer
 
     srv = FeedServer(port=0, model="bench").start()
     proc = subprocess.Popen([sys.executable, __file__, "--client", srv.url, str(n_clients), str(seconds),
-                             str(stalled)], stdout=subprocess.PIPE, text=True,
+                             str(stalled), "pull" if pull else "push"], stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT / "desktop")})
     assert proc.stdout is not None
     line = proc.stdout.readline().strip()
@@ -212,6 +220,7 @@ def main() -> None:
     results = [
         scenario("paced", args.clients, args.seconds, args.rate),
         scenario("flood", args.clients, args.seconds, None),
+        scenario("flood-pull", args.clients, args.seconds, None, pull=True),
         scenario("stalled", args.clients, args.seconds, args.rate, stalled=1),
     ]
     served = scenario_serve(args.clients, args.seconds)
@@ -223,7 +232,7 @@ def main() -> None:
     print(f"feed benchmark: {args.clients} clients in another process, {args.seconds:g} s per scenario, "
           f"{os.cpu_count()} CPU(s)")
     for r in results:
-        print(f"  {r['scenario']:8s} published {r['published_per_s']:8.0f}/s  delivered {r['delivered_msgs_per_s']:8.0f} "
+        print(f"  {r['scenario']:10s} published {r['published_per_s']:8.0f}/s  delivered {r['delivered_msgs_per_s']:8.0f} "
               f"msgs/s (slowest client {r['per_client_msgs_per_s_min']:6.0f}/s, missed {r['missed_fraction']:.1%})  "
               f"added latency p50 {r['added_latency_ms_p50']:.2f} ms p95 {r['added_latency_ms_p95']:.2f} ms  "
               f"publish() p50 {r['publish_call_us_p50']:.1f} us p95 {r['publish_call_us_p95']:.1f} us")

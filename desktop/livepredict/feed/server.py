@@ -60,8 +60,8 @@ MAX_TOTAL_INFLIGHT = 8  # classify requests waiting across all clients
 REPLY_QUEUE = 64  # replies (results, errors) buffered per client; oldest dropped beyond
 GENERATION_QUEUE = 256  # generation messages buffered per client; oldest dropped beyond
 HANDOFF_QUEUE = 4096  # records waiting for the loop; oldest dropped (counted) beyond
-WRITE_LIMIT = 16 * 1024  # bytes buffered in user space per client before send() waits
-SOCKET_SNDBUF = 32 * 1024  # kernel send buffer per client: a slow reader's backlog stays small
+WRITE_LIMIT = 4 * 1024  # bytes buffered in user space per client before send() waits
+SOCKET_SNDBUF = 8 * 1024  # kernel send buffer per client (Linux doubles it): a slow reader's backlog stays small
 
 
 def default_page() -> Path:

@@ -300,6 +300,23 @@ class FeedServer:
             host = f"[{host}]"
         return f"ws://{host}:{self.port}"
 
+    def network_urls(self) -> list[str]:
+        """Addresses other machines can use when bound to all interfaces (``0.0.0.0``/``::``):
+        this machine's outward-facing IPv4 address (found without sending a packet). Else []."""
+        if self.host not in ("0.0.0.0", "::"):
+            return [] if is_loopback(self.host) else [self.url]
+        found: list[str] = []
+        for probe in ("192.0.2.1", "10.255.255.255"):  # documentation / private ranges: never contacted
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                    s.connect((probe, 9))
+                    ip = s.getsockname()[0]
+            except OSError:
+                continue
+            if ip and not ip.startswith("127.") and f"ws://{ip}:{self.port}" not in found:
+                found.append(f"ws://{ip}:{self.port}")
+        return found
+
     def client_url(self) -> str:
         """``url`` with ``?token=`` when a token is set (what a client needs)."""
         return self.url + (f"/?token={self.token}" if self.token else "")

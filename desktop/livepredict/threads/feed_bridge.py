@@ -13,6 +13,7 @@
 
 Signals:
     started(str url): the feed listens at ``url``.
+    reachable_at(list): other addresses (``ws://LAN-IP:PORT``) when bound to all interfaces.
     stopped(str message): the feed is off (message may be empty).
     failed(str message): one sentence; the feed could not start and is off.
     clients_changed(int clients, int delivered): polled once a second while running.
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 class FeedController(QObject):
     started = Signal(str)
+    reachable_at = Signal(list)  # other addresses (LAN) when bound to all interfaces; after started
     stopped = Signal(str)
     failed = Signal(str)
     clients_changed = Signal(int, int)
@@ -103,6 +105,7 @@ class FeedController(QObject):
         self._last_counts = (-1, -1)
         self._timer.start()
         self.started.emit(server.url)
+        self.reachable_at.emit(server.network_urls())
 
     def adopt(self, server: Any) -> None:
         """Publish through ``server`` (a FeedServer, started or not) and let the inference worker

@@ -69,6 +69,9 @@ class FeedPanel(QWidget):
         self.address = QLabel("off")
         self.address.setObjectName("feedAddress")
         self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.network = QLabel("")
+        self.network.setObjectName("feedNetwork")
+        self.network.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.page = QLabel("")
         self.page.setObjectName("feedPage")
         self.page.setOpenExternalLinks(True)
@@ -99,6 +102,7 @@ class FeedPanel(QWidget):
         form.addRow("Port", self.port)
         form.addRow("Token", token_row)
         form.addRow("Clients connect to", self.address)
+        form.addRow("", self.network)
         form.addRow("Web page", self.page)
         form.addRow("Try it", command_row)
         form.addRow("", self.clients)
@@ -163,10 +167,16 @@ class FeedPanel(QWidget):
         self.message.setText("The feed is on.")
         self._refresh()
 
+    @Slot(list)
+    def set_network_urls(self, urls: list) -> None:
+        """Addresses for other machines (the feed is bound to all interfaces)."""
+        self.network.setText(("from other machines: " + ", ".join(urls)) if urls else "")
+
     @Slot(str)
     def set_stopped(self, message: str = "") -> None:
         self._running = False
         self._url = ""
+        self.network.setText("")
         self.enabled.blockSignals(True)
         self.enabled.setChecked(False)
         self.enabled.blockSignals(False)
@@ -269,6 +279,7 @@ def add_feed_action(window: Any, menu: Any) -> QAction:
             panel.start_requested.connect(ctl.start)
             panel.stop_requested.connect(ctl.stop)
             ctl.started.connect(panel.set_running)
+            ctl.reachable_at.connect(panel.set_network_urls)
             ctl.stopped.connect(panel.set_stopped)
             ctl.failed.connect(panel.set_failed)
             ctl.clients_changed.connect(panel.set_clients)

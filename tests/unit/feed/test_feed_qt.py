@@ -35,12 +35,15 @@ def test_panel_asks_to_start_and_shows_address_token_and_command(qtbot):
     assert panel.address.text() == "ws://127.0.0.1:8765" and "http://127.0.0.1:8765/" in panel.page.text()
     panel.copy_command.click()
     assert QGuiApplication.clipboard().text() == panel.command.text()
+    panel.set_network_urls(["ws://192.168.1.20:8765"])
+    assert panel.network.text() == "from other machines: ws://192.168.1.20:8765"
     panel.set_clients(3, 1200)
     assert panel.clients.text() == "3 clients connected · 1,200 messages sent"
     with qtbot.waitSignal(panel.stop_requested):
         panel.enabled.setChecked(False)
     panel.set_stopped("The feed is off.")
     assert panel.host.isEnabled() and panel.clients.text() == "" and panel.message.text() == "The feed is off."
+    assert panel.network.text() == ""
 
 
 def test_panel_makes_a_token_for_a_network_address_and_shows_failures(qtbot):

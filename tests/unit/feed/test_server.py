@@ -556,3 +556,19 @@ def test_duplicate_headers_are_refused(feed):
     assert handshake("").startswith(b"HTTP/1.1 101")
     refused = handshake("Origin: http://evil.example\r\nOrigin: http://127.0.0.1\r\n")
     assert refused.startswith(b"HTTP/1.1 400") and b"Origin header appears more than once" in refused
+
+
+def test_network_urls_reach_the_feed_from_this_machine(feed):
+    srv = feed(host="0.0.0.0", token="tok")
+    urls = srv.network_urls()
+    assert all(u.startswith("ws://") and not u.startswith("ws://127.") for u in urls)
+    assert feed().network_urls() == []  # loopback only: nothing to show
+
+    async def go():
+        kinds = []
+        for url in urls:
+            async with connect(url + "/?token=tok") as ws:
+                kinds.append((await recv(ws))["type"])
+        return kinds
+
+    assert run(go()) == ["hello"] * len(urls)

@@ -450,6 +450,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"livepredict: serving {model_name} at {feed.url}"
               + (f" from {args.source}" if args.source else " (classify requests only)")
               + f"; web page {page}; Ctrl+C stops.", file=sys.stderr, flush=True)
+        others = feed.network_urls()
+        if others:
+            print(f"livepredict: from other machines: {', '.join(others)}", file=sys.stderr, flush=True)
 
     try:
         if args.source:

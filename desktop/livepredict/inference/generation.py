@@ -161,7 +161,9 @@ def analyse(model: Any) -> Plan:
 def _rnn_copy(layer: Any, *, sequences: bool, unroll: bool) -> Any:
     cfg = dict(layer.get_config())
     cfg.update(return_sequences=sequences, return_state=True, stateful=False, unroll=unroll,
-               dropout=0.0, recurrent_dropout=0.0)
+               dropout=0.0, recurrent_dropout=0.0,
+               # the weights are copied right after: skip the costly random (orthogonal) initialisation
+               kernel_initializer="zeros", recurrent_initializer="zeros", bias_initializer="zeros")
     cfg.pop("name", None)
     cfg["name"] = f"{layer.name}_step" if unroll else f"{layer.name}_seq"
     return type(layer).from_config(cfg)
@@ -723,8 +725,7 @@ def _load_keras(path: Path, trust: bool, status: Status) -> Any:
     if fmt not in ("keras", "h5"):
         raise UnsupportedModelError(f"{path.name} is a {fmt} model; generation needs the Keras model (.keras or "
                                     ".h5) to rebuild its recurrent step.")
-    model, _ = _load_keras_file(path, fmt, trust, status)
-    return model
+    return _load_keras_file(path, fmt, trust, status)[0]
 
 
 def _is_text(plan: Plan, sidecar: dict[str, Any] | None) -> bool:
@@ -879,7 +880,7 @@ def _unrolled_copy(model: Any, window: int) -> Any:
     def clone(layer: Any) -> Any:
         cfg = layer.get_config()
         if _kind(layer) in RECURRENT:
-            cfg.update(unroll=True, stateful=False)
+            cfg.update(unroll=True, stateful=False, kernel_initializer="zeros", recurrent_initializer="zeros")
         return type(layer).from_config(cfg)
 
     try:

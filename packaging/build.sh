@@ -28,4 +28,7 @@ version=$(dist/livepredict/livepredict --version)
   echo "size: $size ($(du -sb dist/livepredict | cut -f1) bytes)"
   echo "build time: ${seconds}s"
 } > dist/livepredict/BUILD-INFO.txt
+# Date the stamp at the start of the build: a source edited while PyInstaller ran is newer, so the
+# next `make package` rebuilds.
+touch -d "@$start" dist/livepredict/BUILD-INFO.txt
 echo "build.sh: built $version into dist/livepredict ($size) in ${seconds}s"

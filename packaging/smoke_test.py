@@ -120,6 +120,15 @@ def check_cli(exe: Path, data: Path, home: Path) -> dict[str, str]:
     info = json.loads(run([str(exe), "info", str(model), "--json"], env).stdout)
     say(f"ok  info --json: task {info.get('task')!r}, runtime {info.get('runtime')!r} "
         f"({time.perf_counter() - t:.1f} s)")
+    # The bundle carries the package metadata the app reads (TensorFlow's version without importing
+    # it): its LiteRT cache entry has the same key as one made from source.
+    from livepredict.inference.cache import entry_key
+    from livepredict.inference.tf_env import tf_version
+
+    entries = [p.name for p in (home / "model-cache" / "models").iterdir()]
+    expected = entry_key(model, tf_version())
+    check(entries == [expected], f"frozen cache entries {entries}, expected [{expected}] (package metadata "
+          "missing from the bundle?)")
 
     t = time.perf_counter()
     frozen = json.loads(run([str(exe), "classify", str(model), *map(str, images), "--json", "--top", "3"],
@@ -419,6 +428,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"FAIL {e}")
             return 1
     summary = {"bundle": str(bundle), "build_info": info.splitlines(), "starts": timings,
+               "load_average_1_5_15min": [round(x, 1) for x in os.getloadavg()],
                "smoke_test_s": round(time.perf_counter() - t_start, 1)}
     (ARTIFACTS / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     say(f"all checks passed in {summary['smoke_test_s']:.0f} s; timings in "

@@ -221,11 +221,31 @@ def test_version_is_single_sourced():
     assert not offenders
 
 
-def test_cli_version_prints_the_package_version():
+def test_cli_version_and_about_dialog_show_the_package_version(tmp_path):
     r = subprocess.run([sys.executable, "-m", "livepredict", "--version"], capture_output=True,
                        text=True, timeout=60, cwd=ROOT)
     assert r.returncode == 0
     assert r.stdout.strip() == f"livepredict {livepredict.__version__}"
+    # The About dialog's text, from a real main window in a separate offscreen process (its own
+    # settings and log folders, so nothing touches the user's configuration).
+    code = (
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication(['livepredict'])\n"
+        "from livepredict.settings import Settings\n"
+        "from livepredict.threads.inference_worker import InferenceController\n"
+        "from livepredict.ui.main_window import MainWindow\n"
+        "c = InferenceController()\n"
+        "w = MainWindow(c, Settings())\n"
+        "print(w.about_text())\n"
+        "w.close()\n"
+        "c.shutdown(2000)\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", LIVEPREDICT_SETTINGS_DIR=str(tmp_path / "settings"),
+               LIVEPREDICT_LOG_DIR=str(tmp_path / "logs"), XDG_CONFIG_HOME=str(tmp_path / "config"))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
+                       cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert f"Live Predict {livepredict.__version__}</h3>" in r.stdout
 
 
 def test_shell_scripts_parse():

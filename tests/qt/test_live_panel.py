@@ -66,7 +66,8 @@ def test_plays_a_video_with_overlay_plot_strip_and_recording(qtbot, panel, video
 
     with qtbot.waitSignal(panel.pipeline.source_ended, timeout=20_000):
         pass
-    assert not panel.display.isActive() and panel.start_button.text() == "Start"
+    qtbot.waitUntil(lambda: not panel.display.isActive(), timeout=5_000)  # last results collected first
+    assert panel.start_button.text() == "Start"
     assert panel.status.text() == "End of video colors.avi (90 frames)."
     panel.stop_recording()
     rows = list(csv.reader(record.open()))
@@ -94,7 +95,7 @@ def test_pause_resume_and_bad_sources(qtbot, panel, video):
     with qtbot.waitSignal(panel.pipeline.source_failed, timeout=10_000):
         panel.start("987")  # no such camera
     assert panel.status.text().startswith(("No camera found at index 987", "Camera 987 is busy"))
-    assert not panel.display.isActive()
+    qtbot.waitUntil(lambda: not panel.display.isActive(), timeout=5_000)
 
 
 def test_score_labels_for_binary_and_short_label_lists():

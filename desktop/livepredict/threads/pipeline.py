@@ -23,6 +23,7 @@ import math
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ TRACE_COLUMNS = ("frame", "capture_ts", "infer_start_ts", "infer_end_ts", "label
 SUMMARY_KEYS = ("frames_read", "frames_inferred", "frames_dropped", "inference_fps", "preprocess_ms_p50",
                 "infer_ms_p50", "latency_ms_p50", "latency_ms_p95")
 RESOLUTIONS = ((640, 480), (1280, 720), (1920, 1080), (320, 240))
+DRAIN_MAX = 4096  # results parked between two display ticks (drain mode); older ones are dropped
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,8 @@ class LivePipeline(QObject):
 
     Signals:
         prediction_ready(object): a Prediction for a live frame, from the model that is open now
-            (results of a replaced model are dropped). Emitted in this object's thread.
+            (results of a replaced model are dropped). Emitted in this object's thread: as each
+            result arrives, or in drain mode (``drain=True``, for windows) from ``drain()``.
         source_opened(str): the source opened (or re-opened after a fault); its description.
         source_status(str): one sentence: stalled, reconnecting, reconnected.
         source_failed(str): one sentence: the source could not be opened or gave up.
@@ -125,7 +128,8 @@ class LivePipeline(QObject):
     flushed = Signal()
 
     def __init__(self, controller: InferenceController, *, top_k: int = 5, stall_timeout: float = 3.0,
-                 backoff: tuple[float, ...] | None = None, parent: QObject | None = None) -> None:
+                 backoff: tuple[float, ...] | None = None, drain: bool = False,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.top_k = int(top_k)
@@ -142,7 +146,16 @@ class LivePipeline(QObject):
         self._attached = False
         worker = controller.worker
         qc = Qt.ConnectionType.QueuedConnection
-        worker.live_prediction_ready.connect(self._on_prediction, qc)
+        self.draining = bool(drain)
+        self._pending: deque[tuple[Prediction, int]] = deque(maxlen=DRAIN_MAX)
+        self._pending_lock = threading.Lock()
+        if self.draining:
+            # A window: results are parked by the inference thread and taken by the display timer
+            # (``drain``), so a model running at hundreds of frames per second costs the GUI thread
+            # no queued event per result (each one would also wait for the GIL).
+            worker.live_prediction_ready.connect(self._park, Qt.ConnectionType.DirectConnection)
+        else:
+            worker.live_prediction_ready.connect(self._on_prediction, qc)
         worker.live_failed.connect(self._on_inference_failed, qc)
         worker.live_flushed.connect(self._on_flushed, qc)
 
@@ -239,7 +252,22 @@ class LivePipeline(QObject):
         self._n_infer = 0
         self.last = None
 
-    # ---------------------------------------------------------------- slots
+    # ---------------------------------------------------------------- results
+    def _park(self, pred: Prediction, generation: int) -> None:
+        """Runs in the inference thread (direct connection): park the result, nothing else."""
+        with self._pending_lock:
+            self._pending.append((pred, generation))
+
+    def drain(self) -> int:
+        """Take the parked results (drain mode) and emit ``prediction_ready`` for each, in this
+        thread; call it from a display timer. Returns how many were delivered."""
+        with self._pending_lock:
+            items = list(self._pending)
+            self._pending.clear()
+        for pred, generation in items:
+            self._on_prediction(pred, generation)
+        return len(items)
+
     @Slot(object, int)
     def _on_prediction(self, pred: Prediction, generation: int) -> None:
         if generation != self.controller.active_generation:

@@ -85,7 +85,7 @@ class LivePanel(QWidget):
     def __init__(self, controller: InferenceController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.pipeline = LivePipeline(controller, top_k=5, parent=self)
+        self.pipeline = LivePipeline(controller, top_k=5, drain=True, parent=self)
         self.scanner = CameraScanner(self)
         self.info: Any = None  # ModelInfo of the open model
         self.labels: tuple[str, ...] = ()
@@ -110,6 +110,10 @@ class LivePanel(QWidget):
         self.display.setTimerType(Qt.TimerType.PreciseTimer)
         self.display.setInterval(int(1000 / DISPLAY_HZ))
         self.display.timeout.connect(self.paint)
+        self._linger = QTimer(self)  # after a source ends: collect the last results, then stop painting
+        self._linger.setSingleShot(True)
+        self._linger.setInterval(300)
+        self._linger.timeout.connect(self._stop_display)
 
         p = self.pipeline
         p.prediction_ready.connect(self.on_prediction)
@@ -341,6 +345,7 @@ class LivePanel(QWidget):
     def stop(self) -> None:
         self.pipeline.stop_source(timeout=0.5)
         self._live = False
+        self._linger.stop()
         self.display.stop()
         self.paint(force=True)
         self.pause_button.setChecked(False)
@@ -360,6 +365,7 @@ class LivePanel(QWidget):
     def shutdown(self) -> None:
         """Stop everything this panel started (window closing); never blocks for long."""
         self.display.stop()
+        self._linger.stop()
         self.stop_recording()
         self.pipeline.close(timeout=0.5)
         self._live = False
@@ -451,6 +457,7 @@ class LivePanel(QWidget):
     @Slot()
     def paint(self, force: bool = False) -> None:
         """One display tick: newest frame, overlay, plot (only what changed), strip every few ticks."""
+        self.pipeline.drain()  # results parked by the inference thread since the last tick
         frame = self.pipeline.latest_frame()
         if frame is not None and frame is not self._painted_frame:
             if self._painted_frame is None:
@@ -515,11 +522,17 @@ class LivePanel(QWidget):
     def _source_done(self) -> None:
         self._live = False
         self.paint(force=True)
-        self.display.stop()
+        self._linger.start()
         self.pause_button.setChecked(False)
         self.pause_button.setEnabled(False)
         self.stop_button.setEnabled(False)
         self.start_button.setText("Start")
+
+    @Slot()
+    def _stop_display(self) -> None:
+        self.paint(force=True)
+        if not self._live:
+            self.display.stop()
 
     # ---------------------------------------------------------------- snapshot and recording
     def default_folder(self) -> Path:

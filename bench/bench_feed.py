@@ -6,6 +6,7 @@ receipt), measured in one run with real websockets clients in a separate process
 
 Scenarios (each prints one line):
   paced    the publisher emits ``--rate`` predictions/s (a live camera); every client reads.
+  fast     the publisher emits ``--fast-rate`` predictions/s (a fast LiteRT model).
   flood    the publisher emits as fast as it can; every client reads (newest wins: some are missed).
   flood-pull  the same, clients in pull mode ("next" after each prediction: always the newest).
   stalled  paced again, plus one client that never reads (its own socket buffers fill up).
@@ -175,6 +176,15 @@ def scenario(name: str, n_clients: int, seconds: float, rate: float | None, stal
     }
 
 
+def median_run(runs: list[dict]) -> dict:
+    """Field-wise median of several runs of one scenario."""
+    out = dict(runs[0])
+    for key, value in runs[0].items():
+        if isinstance(value, float):
+            out[key] = float(np.median([r[key] for r in runs]))
+    return out
+
+
 def scenario_serve(n_clients: int, seconds: float) -> dict | None:
     model, video = ROOT / "models" / "shapes.keras", ROOT / "resources" / "samples" / "shapes.avi"
     if not (model.exists() and video.exists()):
@@ -215,13 +225,21 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--rate", type=float, default=30.0)
+    ap.add_argument("--fast-rate", type=float, default=300.0, help="publish rate of the 'fast' scenario")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating paced/stalled rounds (medians)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    # paced and stalled alternate for --rounds rounds, so machine noise hits both alike
+    paced_runs, stalled_runs = [], []
+    for _ in range(args.rounds):
+        paced_runs.append(scenario("paced", args.clients, args.seconds, args.rate))
+        stalled_runs.append(scenario("stalled", args.clients, args.seconds, args.rate, stalled=1))
     results = [
-        scenario("paced", args.clients, args.seconds, args.rate),
+        median_run(paced_runs),
+        median_run(stalled_runs),
+        scenario("fast", args.clients, args.seconds, args.fast_rate),
         scenario("flood", args.clients, args.seconds, None),
         scenario("flood-pull", args.clients, args.seconds, None, pull=True),
-        scenario("stalled", args.clients, args.seconds, args.rate, stalled=1),
     ]
     served = scenario_serve(args.clients, args.seconds)
     if served is not None:
@@ -236,11 +254,12 @@ def main() -> None:
               f"msgs/s (slowest client {r['per_client_msgs_per_s_min']:6.0f}/s, missed {r['missed_fraction']:.1%})  "
               f"added latency p50 {r['added_latency_ms_p50']:.2f} ms p95 {r['added_latency_ms_p95']:.2f} ms  "
               f"publish() p50 {r['publish_call_us_p50']:.1f} us p95 {r['publish_call_us_p95']:.1f} us")
-    paced, flood = results[0], results[1]
+    by = {r["scenario"]: r for r in results}
+    paced, stalled, flood = by["paced"], by["stalled"], by["flood"]
     print(f"  ratio flood/paced delivered: {flood['delivered_msgs_per_s'] / paced['delivered_msgs_per_s']:.1f}x; "
           f"stalled/paced slowest reader: "
-          f"{results[2]['per_client_msgs_per_s_min'] / max(1e-9, paced['per_client_msgs_per_s_min']):.2f}x")
-
+          f"{stalled['per_client_msgs_per_s_min'] / max(1e-9, paced['per_client_msgs_per_s_min']):.2f}x "
+          f"(medians of {args.rounds} alternating rounds)")
 
 if __name__ == "__main__":
     main()

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,8 +15,8 @@ import numpy as np
 import pytest
 from helpers.models import build_lambda_model, solid
 from PIL import Image
-from PySide6.QtCore import QMimeData, QObject, QPointF, Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
+from PySide6.QtCore import QMetaObject, QMimeData, QObject, QPointF, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QPalette
 from PySide6.QtWidgets import QApplication
 
 from livepredict.settings import Settings
@@ -356,3 +357,53 @@ def test_pyside_void_calls_do_not_leak_none_references(qtbot):
         label.setText("y")
     assert sys.getrefcount(None) >= before_none - 50
     assert sys.getrefcount(True) >= before_true - 50
+
+
+def test_shortcuts_and_theme_override(qtbot, window):
+    keys = {a.text().replace("&", ""): a.shortcut().toString() for a in window.findChildren(QAction)}
+    assert keys["Open Model…"] == "Ctrl+O"
+    assert keys["Open Images…"] == "Ctrl+Shift+O"
+    assert keys["Export Results…"] == "Ctrl+E"
+    assert keys["Full Screen"] == "F11"
+    window.set_theme("dark")
+    dark = QApplication.instance().palette().color(QPalette.ColorRole.Window).lightness()
+    window.set_theme("light")
+    light = QApplication.instance().palette().color(QPalette.ColorRole.Window).lightness()
+    assert dark < 80 < 200 < light
+    window.set_theme("system")  # follows the platform (offscreen: light)
+    assert window.settings.theme() == "system"
+
+
+def test_cancel_button_stops_a_folder_batch(qtbot, window, model_files, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(40):
+        Image.fromarray(solid(COLORS["blue"], 90, 120)).save(folder / f"b{i:03d}.png")
+    load(qtbot, window, model_files["keras"])
+    panel = window.classify_panel
+    # Hold the inference thread so the click lands while the batch is surely pending (deterministic).
+    hold = _Hold()
+    hold.moveToThread(window.controller.thread)
+    QMetaObject.invokeMethod(hold, "hold", Qt.ConnectionType.QueuedConnection)
+    qtbot.waitUntil(hold.holding.is_set, timeout=10_000)
+    drop(window, [folder])
+    assert panel.progress_row.isVisible() and panel.cancel_button.isVisible()
+    with qtbot.waitSignal(window.controller.batch_finished, timeout=20_000) as blocker:
+        panel.cancel_button.click()
+        hold.release.set()
+    assert blocker.args[0].cancelled and blocker.args[0].done == 0
+    assert not panel.progress_row.isVisible() and not panel.model.cards
+    assert window.status_text.text().startswith("Cancelled")
+    hold.deleteLater()
+
+
+class _Hold(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.holding = threading.Event()
+
+    @Slot()
+    def hold(self) -> None:
+        self.holding.set()
+        self.release.wait(30)

@@ -516,8 +516,10 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_batch_finished(self, f: BatchFinished) -> None:
-        if f.cancelled and f.total and not f.message:
-            self.show_message(f"Cancelled after {f.done} of {f.total} images.")
+        if f.generation != self.controller.generation:
+            return  # a job of a model that has been replaced meanwhile
+        if f.cancelled and not f.message:
+            self.show_message(f"Cancelled after {f.done} of {f.total} images." if f.total else "Cancelled.")
         elif f.total and not f.message:
             rate = f.done / f.elapsed_s if f.elapsed_s > 0 else 0
             self.show_message(f"Classified {f.done} images in {f.elapsed_s:.1f} s ({rate:.0f}/s)"

@@ -404,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-xvfb", action="store_true", help="skip the timed starts under Xvfb")
     args = p.parse_args(argv)
     bundle = args.bundle.resolve()
-    exe = bundle / "livepredict"
+    exe = bundle / ("livepredict.exe" if sys.platform == "win32" else "livepredict")
     data = bundle / "_internal"
     if not exe.is_file():
         say(f"FAIL no bundle at {bundle}; build it with `make package`")

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Feed benchmark: messages/s delivered and the latency the feed adds (inference end → client
-receipt), measured in one run with real websockets clients in a separate process.
+receipt), measured in one run with real websockets clients in other processes.
 
     .venv/bin/python bench/bench_feed.py [--clients 20] [--seconds 3] [--rate 30] [--json]
 
@@ -12,7 +12,7 @@ Scenarios (each prints one line):
   stalled  paced again, plus one client that never reads (its own socket buffers fill up).
   serve    the real thing: `livepredict serve models/shapes.keras --source resources/samples/shapes.avi`
            (capture → inference worker → feed, published on the inference thread), unthrottled
-           clients in another process.
+           clients in other processes.
 Latency uses the machine-wide monotonic clock (publisher: infer_end_ts = time.monotonic() just
 before publish; client: time.monotonic() at receipt).
 """
@@ -108,19 +108,42 @@ def client_main(argv: list[str]) -> None:
 
 # ------------------------------------------------------------------ server side
 
+CLIENT_PROCS = 4  # clients are spread over this many processes (one Python process cannot read 20 fast)
+
+
+def spawn_clients(url: str, n: int, seconds: float, stalled: int, pull: bool) -> list[subprocess.Popen]:
+    """Start the client processes and wait until every client has connected (READY)."""
+    k = max(1, min(CLIENT_PROCS, n))
+    shares = [n // k + (1 if i < n % k else 0) for i in range(k)]
+    procs = [subprocess.Popen([sys.executable, __file__, "--client", url, str(share), str(seconds),
+                               str(stalled if i == 0 else 0), "pull" if pull else "push"],
+                              stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT / "desktop")})
+             for i, share in enumerate(shares)]
+    for proc in procs:
+        line = proc.stdout.readline().strip()
+        if line != "READY":
+            raise SystemExit(f"client process failed to start: {line!r}")
+    return procs
+
+
+def collect_clients(procs: list[subprocess.Popen], seconds: float) -> dict:
+    merged: dict = {"latency_ms": [], "counts": [], "missed": [], "seconds": seconds}
+    for proc in procs:
+        out, _ = proc.communicate(timeout=seconds + 60)
+        res = json.loads(out.strip().splitlines()[-1])
+        for key in ("latency_ms", "counts", "missed"):
+            merged[key] += res[key]
+    return merged
+
+
 def scenario(name: str, n_clients: int, seconds: float, rate: float | None, stalled: int = 0,
              pull: bool = False) -> dict:
     from livepredict.core.types import Prediction
     from livepredict.feed.server import FeedServer
 
     srv = FeedServer(port=0, model="bench").start()
-    proc = subprocess.Popen([sys.executable, __file__, "--client", srv.url, str(n_clients), str(seconds),
-                             str(stalled), "pull" if pull else "push"], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT / "desktop")})
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    if line != "READY":
-        raise SystemExit(f"client process failed to start: {line!r}")
+    procs = spawn_clients(srv.url, n_clients, seconds, stalled, pull)
     scores = np.array([0.7, 0.2, 0.1], np.float32)
     big = np.random.default_rng(0).random(16384).astype(np.float32)
     publish_us: list[float] = []
@@ -150,12 +173,11 @@ def scenario(name: str, n_clients: int, seconds: float, rate: float | None, stal
     th = threading.Thread(target=publisher, name="publisher")
     t_start = time.monotonic()
     th.start()
-    out, _ = proc.communicate(timeout=seconds + 60)
+    res = collect_clients(procs, seconds)
     stop.set()
     th.join()
     elapsed = time.monotonic() - t_start
     srv.stop()
-    res = json.loads(out.strip().splitlines()[-1])
     lat = res["latency_ms"]
     delivered = sum(res["counts"])
     published = len(publish_us)
@@ -196,15 +218,10 @@ def scenario_serve(n_clients: int, seconds: float) -> dict | None:
         url = serve.stdout.readline().strip()
         if not url.startswith("ws://"):
             return None
-        proc = subprocess.Popen([sys.executable, __file__, "--client", url, str(n_clients), str(seconds), "0"],
-                                stdout=subprocess.PIPE, text=True, env=env)
-        if proc.stdout.readline().strip() != "READY":
-            return None
-        out, _ = proc.communicate(timeout=seconds + 60)
+        res = collect_clients(spawn_clients(url, n_clients, seconds, 0, False), seconds)
     finally:
         serve.terminate()
         serve.wait(30)
-    res = json.loads(out.strip().splitlines()[-1])
     lat, delivered = res["latency_ms"], sum(res["counts"])
     per_client = [c / res["seconds"] for c in res["counts"]]
     return {
@@ -247,7 +264,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print(f"feed benchmark: {args.clients} clients in another process, {args.seconds:g} s per scenario, "
+    print(f"feed benchmark: {args.clients} clients in {min(CLIENT_PROCS, args.clients)} other processes, {args.seconds:g} s per scenario, "
           f"{os.cpu_count()} CPU(s)")
     for r in results:
         print(f"  {r['scenario']:10s} published {r['published_per_s']:8.0f}/s  delivered {r['delivered_msgs_per_s']:8.0f} "

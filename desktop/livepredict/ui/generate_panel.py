@@ -519,6 +519,7 @@ class GeneratePanel(QWidget):
             return
         if self.index < len(self.series_y):
             self.index += 1
+        self._draw_series()
         self._refresh_forecast()
 
     def restart_forecast(self) -> None:
@@ -540,10 +541,10 @@ class GeneratePanel(QWidget):
     def on_forecast_step(self, step: Any) -> None:
         if step.run_id != self.run_id:
             return
-        self.last_step = step
         if step.reason not in ("", "done", "stopped", "paused"):
             self.message.emit(step.reason)
         if step.forecast.size:
+            self.last_step = step  # the newest step that carried a forecast
             self.index = step.index
             self._draw_series()
             xs = self._x_after(step.index, len(step.forecast))

@@ -1,0 +1,173 @@
+"""The Generate panel with real tiny models on the real inference thread (offscreen)."""
+
+from __future__ import annotations
+
+import json
+import string
+
+import numpy as np
+import pytest
+
+from livepredict.threads.inference_worker import InferenceController
+from livepredict.ui.generate_panel import MAX_BLOCKS, GeneratePanel, read_series, token_label
+
+pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
+
+VOCAB = list(string.ascii_lowercase + " .\n")
+WAIT = 180_000  # loading + building a generator on a busy 2-core machine
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    import keras
+
+    keras.utils.set_random_seed(2)
+    d = tmp_path_factory.mktemp("genpanel")
+    v = len(VOCAB)
+    m = keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(v, 8),
+                          keras.layers.LSTM(16, return_sequences=True), keras.layers.Dense(v, activation="softmax")])
+    m.save(d / "text.keras")
+    (d / "text.keras.livepredict.json").write_text(json.dumps({"task": "text-generator", "vocab": VOCAB}),
+                                                   encoding="utf-8")
+    m.save(d / "novocab.keras")
+    (d / "novocab.keras.livepredict.json").write_text(json.dumps({"task": "text-generator"}), encoding="utf-8")
+    f = keras.Sequential([keras.Input((6, 1)), keras.layers.GRU(5), keras.layers.Dense(1)])
+    f.save(d / "fc.keras")
+    (d / "fc.keras.livepredict.json").write_text(json.dumps({"mean": 50.0, "std": 20.0}), encoding="utf-8")
+    c = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
+                          keras.layers.Dense(3, activation="softmax")])
+    c.save(d / "cnn.keras")
+    rows = "\n".join(f"{1900 + i},{50 + 40 * np.sin(i / 2.0):.3f}" for i in range(60))
+    (d / "series.csv").write_text("year,value\n" + rows + "\n", encoding="utf-8")
+    return d
+
+
+@pytest.fixture
+def panel(qtbot):
+    controller = InferenceController()
+    p = GeneratePanel(controller)
+    qtbot.addWidget(p)
+    p.resize(1100, 700)
+    p.show()
+    yield p
+    p.shutdown()
+    assert controller.shutdown(10_000)
+
+
+def _open(qtbot, panel, path, signal="generator_ready"):
+    with qtbot.waitSignal(getattr(panel.controller, signal), timeout=WAIT):
+        panel.controller.open_model(path)
+
+
+def test_text_streams_in_chunks_stops_and_is_reproducible(qtbot, panel, files):
+    _open(qtbot, panel, files / "text.keras")
+    assert panel.kind == "text" and panel.stack.currentIndex() == 1
+    assert "litert" in panel.model_label.text()
+    # until stopped, as fast as possible
+    panel.length.setValue(0)
+    panel.seed.setValue(3)
+    panel.start_text()
+    qtbot.waitUntil(lambda: panel.chars_shown > 3000, timeout=30_000)
+    assert panel.running
+    with qtbot.waitSignal(panel.controller.text_chunk, timeout=10_000,
+                          check_params_cb=lambda c: c.finished) as blocker:
+        panel.stop()
+    last = blocker.args[0]
+    assert last.reason == "stopped"
+    qtbot.waitUntil(lambda: not panel.paint_timer.isActive(), timeout=5_000)
+    assert not panel.running and panel.start_button.isEnabled()
+    # chunks per display tick, not one signal per token
+    assert panel.chunks * 20 < last.total
+    assert panel.chars_shown == len("The ") + last.total
+    # the live next-token distribution: 10 bars, best first
+    items = panel.dist_chart.items()
+    assert len(items) == 10 and items[0][1] >= items[-1][1] and sum(v for _, v in items) <= 100.5
+    # same seed after a reset → same text
+    texts = []
+    for _ in range(2):
+        panel.reset_text()
+        panel.length.setValue(300)
+        with qtbot.waitSignal(panel.controller.text_chunk, timeout=30_000, check_params_cb=lambda c: c.finished):
+            panel.start_text()
+        qtbot.waitUntil(lambda: not panel.paint_timer.isActive(), timeout=5_000)
+        texts.append(panel.text_view.toPlainText())
+    assert texts[0] == texts[1] and len(texts[0]) == len("The ") + 300
+
+
+def test_text_view_stays_bounded_past_100k_characters(qtbot, panel, files):
+    _open(qtbot, panel, files / "text.keras")
+    panel.length.setValue(120_000)
+    panel.seed.setValue(1)
+    ticks = []
+    from PySide6.QtCore import QTimer
+
+    probe = QTimer()
+    probe.setInterval(50)
+    probe.timeout.connect(lambda: ticks.append(panel.chars_shown))
+    probe.start()
+    try:
+        with qtbot.waitSignal(panel.controller.text_chunk, timeout=120_000, check_params_cb=lambda c: c.finished):
+            panel.start_text()
+        qtbot.waitUntil(lambda: not panel.paint_timer.isActive(), timeout=10_000)
+    finally:
+        probe.stop()
+    assert panel.chars_shown == 120_000 + len("The ")
+    assert panel.text_view.document().blockCount() <= MAX_BLOCKS
+    # the GUI event loop kept running while the tokens streamed in (many distinct intermediate sizes)
+    assert len(set(ticks)) >= 5
+
+
+def test_forecast_plays_steps_and_pauses(qtbot, panel, files):
+    panel.load_series(files / "series.csv")
+    _open(qtbot, panel, files / "fc.keras")
+    assert panel.kind == "forecast" and panel.stack.currentIndex() == 2
+    qtbot.waitUntil(lambda: panel.last_step is not None, timeout=10_000)  # the paused forecast
+    assert panel.index == 6
+    panel.horizon.setValue(7)
+    qtbot.waitUntil(lambda: panel.last_step.forecast.size == 7, timeout=10_000)
+    xs, ys = panel.fc_curve.getData()
+    assert len(xs) == 8 and xs[0] == 1905 and np.all(np.diff(xs) == 1)
+    panel.step_rate.setValue(100.0)
+    panel.toggle_play()
+    qtbot.waitUntil(lambda: panel.index >= 30, timeout=30_000)
+    with qtbot.waitSignal(panel.controller.forecast_step, timeout=10_000, check_params_cb=lambda s: s.finished):
+        panel.toggle_play()  # pause
+    stopped_at = panel.index
+    assert not panel.playing and panel.play_button.text() == "Play"
+    mae, naive = panel.errors_so_far()
+    assert mae is not None and naive is not None and mae >= 0
+    assert "error so far" in panel.fc_stats.text()
+    panel.step_once()
+    hx, _ = panel.hist_curve.getData()
+    assert panel.index == stopped_at + 1 and len(hx) == panel.index
+    qtbot.waitUntil(lambda: panel.last_step.index == stopped_at + 1, timeout=10_000)
+    fx, _ = panel.fc_curve.getData()
+    assert fx[0] == hx[-1]  # the forecast starts from the newest known value
+
+
+def test_no_vocabulary_asks_for_a_file(qtbot, panel, files, tmp_path):
+    _open(qtbot, panel, files / "novocab.keras", "generator_failed")
+    assert "no vocabulary" in panel.model_label.text()
+    assert panel.vocab_button.isVisibleTo(panel)
+    vocab = tmp_path / "vocab.json"
+    vocab.write_text(json.dumps(VOCAB), encoding="utf-8")
+    with qtbot.waitSignal(panel.controller.generator_ready, timeout=WAIT):
+        panel.vocab_path = str(vocab)
+        panel.prepare()
+    assert panel.kind == "text" and not panel.vocab_button.isVisibleTo(panel)
+
+
+def test_non_recurrent_model_gets_one_sentence(qtbot, panel, files):
+    with qtbot.waitSignal(panel.controller.model_loaded, timeout=WAIT):
+        panel.controller.open_model(files / "cnn.keras")
+    assert panel.use_button.isVisibleTo(panel) and panel.stack.currentWidget() is panel.empty
+    with qtbot.waitSignal(panel.controller.generator_failed, timeout=WAIT) as blocker:
+        panel.use_button.click()
+    msg = blocker.args[0].message
+    assert "no recurrent layer" in msg and panel.model_label.text() == msg
+
+
+def test_helpers(files):
+    x, y, name = read_series(files / "series.csv")
+    assert len(x) == len(y) == 60 and x[0] == 1900 and name == "value"
+    assert token_label(" ") == "␣ space" and token_label("\n") == "⏎ newline" and token_label("a") == "a"

@@ -8,7 +8,7 @@ Runs, each in its own Python process and in this order:
    then the demo model's accuracy on those images.
 
 Adding a model = adding a ``build_<name>.py`` beside this file with a ``main()`` guarded by
-``if __name__ == "__main__"``. Extra arguments are passed to none of them; ``--only NAME`` runs just
+``if __name__ == "__main__"``. ``--only NAME`` runs just
 ``build_NAME.py`` (``--only samples`` just the samples).
 """
 

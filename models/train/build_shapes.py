@@ -5,7 +5,9 @@
 Data: ``shapes_data.make_dataset`` (procedural, no downloads), seeds fixed: training 1,
 validation 2, held-out test 3 (mixed looks) and 4 (hand-drawn paper photos only). The model takes
 RGB 96x96 pixels in 0..255 (``Rescaling(1/255)`` is its first layer) and ends in a softmax.
-Prints the held-out accuracy, per class and per look, and writes them into the sidecar's notes.
+Prints the held-out accuracy, per class and per look and the confusion matrix, writes them to
+``models/train/shapes_report.json`` (when saving the bundled model) and a summary into the
+sidecar's notes.
 """
 
 from __future__ import annotations
@@ -72,11 +74,11 @@ def evaluate(model_call, x, y, batch: int = 256):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--train", type=int, default=20000, help="training pictures (default 20000)")
+    ap.add_argument("--train", type=int, default=22000, help="training pictures (default 22000)")
     ap.add_argument("--val", type=int, default=2000)
     ap.add_argument("--test", type=int, default=4000)
     ap.add_argument("--paper-test", type=int, default=1000)
-    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--epochs", type=int, default=7)
     ap.add_argument("--workers", type=int, default=2, help="processes generating pictures")
     ap.add_argument("--out", type=Path, default=MODELS / "shapes.keras")
     args = ap.parse_args(argv)
@@ -150,7 +152,10 @@ def main(argv=None) -> int:
     print("confusion (rows = true, cols = predicted):", list(classes))
     for c, row in zip(classes, confusion, strict=True):
         print(f"  {c:>9} {row.tolist()}")
+    metrics["confusion"] = {"classes": list(classes), "rows_true_cols_predicted": confusion.tolist()}
     print(json.dumps(metrics, indent=2))
+    if args.out.resolve() == (MODELS / "shapes.keras").resolve():
+        (HERE / "shapes_report.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(f"saved {args.out} ({size_kb:.0f} KB) and {side_path.name}")
     return 0
 

@@ -268,7 +268,7 @@ def _clutter(img: np.ndarray, rng: np.random.Generator, avoid: np.ndarray, r: fl
 
 def _synthetic(label: str, rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     img = background(rng, h, w)
-    pts, r = _geometry(label, rng, h, w, 0.35, 0.92)
+    pts, r = _geometry(label, rng, h, w, 0.2, 0.92)
     flat = [tuple(p) for p in pts]
     fill_col = _contrasting(rng, img)
     style = rng.choice(["filled", "outline", "both"], p=[0.45, 0.35, 0.2])
@@ -328,7 +328,7 @@ def _paper_photo(label: str, rng: np.random.Generator, h: int, w: int) -> np.nda
         x0, y0, x1, y1 = int(mx), int(my), int(w - rng.uniform(0.02, 0.12) * w), int(
             h - rng.uniform(0.02, 0.12) * h)
         sheet = _paper(rng, y1 - y0, x1 - x0)
-        _sketch_on(sheet, label, rng, 0.4, 0.85)
+        _sketch_on(sheet, label, rng, 0.25, 0.85)
         img[y0:y1, x0:x1] = sheet
         # a soft drop shadow under the sheet's lower-right edge
         sh = np.zeros((h, w), np.float32)
@@ -339,7 +339,7 @@ def _paper_photo(label: str, rng: np.random.Generator, h: int, w: int) -> np.nda
         img *= 1 - 0.35 * sh[..., None]
     else:
         img = _paper(rng, h, w)
-        _sketch_on(img, label, rng, 0.4, 0.9)
+        _sketch_on(img, label, rng, 0.25, 0.9)
     return img
 
 
@@ -366,6 +366,9 @@ def camera(img: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> 
         img = img * light[..., None]
     if rng.random() < 0.3 * strength:  # white balance cast
         img = img * rng.uniform(0.85, 1.15, 3)
+    if rng.random() < 0.1 * strength:  # grey or washed-out colour (cheap cameras, dim light)
+        grey = img.mean(axis=2, keepdims=True)
+        img = grey + (img - grey) * rng.uniform(0.0, 0.4)
     if rng.random() < 0.3 * strength:  # contrast / brightness
         img = (img - 128) * rng.uniform(0.65, 1.15) + 128 + rng.uniform(-30, 30)
     if rng.random() < 0.4 * strength:

@@ -305,6 +305,8 @@ def build_window(controller, settings):
 
     window = MainWindow(controller, settings)
     # ---- panels of other parts (live, generate): window.add_panel("Live", factory) calls go here
+    window.generate_panel = None
+    window.add_lazy_panel("Generate", "livepredict.ui.generate_panel")  # its install(), run when first shown
     return window
 
 

@@ -407,3 +407,19 @@ class _Hold(QObject):
     def hold(self) -> None:
         self.holding.set()
         self.release.wait(30)
+
+
+def test_app_window_has_lazy_live_and_generate_tabs(qtbot, isolated_settings):
+    from livepredict.app import build_window
+
+    c = InferenceController()
+    w = build_window(c, Settings())
+    qtbot.addWidget(w)
+    names = [w.tabs.tabText(i) for i in range(w.tabs.count())]
+    assert names == ["Classify", "Live", "Model", "Generate"]
+    assert w.generate_panel is None and w.live_panel is None  # not built before their tab is shown
+    w.show_panel("Generate")
+    assert w.generate_panel is not None and w.panel("Generate") is w.generate_panel
+    w.show_panel("Live")
+    assert w.live_panel is not None
+    w.close()

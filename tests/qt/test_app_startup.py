@@ -154,3 +154,12 @@ def test_litert_then_tensorflow_in_later_slots_does_not_crash(tmp_path, model_fi
                           str(model_files["keras"])], capture_output=True, text=True, env=env, timeout=240)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "[('tflite', False), ('keras', True)]" in out.stdout
+
+
+def test_no_arguments_opens_the_bundled_demo_model(tmp_path):
+    startup = tmp_path / "startup.json"
+    out, _ = run_app([], tmp_path, {"LIVEPREDICT_QUIT_WHEN_DONE": "1", "LIVEPREDICT_STARTUP_REPORT": str(startup)})
+    assert out.returncode == 0, out.stderr
+    assert "model_ready" in json.loads(startup.read_text())
+    log = (tmp_path / "logs" / "livepredict.log").read_text()
+    assert "shapes.keras open" in log

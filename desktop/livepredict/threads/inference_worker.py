@@ -51,7 +51,7 @@ from livepredict.core.types import ModelInfo, Prediction, PreprocessSpec
 log = logging.getLogger(__name__)
 
 CHUNK = 8  # images per batch step when the runtime has no fixed batch size
-THUMB_SIDE = 160
+THUMB_SIDE = 112  # cards draw thumbnails at 100 px
 PREVIEW_SIDE = 224
 _WATCHED = ("tensorflow", "keras", "ai_edge_litert")
 

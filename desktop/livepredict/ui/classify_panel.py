@@ -54,6 +54,7 @@ CARD_W = 330
 THUMB = 100
 ROW_H = 20
 MAX_RERUN = 500
+MAX_THUMBS = 3000  # about 150 MB of pixmaps at most
 
 
 @dataclass
@@ -427,7 +428,9 @@ class ClassifyPanel(QWidget):
         if r.job_id not in self._jobs or not self._is_current(r.generation):
             return  # an older model's result: never shown as the current model's
         name = Path(r.path).name if not r.path.startswith("Pasted") else r.path
-        thumb = pixmap_from_rgb(r.thumbnail) if r.thumbnail is not None else None
+        # Thumbnails for the first MAX_THUMBS cards only: memory stays bounded on huge folders.
+        keep = r.thumbnail is not None and self.model.rowCount() < MAX_THUMBS
+        thumb = pixmap_from_rgb(r.thumbnail) if keep else None
         src: Any = r.path
         if r.path.startswith("Pasted"):
             src = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import string
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,23 @@ from livepredict.ui.generate_panel import MAX_BLOCKS, GeneratePanel, read_series
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
 VOCAB = list(string.ascii_lowercase + " .\n")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+def _shot(widget, name: str) -> np.ndarray:
+    """Save a screenshot of ``widget`` under tests/artifacts and return it as an RGB array."""
+    from PySide6.QtGui import QImage
+
+    path = ARTIFACTS / name
+    assert widget.grab().save(str(path))
+    img = QImage(str(path)).convertToFormat(QImage.Format.Format_RGB888)
+    arr = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())
+    return arr[:, : img.width() * 3].reshape(img.height(), img.width(), 3).copy()
+
+
+def _near(arr: np.ndarray, hex_color: str, tol: int = 40) -> int:
+    rgb = np.array([int(hex_color[i:i + 2], 16) for i in (1, 3, 5)])
+    return int(np.sum(np.all(np.abs(arr.astype(int) - rgb) <= tol, axis=-1)))
 WAIT = 180_000  # loading + building a generator on a busy 2-core machine
 
 
@@ -92,6 +110,15 @@ def test_text_streams_in_chunks_stops_and_is_reproducible(qtbot, panel, files):
         qtbot.waitUntil(lambda: not panel.paint_timer.isActive(), timeout=5_000)
         texts.append(panel.text_view.toPlainText())
     assert texts[0] == texts[1] and len(texts[0]) == len("The ") + 300
+    # the screenshot shows text in the view and the accent-coloured best bar of the distribution
+    shot = _shot(panel, "generate_text_panel.png")
+    view = panel.text_view.viewport()
+    top_left = view.mapTo(panel, view.rect().topLeft())
+    region = shot[top_left.y():top_left.y() + 120, top_left.x():top_left.x() + view.width()]
+    assert np.sum(region.mean(axis=-1) < 110) > 300  # dark glyph pixels of the generated text
+    from livepredict.ui import theme
+
+    assert _near(shot, theme.current().accent) > 50
 
 
 def test_text_view_stays_bounded_past_100k_characters(qtbot, panel, files):
@@ -143,6 +170,14 @@ def test_forecast_plays_steps_and_pauses(qtbot, panel, files):
     qtbot.waitUntil(lambda: panel.last_step.index == stopped_at + 1, timeout=10_000)
     fx, _ = panel.fc_curve.getData()
     assert fx[0] == hx[-1]  # the forecast starts from the newest known value
+    from livepredict.ui import theme
+
+    shot = _shot(panel, "generate_forecast_panel.png")
+    plot = panel.plot
+    tl = plot.mapTo(panel, plot.rect().topLeft())
+    region = shot[tl.y():tl.y() + plot.height(), tl.x():tl.x() + plot.width()]
+    assert _near(region, theme.current().accent) > 20  # the forecast curve and its markers
+    assert np.sum(region.mean(axis=-1) < 90) > 200  # the history curve
 
 
 def test_no_vocabulary_asks_for_a_file(qtbot, panel, files, tmp_path):

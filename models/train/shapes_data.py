@@ -266,9 +266,10 @@ def _clutter(img: np.ndarray, rng: np.random.Generator, avoid: np.ndarray, r: fl
         _blend(img, mk, col)
 
 
-def _synthetic(label: str, rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+def _synthetic(label: str, rng: np.random.Generator, h: int, w: int,
+               radius: tuple[float, float] = (0.2, 0.92)) -> np.ndarray:
     img = background(rng, h, w)
-    pts, r = _geometry(label, rng, h, w, 0.2, 0.92)
+    pts, r = _geometry(label, rng, h, w, *radius)
     flat = [tuple(p) for p in pts]
     fill_col = _contrasting(rng, img)
     style = rng.choice(["filled", "outline", "both"], p=[0.45, 0.35, 0.2])
@@ -318,7 +319,8 @@ def _sketch_on(img: np.ndarray, label: str, rng: np.random.Generator, rmin: floa
     _blend(img, m * ink, pen)
 
 
-def _paper_photo(label: str, rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+def _paper_photo(label: str, rng: np.random.Generator, h: int, w: int,
+                 radius: tuple[float, float] | None = None) -> np.ndarray:
     """A hand-drawn shape on a sheet of paper, photographed (before camera degradations)."""
     if rng.random() < 0.45:  # the sheet does not fill the frame: a table shows around it
         table = np.array(_TABLES[int(rng.integers(len(_TABLES)))], np.float32) + rng.normal(0, 10, 3)
@@ -328,7 +330,7 @@ def _paper_photo(label: str, rng: np.random.Generator, h: int, w: int) -> np.nda
         x0, y0, x1, y1 = int(mx), int(my), int(w - rng.uniform(0.02, 0.12) * w), int(
             h - rng.uniform(0.02, 0.12) * h)
         sheet = _paper(rng, y1 - y0, x1 - x0)
-        _sketch_on(sheet, label, rng, 0.25, 0.85)
+        _sketch_on(sheet, label, rng, *(radius or (0.25, 0.85)))
         img[y0:y1, x0:x1] = sheet
         # a soft drop shadow under the sheet's lower-right edge
         sh = np.zeros((h, w), np.float32)
@@ -339,7 +341,7 @@ def _paper_photo(label: str, rng: np.random.Generator, h: int, w: int) -> np.nda
         img *= 1 - 0.35 * sh[..., None]
     else:
         img = _paper(rng, h, w)
-        _sketch_on(img, label, rng, 0.25, 0.9)
+        _sketch_on(img, label, rng, *(radius or (0.25, 0.9)))
     return img
 
 
@@ -390,15 +392,20 @@ def camera(img: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> 
 
 
 def render(label: str, rng: np.random.Generator, size: tuple[int, int] = (96, 96),
-           style: str | None = None, degrade: float = 1.0) -> np.ndarray:
-    """One RGB uint8 picture (h, w, 3) of ``label``; ``style`` is synthetic, paper or random."""
+           style: str | None = None, degrade: float = 1.0,
+           radius: tuple[float, float] | None = None) -> np.ndarray:
+    """One RGB uint8 picture (h, w, 3) of ``label``; ``style`` is synthetic, paper or random.
+
+    ``radius`` = (low, high) overrides the shape's size range, as fractions of half the short side
+    (of the sheet, for paper photos); ``degrade`` scales the odds of each camera effect.
+    """
     h, w = int(size[0]), int(size[1])
     if style is None:
         style = "paper" if rng.random() < 0.3 else "synthetic"
     if style == "synthetic":
-        img = _synthetic(label, rng, h, w)
+        img = _synthetic(label, rng, h, w, radius or (0.2, 0.92))
     elif style == "paper":
-        img = _paper_photo(label, rng, h, w)
+        img = _paper_photo(label, rng, h, w, radius)
     else:
         raise ValueError(f"unknown style {style!r}; known: {', '.join(STYLES)}")
     return camera(img, rng, degrade)

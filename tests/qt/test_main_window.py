@@ -423,3 +423,15 @@ def test_app_window_has_lazy_live_and_generate_tabs(qtbot, isolated_settings):
     w.show_panel("Live")
     assert w.live_panel is not None
     w.close()
+
+
+def test_missing_dropped_path_becomes_an_error_card(qtbot, window, model_files, images, tmp_path):
+    _, paths = images
+    load(qtbot, window, model_files["keras"])
+    gone = tmp_path / "deleted.png"
+    window.classify_panel.classify([paths[0], gone, paths[2]])
+    wait_batch(qtbot, window)
+    cards = window.classify_panel.model.cards
+    assert [c.key for c in cards] == [str(paths[0]), str(gone), str(paths[2])]
+    assert cards[1].error and "deleted.png" in cards[1].error
+    assert [c.prediction.label for c in (cards[0], cards[2])] == ["red", "blue"]

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
-from livepredict.core.errors import LivePredictError, UnsafeModelError
+from livepredict.core.errors import ImageReadError, LivePredictError, UnsafeModelError
 from livepredict.core.types import ModelInfo, Prediction, PreprocessSpec
 
 log = logging.getLogger(__name__)
@@ -294,6 +294,14 @@ def _error_parts(e: BaseException) -> tuple[str, str]:
         return e.message, details
     return (f"Something went wrong ({type(e).__name__}: {e}); see the log file for details.",
             "".join(traceback.format_exception(e)))
+
+
+@dataclass(frozen=True)
+class _Unlisted:
+    """A dropped path that could not be listed (missing, unreadable): shown as an error card."""
+
+    name: str
+    message: str
 
 
 @dataclass
@@ -546,13 +554,16 @@ class InferenceWorker(QObject):
             from livepredict.sources.images import collect_image_paths
 
             raw, job.collecting = job.collecting, None
-            files = [x for x in raw if not isinstance(x, NamedImage)]
-            found: list[Any] = []
-            try:
-                found = [str(p) for p in collect_image_paths(files)] if files else []
-            except LivePredictError as e:
-                self.error_occurred.emit(WorkerError(e.message, e.details, "collect"))
-            job.items = [x for x in raw if isinstance(x, NamedImage)] + found
+            items: list[Any] = []
+            for x in raw:  # in input order; a path that cannot be listed becomes an error card
+                if isinstance(x, NamedImage):
+                    items.append(x)
+                    continue
+                try:
+                    items += [str(p) for p in collect_image_paths([x])]
+                except LivePredictError as e:
+                    items.append(_Unlisted(str(x), e.message))
+            job.items = items
             if not job.items:
                 self._finish(job, cancelled=False,
                              message="No images were found there; drop PNG, JPEG, BMP, GIF, WebP or TIFF "
@@ -573,8 +584,10 @@ class InferenceWorker(QObject):
         results: dict[int, ImageResult] = {}
         for i, item in enumerate(chunk):
             t0 = time.perf_counter()
-            key = item.name if isinstance(item, NamedImage) else str(item)
+            key = item.name if isinstance(item, NamedImage | _Unlisted) else str(item)
             try:
+                if isinstance(item, _Unlisted):
+                    raise ImageReadError(item.message)
                 img = item.image if isinstance(item, NamedImage) else read_image(item)
                 if isinstance(item, NamedImage):
                     self._images_cache[key] = img

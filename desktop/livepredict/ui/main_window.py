@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self.tabs.tabBar().setDrawBase(False)  # the base line is drawn in a light colour even when dark
         self.setCentralWidget(self.tabs)
         self.classify_panel = ClassifyPanel(controller, top_k=self.settings.top_k())
         self.model_panel = ModelPanel(controller)

@@ -85,6 +85,8 @@ def palette_for(c: Colors) -> QPalette:
 def stylesheet(c: Colors) -> str:
     return f"""
     QToolTip {{ color: {c.text}; background: {c.base}; border: 1px solid {c.card_border}; }}
+    QMenuBar {{ background: {c.window}; border-bottom: 1px solid {c.card_border}; }}
+    QMenuBar::item:selected {{ background: {c.accent_soft}; border-radius: 4px; }}
     QTabWidget::pane {{ border: none; }}
     QTabBar::tab {{ padding: 7px 18px; margin-right: 2px; border: none; color: {c.muted};
                     border-bottom: 2px solid transparent; }}

@@ -823,6 +823,8 @@ def _open_forecaster(p: Path, model: Any, plan: Plan | None, sidecar: dict[str, 
         window = int(fixed)
     out_shape = model.outputs[0].shape
     name = p.name
+    if plan is not None and plan.stateful and plan.input_kind == "values":
+        window = None  # a stateful model carries its state from call to call: step it with explicit state
     if window is None:
         if plan is None or plan.input_kind != "values":
             raise UnsupportedModelError(f"{name} has no fixed window and cannot be stepped; put \"window\" in its "

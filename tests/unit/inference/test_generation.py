@@ -275,3 +275,29 @@ def test_read_vocab_file_formats(tmp_path):
     bad.write_text("[1, 2", encoding="utf-8")
     with pytest.raises(SidecarError, match="not valid JSON"):
         read_vocab_file(bad)
+
+
+def test_stateful_forecaster_is_stepped_with_explicit_state(tmp_path):
+    """A stateful model (batch 1, one step per call) forecasts like calling it value after value."""
+    from livepredict.inference.generation import open_generator
+
+    keras = _keras()
+    keras.utils.set_random_seed(8)
+    inp = keras.Input(batch_shape=(1, 1, 1))
+    out = keras.layers.Dense(1)(keras.layers.GRU(5, stateful=True)(inp))
+    model = keras.Model(inp, out)
+    path = tmp_path / "stateful.keras"
+    model.save(path)
+    fc = open_generator(path)
+    try:
+        assert fc.describe()["mode"] == "state"
+        hist = np.linspace(-1.0, 1.0, 9).astype(np.float32)
+        for layer in model.layers:
+            if hasattr(layer, "reset_state"):
+                layer.reset_state()
+        y = None
+        for v in hist:
+            y = float(np.asarray(model(np.full((1, 1, 1), v, np.float32)))[0, 0])
+        np.testing.assert_allclose(fc.forecast(hist, 1)[0], y, atol=1e-5)
+    finally:
+        fc.close()

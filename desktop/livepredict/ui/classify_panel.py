@@ -392,7 +392,10 @@ class ClassifyPanel(QWidget):
         """Classify paths (files/folders) and NamedImages; returns the job id."""
         if not items:
             return None
-        job = self.controller.classify(items, self.top_k())
+        return self.adopt_job(self.controller.classify(items, self.top_k()))
+
+    def adopt_job(self, job: int) -> int:
+        """Show the results and progress of a job submitted to the controller (also by the app)."""
         self._jobs[job] = self.controller.generation
         self._batch_job = job
         self.progress.setRange(0, 0)

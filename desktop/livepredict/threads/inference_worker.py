@@ -801,8 +801,9 @@ class InferenceWorker(QObject):
             if not np.all(np.isfinite(row)):
                 raise LivePredictError("The model produced NaN or infinite scores for this frame; the "
                                        "model itself is broken, check its weights.")
-            scores, _ = model.scores(row)
-            top = model.decode(row, self._live_top_k)
+            scores, labels = model.scores(row)  # what decode() ranks, computed once
+            order = np.argsort(-scores, kind="stable")[: self._live_top_k]
+            top = tuple((labels[i], float(scores[i])) for i in order)
             t3 = time.monotonic()
         except Exception as e:  # noqa: BLE001 - a slot never lets an exception escape
             self.live_errors += 1

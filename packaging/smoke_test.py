@@ -289,6 +289,7 @@ def evict_from_page_cache(folder: Path) -> int:
         if p.is_file() and not p.is_symlink():
             fd = os.open(p, os.O_RDONLY)
             try:
+                os.fdatasync(fd)  # a freshly built file's pages are dirty, and DONTNEED drops clean pages only
                 os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
                 n += 1
             finally:
@@ -319,8 +320,9 @@ def time_window_under_xvfb(exe: Path, bundle: Path, data: Path, home: Path) -> d
                 shutil.rmtree(home / "model-cache", ignore_errors=True)
                 n = evict_from_page_cache(bundle)
                 lib = next((bundle / "_internal" / "PySide6" / "Qt" / "lib").glob("libQt6Widgets.so*"))
+                cached = cached_fraction(lib)
                 say(f"    cold start: evicted {n} bundle files from the page cache "
-                    f"({lib.name} now {cached_fraction(lib)} cached), empty model cache")
+                    f"({lib.name} now {cached} cached), empty model cache")
             # The app closes its window itself once the model is ready (a clean exit, exit code 0).
             env = isolated_env(home, DISPLAY=display, QT_QPA_PLATFORM="xcb", LIVEPREDICT_QUIT_WHEN_DONE="1")
             app = App(exe, [str(model)], env, f"xvfb-{run_name}")
@@ -338,6 +340,8 @@ def time_window_under_xvfb(exe: Path, bundle: Path, data: Path, home: Path) -> d
                     "model_ready_s": round(t.get("model_ready", ready), 2),
                     "tensorflow_imported": bool(t.get("tf_loaded_at_ready", 1.0)),
                 }
+                if run_name == "cold":
+                    results[run_name]["qt_widgets_cached_before"] = cached
                 say(f"ok  window under Xvfb, {run_name} start: mapped after {mapped:.2f} s, model ready after "
                     f"{results[run_name]['model_ready_s']:.2f} s (TensorFlow imported: "
                     f"{results[run_name]['tensorflow_imported']}); {klass}")

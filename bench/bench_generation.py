@@ -6,7 +6,7 @@
    built here and saved to a temporary .keras file with a vocabulary sidecar;
 2. the bundled ``models/chars.keras`` (LSTM(256), 94 characters).
 
-For each: ``generation.bench_generator`` (every path timed per generated token in interleaved
+For each: ``benchmark.bench_generator`` (every path timed per generated token in interleaved
 rounds: ``predict`` = ``model.predict`` on the last 100 tokens for every token, the naive loop;
 ``keras`` = the single-step model as a ``tf.function``; ``litert`` = the converted step), then
 ``--tokens`` tokens streamed through ``TextGenerator.stream`` as the CLI does (sampling included,
@@ -46,7 +46,8 @@ def build_lstm128(folder: Path) -> Path:
 
 def run(path: Path, seconds: float, tokens: int) -> dict:
     from livepredict.core.sampling import SamplingSettings
-    from livepredict.inference.generation import bench_generator, open_generator, stream_stats
+    from livepredict.inference.benchmark import bench_generator
+    from livepredict.inference.generation import open_generator, stream_stats
 
     t0 = time.perf_counter()
     res = bench_generator(path, seconds=seconds)

@@ -17,9 +17,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from livepredict.core.sampling import Sampler, SamplingSettings
+
+if TYPE_CHECKING:
+    from livepredict.inference.generation import Plan, StepRuntime
 
 ROUND_S = 0.1
 
@@ -69,9 +74,7 @@ def run_bench(model_path: str | Path, seconds: float = 2.0, trust: bool = False,
     if not seconds or seconds <= 0:
         raise ValueError("seconds must be positive")
     model = open_model(model_path, trust=trust, use_cache=False, status=status)
-    if model.info.task == "text-generator":  # tokens/s per step runtime (generation.bench_generator)
-        from livepredict.inference.generation import bench_generator
-
+    if model.info.task == "text-generator":  # tokens/s per step runtime (bench_generator below)
         km = model.keras_model
         model.close()
         return bench_generator(model_path, seconds=seconds, trust=trust, status=status, keras_model=km)
@@ -106,3 +109,122 @@ def run_bench(model_path: str | Path, seconds: float = 2.0, trust: bool = False,
         }
     finally:
         model.close()
+
+
+# ---------------------------------------------------------------- recurrent generators and forecasters
+
+def bench_generator(path: str | Path, seconds: float = 2.0, trust: bool = False,
+                    status: Callable[[str], None] | None = None, keras_model: Any = None) -> dict[str, Any]:
+    """``livepredict bench`` for a generator: ``predict`` per step vs each step runtime, in one run.
+
+    Text: each path is timed per generated token (draw from the distribution, feed the token back)
+    with ``benchmark.measure`` (interleaved rounds); ``predict`` is the naive loop, one
+    ``model.predict`` call per token on the last 100 tokens (the only place it is used). Then the
+    chosen runtime streams tokens for ``seconds`` the way the CLI and the panel do (tokens/s and the
+    first-token latency, priming included). Forecasters: one forecast step per call.
+    """
+    from livepredict.inference.generation import (
+        Forecaster,
+        TextGenerator,
+        _load_keras,
+        _say,
+        open_generator,
+        stream_stats,
+    )
+
+    p = Path(path).expanduser().resolve()
+    model = keras_model if keras_model is not None else _load_keras(p, trust, status)
+    gen = open_generator(p, trust=trust, status=status, keras_model=model)
+    try:
+        calls: dict[str, Callable[[], Any]] = {}
+        if isinstance(gen, TextGenerator):
+            plan = gen.engine.plan
+            calls["predict"] = _predict_token_fn(model, plan, gen.vocab.start_id())
+            for name, rt in gen.engine.runtimes.items():
+                calls[name] = _token_fn(rt, plan, gen.vocab.start_id())
+            unit = "token"
+        else:
+            rng = np.random.default_rng(0)
+            hist = (rng.standard_normal(max(gen.min_history(), 32)) * gen.std[0] + gen.mean[0]).astype(np.float32)
+            if gen.engine is not None:
+                calls["predict"] = lambda: model.predict(((hist - gen.mean[0]) / gen.std[0])[None, :, None],
+                                                         verbose=0)
+                for name, rt in gen.engine.runtimes.items():
+                    calls[name] = _token_fn(rt, gen.engine.plan, 0)
+            else:
+                w = ((hist[-gen.window:] - gen.mean[0]) / gen.std[0]).reshape(1, gen.window, -1)
+                calls["predict"] = lambda: model.predict(w, verbose=0)
+                for name, rt in gen.runtimes.items():
+                    calls[name] = (lambda rt=rt: rt.infer(w))
+            unit = "step"
+        _say(status, f"Measuring {', '.join(calls)} for {seconds:g} s each…")
+        paths = measure(calls, float(seconds))
+        runtimes = {k: v for k, v in paths.items() if k != "predict"}
+        chosen = gen.runtime
+        best = min(v["ms_median"] for v in runtimes.values())
+        ch = paths[chosen]["ms_median"]
+        result: dict[str, Any] = {
+            "model": str(p), "format": p.suffix.lstrip(".") or "keras", "kind": gen.kind, "unit": unit,
+            "batch": 1, "seconds_per_path": seconds, "paths": paths, "chosen": chosen,
+            "speedup_vs_predict": round(paths["predict"]["ms_median"] / ch, 1) if ch > 0 else None,
+            "chosen_vs_best": round(ch / best, 3) if best > 0 else None,
+            "fastest": min(runtimes, key=lambda k: runtimes[k]["ms_median"]),
+            "runtime_check": gen.check.to_json() if isinstance(gen, Forecaster) and gen.check else (
+                gen.engine.check.to_json() if isinstance(gen, TextGenerator) and gen.engine.check else None),
+            "generator": gen.describe(),
+        }
+        if isinstance(gen, TextGenerator):
+            st = stream_stats(gen, "The ", 1000, SamplingSettings(temperature=1.0), seed=0)  # warm
+            n = max(1000, int(st["tokens_per_s"] * float(seconds)))
+            st = stream_stats(gen, "The ", n, SamplingSettings(temperature=1.0), seed=0)
+            result["streamed"] = {"tokens": st["tokens"], "tokens_per_s": round(st["tokens_per_s"], 1),
+                                  "first_token_ms": round(st["first_token_ms"], 3),
+                                  "speedup_vs_predict": round(st["tokens_per_s"] / paths["predict"]["per_s"], 1)}
+        return result
+    finally:
+        gen.close()
+
+
+def _token_fn(rt: StepRuntime, plan: Plan, start: int) -> Callable[[], None]:
+    """One generated token (or forecast step) per call: sample from the last output, feed it back."""
+    sampler = Sampler(SamplingSettings(), 0)
+    if plan.input_kind == "values":
+        x = np.zeros((1, 1, plan.in_features), np.float32)
+    else:
+        x = np.full((1, 1), start, np.int32)
+    cell = {"state": np.zeros((1, plan.state_size), np.float32), "out": None}
+
+    def fn() -> None:
+        if cell["out"] is not None:
+            if plan.input_kind == "values":
+                x[0, 0] = cell["out"].reshape(-1)[: plan.in_features]
+            else:
+                x[0, 0] = sampler(cell["out"][0])
+        cell["out"], cell["state"] = rt.step(x, cell["state"])
+
+    return fn
+
+
+def _predict_token_fn(model: Any, plan: Plan, start: int) -> Callable[[], None]:
+    """The naive loop: ``model.predict`` on the last 100 tokens (or the model's window) per token."""
+    seq = [start]
+    window = plan.time_dim or 100
+    sampler = Sampler(SamplingSettings(), 0)
+
+    def fn() -> None:
+        ids = seq[-window:]
+        if plan.time_dim and len(ids) < window:
+            ids = [ids[0]] * (window - len(ids)) + ids
+        x = np.asarray([ids], np.int32)
+        if plan.input_kind == "onehot":
+            x = np.eye(plan.in_features, dtype=np.float32)[x]
+        out = np.asarray(model.predict(x, verbose=0))
+        row = out[0, -1] if out.ndim == 3 else out[0]
+        if not plan.softmax_inside:
+            e = np.exp(row - row.max())
+            row = e / e.sum()
+        seq.append(sampler(row))
+        if len(seq) > 4 * window:
+            del seq[:-window]
+
+    return fn

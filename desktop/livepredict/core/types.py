@@ -233,3 +233,20 @@ class Prediction:
             "top": [{"label": lbl, "score": round(float(s), 6)} for lbl, s in top],
             "error": self.error,
         }
+
+
+CAMERA_RESOLUTIONS = ((640, 480), (1280, 720), (1920, 1080), (320, 240))
+
+
+@dataclass(frozen=True)
+class CameraInfo:
+    """A camera that opened, as listed for a picker."""
+
+    index: int
+    name: str
+    width: int
+    height: int
+
+    @property
+    def label(self) -> str:
+        return f"Camera {self.index}: {self.name} ({self.width}x{self.height})"

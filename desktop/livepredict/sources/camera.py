@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from livepredict.core.types import CAMERA_RESOLUTIONS, CameraInfo
 from livepredict.sources.base import CvCaptureSource, SourceError, SourceLost, bgr_to_rgb
 
-RESOLUTIONS = ((640, 480), (1280, 720), (1920, 1080), (320, 240))
-
-
-@dataclass(frozen=True)
-class CameraInfo:
-    index: int
-    name: str
-    width: int
-    height: int
-
-    @property
-    def label(self) -> str:
-        return f"Camera {self.index}: {self.name} ({self.width}x{self.height})"
+RESOLUTIONS = CAMERA_RESOLUTIONS
 
 
 def _linux() -> bool:

@@ -25,7 +25,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QTimer, Si
 
 from livepredict.core.errors import LivePredictError, SourceError, UnsupportedModelError
 from livepredict.core.latest import Latest
-from livepredict.core.types import Frame, Prediction
+from livepredict.core.types import CAMERA_RESOLUTIONS, CameraInfo, Frame, Prediction
 from livepredict.threads.capture_worker import CaptureWorker
 from livepredict.threads.inference_worker import InferenceController, LoadFailed, ModelLoaded
 
@@ -43,22 +42,9 @@ log = logging.getLogger(__name__)
 TRACE_COLUMNS = ("frame", "capture_ts", "infer_start_ts", "infer_end_ts", "label", "score")
 SUMMARY_KEYS = ("frames_read", "frames_inferred", "frames_dropped", "inference_fps", "preprocess_ms_p50",
                 "infer_ms_p50", "latency_ms_p50", "latency_ms_p95")
-RESOLUTIONS = ((640, 480), (1280, 720), (1920, 1080), (320, 240))
+RESOLUTIONS = CAMERA_RESOLUTIONS
 DRAIN_MAX = 4096  # results parked between two display ticks (drain mode); older ones are dropped
-
-
-@dataclass(frozen=True)
-class CameraEntry:
-    """A camera that opened, for a picker (mirrors ``sources.camera.CameraInfo``)."""
-
-    index: int
-    name: str
-    width: int
-    height: int
-
-    @property
-    def label(self) -> str:
-        return f"Camera {self.index}: {self.name} ({self.width}x{self.height})"
+CameraEntry = CameraInfo  # re-exported for widgets (ui may not import sources)
 
 
 class CameraScanner(QObject):
@@ -86,7 +72,7 @@ class CameraScanner(QObject):
         try:
             from livepredict.sources import list_cameras
 
-            found = [CameraEntry(c.index, c.name, c.width, c.height) for c in list_cameras()]
+            found = list_cameras()
         except Exception:  # noqa: BLE001 - a scan failure is "no cameras"
             log.exception("camera scan failed")
             found = []

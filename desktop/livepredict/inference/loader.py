@@ -676,7 +676,14 @@ def _open_cold(p: Path, fmt: str, sidecar: dict[str, Any] | None, *, trust: bool
     check: RuntimeCheck | None = None
     blob: bytes | None = None
     chosen = reference.name
-    if runtime != "keras":
+    # A text generator runs token by token through its own single-step runtime (generation.py,
+    # converted and checked there); converting the whole variable-length model only fails noisily.
+    step_only = runtime == "auto" and task == "text-generator"
+    if step_only:
+        check = RuntimeCheck(f"litert vs {reference.name}", None, tolerance, False,
+                             "not converted: generation uses a compiled single-step runtime, checked against "
+                             "Keras when the generator is built")
+    if runtime != "keras" and not step_only:
         _say(status, "Converting to LiteRT…")
         try:
             blob = rts.convert_keras(keras_model) if keras_model is not None else rts.convert_saved_model(str(p))

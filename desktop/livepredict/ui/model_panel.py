@@ -268,7 +268,7 @@ class ModelPanel(QWidget):
             f["check"].setText("not needed (the model runs as it is)")
         else:
             diff = f"{chk.max_abs_diff:.2e}" if chk.max_abs_diff is not None else "n/a"
-            verdict = "passed" if chk.passed else "failed"
+            verdict = "passed" if chk.passed else ("not compared" if chk.max_abs_diff is None else "failed")
             f["check"].setText(f"{verdict}: {chk.compared}, max |diff| {diff} (tolerance {chk.tolerance:g})"
                                + (f" — {chk.reason}" if chk.reason else ""))
         speed = f"{format_ms(loaded.ms_per_image)}/image" if loaded.ms_per_image else "–"

@@ -22,6 +22,17 @@ def test_text_generator(tmp_path):
         m.classify_arrays([solid((1, 2, 3))])
 
 
+def test_text_generator_whole_model_is_not_converted_and_no_warning(tmp_path):
+    """Generation has its own step runtime: the whole-sequence model is described without a failed
+    LiteRT conversion or a warning about one."""
+    p = tmp_path / "chars.keras"
+    build_text_generator().save(p)
+    m = open_model(p, use_cache=False)
+    assert m.info.runtime == "keras"
+    assert "single-step runtime" in m.info.runtime_check.reason
+    assert not [w for w in m.info.warnings if "LiteRT" in w]
+
+
 def test_sequence_forecaster_falls_back_to_keras_quietly(tmp_path, capfd):
     """A GRU with a free batch size does not convert to builtin LiteRT ops: Keras is used, the
     reason is short, and the converter's long MLIR dump does not reach the terminal."""

@@ -6,6 +6,7 @@ import csv
 
 import numpy as np
 import pytest
+from helpers.dnd import drop
 from helpers.video import COLORS, color_of, write_color_video
 from PySide6.QtGui import QImage
 
@@ -122,4 +123,24 @@ def test_main_window_has_a_live_tab_that_stops_on_close(qtbot, isolated_settings
     qtbot.waitUntil(lambda: panel.pipeline.frames_inferred >= 3, timeout=20_000)
     w.close()  # closing mid-stream stops capture, display timer and the inference thread
     assert not panel.display.isActive() and panel.pipeline.capture is None
+    assert not controller.thread.isRunning()
+
+
+def test_dropped_video_plays_in_the_live_tab(qtbot, isolated_settings, model_files, video):
+    """A video among dropped paths goes to the Live tab (not to Classify as a broken image)."""
+    from livepredict.settings import Settings
+    from livepredict.ui.main_window import MainWindow
+
+    controller = InferenceController()
+    w = MainWindow(controller, Settings())
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(controller.model_loaded, timeout=120_000):
+        w.open_model(model_files["tflite"])
+    drop(w, [video])
+    assert w.tabs.tabText(w.tabs.currentIndex()) == "Live"
+    panel = w.live_panel
+    qtbot.waitUntil(lambda: panel.pipeline.frames_inferred >= 3, timeout=20_000)
+    assert len(w.classify_panel.model.cards) == 0  # nothing was sent to Classify
+    w.close()
     assert not controller.thread.isRunning()

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.dnd import drop
 from helpers.models import build_lambda_model, solid
 from PIL import Image
-from PySide6.QtCore import QMetaObject, QMimeData, QObject, QPointF, Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QPalette
+from PySide6.QtCore import QMetaObject, QObject, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QGuiApplication, QImage, QPalette
 from PySide6.QtWidgets import QApplication
 
 from livepredict.settings import Settings
@@ -58,19 +59,6 @@ def load(qtbot, window, path, timeout=60_000):
     with qtbot.waitSignal(window.controller.model_loaded, timeout=timeout) as blocker:
         window.open_model(path)
     return blocker.args[0]
-
-
-def drop(window, paths):
-    md = QMimeData()
-    md.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    pos = QPointF(window.width() / 2, window.height() / 2)
-    enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(window, enter)
-    assert enter.isAccepted()
-    ev = QDropEvent(pos, Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(window, ev)
-    assert ev.isAccepted()
 
 
 def wait_batch(qtbot, window, timeout=30_000):

@@ -54,8 +54,13 @@ from livepredict.ui.widgets import format_ms, rgb_from_qimage
 log = logging.getLogger(__name__)
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5", ".tflite")
+VIDEO_SUFFIXES = (".avi", ".mp4", ".m4v", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".wmv", ".mjpg")
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 MODEL_FILTER = "Models (*.keras *.h5 *.hdf5 *.tflite saved_model.pb);;All files (*)"
+
+
+def is_video_path(p: Path) -> bool:
+    return p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()
 
 
 def is_model_path(p: Path) -> bool:
@@ -427,13 +432,24 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     def handle_paths(self, paths: list[str]) -> None:
-        """A model among the paths is opened first; the other paths are classified with it."""
+        """A model among the paths is opened first; a video plays in the Live tab; the other paths
+        are classified with the model."""
         models = [p for p in paths if is_model_path(Path(p))]
-        rest = [p for p in paths if p not in models]
+        videos = [p for p in paths if p not in models and is_video_path(Path(p))]
+        rest = [p for p in paths if p not in models and p not in videos]
         if models:
             self.open_model(models[0])
             if len(models) > 1:
                 self.show_message("Several models were dropped; opened the first one.")
+        if videos and "Live" in self.panels:
+            self.show_panel("Live")
+            live = self.panel("Live")
+            if live is not None and hasattr(live, "start"):
+                live.start(videos[0])
+            if len(videos) > 1:
+                self.show_message("Several videos were dropped; playing the first one.")
+        elif videos:
+            rest = rest + videos
         if rest:
             self.show_panel("Classify")
             self.classify_panel.classify(rest)

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import typing
 from collections.abc import Callable
 
 from livepredict import __version__
@@ -22,8 +23,15 @@ def _quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes in one line on stderr (exit 2), like every other refusal of the CLI."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: {message}; see {self.prog} --help.\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="livepredict", description="Watch a Keras/TensorFlow model predict, live.")
+    p = _Parser(prog="livepredict", description="Watch a Keras/TensorFlow model predict, live.")
     p.add_argument("-V", "--version", action="version", version=f"livepredict {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -262,6 +270,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if failed:
         print(f"livepredict: {failed} of {len(results)} files could not be classified (see their errors).",
               file=sys.stderr)
+        return 2  # scripts must see that the run was not clean
     return 0
 
 

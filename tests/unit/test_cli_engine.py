@@ -220,6 +220,6 @@ def test_nan_model_reports_per_item_errors(capsys, tmp_path, images):
     code, out, err = run(capsys, "info", p, "--json")
     assert code == 0 and any("NaN" in w for w in json.loads(out)["warnings"])
     code, out, err = run(capsys, "classify", p, images / "a_red.png", images / "more", "--json")
-    assert code == 0
+    assert code == 2  # every file failed: the exit status says so
     items = json.loads(out)
     assert len(items) == 2 and all(i["top"] == [] and "NaN" in i["error"] for i in items)

@@ -270,7 +270,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if failed:
         print(f"livepredict: {failed} of {len(results)} files could not be classified (see their errors).",
               file=sys.stderr)
-        return 2  # scripts must see that the run was not clean
+        if failed == len(results):
+            return 2  # nothing could be classified: scripts must see it (partial runs keep exit 0)
     return 0
 
 

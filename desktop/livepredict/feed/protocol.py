@@ -406,7 +406,10 @@ def decode_image(data: bytes, *, max_pixels: int = 40_000_000) -> np.ndarray:
             rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)
     except ProtocolError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+    except Image.DecompressionBombError:  # Pillow refuses far-too-large images before our own check
+        raise ProtocolError("bad-image", f"The image has more than the {max_pixels:,} pixels allowed; send a "
+                                         "smaller image.") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise ProtocolError("bad-image", "The image could not be decoded; send the bytes of a PNG, "
                                          "JPEG, BMP or WebP file.") from None
     return np.ascontiguousarray(rgb)

@@ -1,0 +1,61 @@
+"""Closing the real window from busy states: it closes in < 2 s and leaves no thread running.
+
+States: TensorFlow being imported and a fresh model being loaded/converted; live on a camera that is
+blocked inside read() (a fault source: a driver call that never returns cannot be made for real)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+from helpers.faults import FaultScript, FaultSource
+from helpers.video import write_video
+from qt.conftest import isolated_settings, qt_leak_check  # noqa: F401  (fixtures)
+
+from livepredict.settings import Settings
+from livepredict.threads.inference_worker import InferenceController
+from livepredict.ui.main_window import MainWindow
+
+
+def _window(qtbot):
+    c = InferenceController()
+    w = MainWindow(c, Settings())
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return c, w
+
+
+def _close_fast(w, c) -> float:
+    t = time.perf_counter()
+    w.close()
+    took = time.perf_counter() - t
+    assert took < 2.0, f"closing took {took:.2f} s"
+    assert not c.thread.isRunning()
+    return took
+
+
+def test_close_while_importing_and_loading(qtbot, isolated_settings, corpus_inputs, tmp_path):  # noqa: F811
+    fresh = tmp_path / "fresh.keras"  # never cached: loading converts to LiteRT after the import
+    shutil.copy2(corpus_inputs["good_keras"], fresh)
+    c, w = _window(qtbot)
+    with qtbot.waitSignal(c.busy_changed, timeout=10_000):
+        w.open_model(fresh)
+    _close_fast(w, c)
+
+
+def test_close_while_live_camera_is_blocked_in_read(qtbot, isolated_settings, corpus_inputs, tmp_path):  # noqa: F811
+    video = write_video(tmp_path / "cam.avi", frames=30)
+    c, w = _window(qtbot)
+    with qtbot.waitSignal(c.model_loaded, timeout=60_000):
+        w.open_model(corpus_inputs["good"])
+    w.show_panel("Live")
+    panel = w.live_panel
+    script = FaultScript(fault_at=3, mode="block")
+    panel.pipeline.set_source(FaultSource(video, script=script))
+    qtbot.waitUntil(script.blocked.is_set, timeout=10_000)
+    try:
+        _close_fast(w, c)
+    finally:
+        script.release.set()
+    qtbot.waitUntil(lambda: 0 in script.closed_instances, timeout=5_000)

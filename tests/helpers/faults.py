@@ -76,3 +76,21 @@ class FaultSource(Source):
         self.inner.close()
         with self.script.lock:
             self.script.closed_instances.append(self.number)
+
+
+class SlowFileSource(FaultSource):
+    """A video *file* whose read at ``fault_at`` takes long (a busy machine), then goes on: frames
+    resume once ``release`` is set. Not a device, so nothing should be abandoned."""
+
+    kind = "video"
+    is_live = False
+
+    @property
+    def description(self) -> str:
+        return "clip.avi"
+
+    def _read_image(self) -> np.ndarray:
+        if self.frames_read == self.script.fault_at and not self.script.release.is_set():
+            self.script.blocked.set()
+            self.script.release.wait()
+        return self.inner.read().image

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers.faults import FaultScript, FaultSource
+from helpers.faults import FaultScript, FaultSource, SlowFileSource
 from helpers.video import frame_index, write_video
 
 from livepredict.core.latest import Latest
@@ -97,6 +97,30 @@ def test_watchdog_notices_a_blocked_read_and_reconnects(qtbot, video, workers):
         script.release.set()
     # The abandoned thread returns from its blocked read, sees it is stale, closes its source.
     qtbot.waitUntil(lambda: 0 in script.closed_instances, timeout=5000)
+
+
+def test_slow_file_read_is_waited_for_not_abandoned(qtbot, video, workers):
+    """A file read that takes longer than the stall limit (a loaded machine) is reported once and
+    waited for: playback goes on from the same thread, nothing is reopened or ended."""
+    script = FaultScript(fault_at=5, mode="block")
+    w = _worker(workers, SlowFileSource(video, script=script), stall_timeout=0.3, backoff=(0.05,))
+    statuses: list[str] = []
+    w.status_changed.connect(statuses.append)
+    failed: list[str] = []
+    w.failed.connect(failed.append)
+    try:
+        with qtbot.waitSignal(w.opened, timeout=5000):
+            w.start()
+        qtbot.waitUntil(script.blocked.is_set, timeout=5000)
+        qtbot.waitUntil(lambda: w.slow_reads == 1, timeout=5000)
+        assert statuses == [statuses[0]] and "is reading slowly" in statuses[0]
+        script.release.set()
+        before = w.frames_read
+        qtbot.waitUntil(lambda: w.frames_read >= before + 10, timeout=5000)
+        assert w.stalls == 0 and w.reconnects == 0 and script.opens == 1 and not failed
+    finally:
+        script.release.set()
+        assert w.stop(timeout=2.0)
 
 
 def test_failed_read_retries_with_back_off(qtbot, video, workers):

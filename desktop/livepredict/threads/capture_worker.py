@@ -110,6 +110,8 @@ class CaptureWorker(QObject):
         self._busy_since: float | None = None  # monotonic start of the open/read in progress
         self._busy_open = False
         self._attempt = 0
+        self._slow_read_noted: float | None = None
+        self.slow_reads = 0
         self._running = False
         self._last_emit = 0.0
         self._stamps = np.zeros(32, dtype=np.float64)
@@ -292,6 +294,15 @@ class CaptureWorker(QObject):
             limit = max(limit, 2.5 / fps)  # a slow slideshow is not a stall
         waited = time.monotonic() - since
         if waited < limit:
+            return
+        if not self._busy_open and not self.source.is_live:
+            # A file or folder read is never stuck for good: it is the machine being busy. Say so
+            # once per slow read and keep waiting; abandoning it would end playback for nothing.
+            if self._slow_read_noted != since:
+                self._slow_read_noted = since
+                self.slow_reads += 1
+                self.status_changed.emit(f"{self.description} is reading slowly (nothing for "
+                                         f"{waited:.1f} s); the machine may be busy. Still waiting.")
             return
         self.stalls += 1
         what = "did not open" if self._busy_open else "stopped responding"

@@ -30,9 +30,11 @@ def test_broken_conversion_is_rejected(model_files, monkeypatch, color_images):
     assert "produced NaN" in check.reason or "more than the tolerance" in check.reason
     assert any(w.startswith("Using keras instead of LiteRT: ") for w in m.info.warnings)
     assert m.classify_arrays([color_images["red"]])[0].label == "red"  # Keras gives the right answer
-    x = m.preprocess(color_images["red"])[None]
+    # really broken: without its weights the flatbuffer disagrees with Keras on some input (on one
+    # image its garbage may happen to land near the right answer, so look at all of them)
+    x = np.stack([m.preprocess(img) for img in color_images.values()])
     wrong = m.runtimes["litert"].infer(x)
-    assert not np.allclose(wrong, m.runtimes["keras"].infer(x), atol=1e-2)  # really broken
+    assert not np.allclose(wrong, m.runtimes["keras"].infer(x), atol=1e-2)
 
 
 def test_mismatch_beyond_tolerance_is_rejected(model_files):

@@ -289,6 +289,7 @@ def main(argv: list[str]) -> int:
     log.info("Live Predict %s started (log %s)", livepredict.__version__, log_path)
     app.setQuitOnLastWindowClosed(True)
     window.closing.connect(startup.on_closing)
+    _close_on_termination_signals(window)
     rc = app.exec()
     t_close = time.time()
     stopped = controller.shutdown(1500)
@@ -332,3 +333,23 @@ def _write_reports(times: dict, tf_at_window, guard, controller) -> None:
         data["tf_loaded_at_window"] = tf_at_window
         data["tf_in_sys_modules"] = "tensorflow" in sys.modules
         Path(path).write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+def _close_on_termination_signals(window) -> None:
+    """SIGTERM (``kill``, a session logging out) and SIGINT (Ctrl+C in the terminal) close the window
+    as the user would: settings saved, threads stopped, exit code 0. Python runs signal handlers only
+    between bytecodes, so a slow timer gives it the chance while Qt's event loop is in C++."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def request_close(signum, _frame) -> None:
+        log.info("signal %d: closing the window", signum)
+        QTimer.singleShot(0, window.close)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, request_close)
+    tick = QTimer(window)
+    tick.setInterval(200)
+    tick.timeout.connect(window.noop_tick)
+    tick.start()

@@ -163,3 +163,34 @@ def test_no_arguments_opens_the_bundled_demo_model(tmp_path):
     assert "model_ready" in json.loads(startup.read_text())
     log = (tmp_path / "logs" / "livepredict.log").read_text()
     assert "shapes.keras open" in log
+
+
+def test_sigterm_closes_the_window_like_the_user_and_exits_zero(tmp_path, model_files):
+    """`kill` (or a session logging out) closes the window the normal way: settings saved,
+    threads stopped, exit code 0 — not death by signal (-15)."""
+    import signal
+
+    logs = tmp_path / "logs"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(QT_QPA_PLATFORM="offscreen", LIVEPREDICT_SETTINGS_DIR=str(tmp_path / "settings"),
+               LIVEPREDICT_LOG_DIR=str(logs), LIVEPREDICT_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.Popen([sys.executable, "-m", "livepredict", str(model_files["tflite"])], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not any("ready:" in f.read_text(errors="replace") for f in logs.glob("*.log*")):
+            assert time.monotonic() < deadline, "the app never logged that it was ready"
+            with pytest.raises(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.1)  # still running while we wait for the log line
+        t = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=10)
+        took = time.monotonic() - t
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        _, err = proc.communicate()
+    assert rc == 0, err
+    assert took < 2.0
+    assert "Traceback" not in err and "QThread: Destroyed" not in err
+    assert any("signal 15: closing the window" in f.read_text() for f in logs.glob("*.log*"))

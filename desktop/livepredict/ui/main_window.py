@@ -543,6 +543,10 @@ class MainWindow(QMainWindow):
                               + (f", {f.errors} could not be read" if f.errors else "") + ".")
 
     # -- closing
+    @Slot()
+    def noop_tick(self) -> None:
+        """Does nothing: a periodic call into Python so pending signal handlers (SIGTERM) run."""
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self._closed:
             self._closed = True

@@ -95,7 +95,7 @@ def draw(rows: list[dict], path: Path, title: str) -> None:
     from PySide6.QtWidgets import QApplication
 
     os.environ["QT_QPA_PLATFORM"] = "offscreen"  # the parent draws without a window
-    app = QApplication.instance() or QApplication([])  # noqa: F841 (exporters need one)
+    app = QApplication.instance() or QApplication([])  # exporters need one
     pg.setConfigOptions(background="w", foreground="k", antialias=True)
     win = pg.GraphicsLayoutWidget()
     win.resize(900, 560)
@@ -110,6 +110,8 @@ def draw(rows: list[dict], path: Path, title: str) -> None:
     b.plot(x, [r["stall_ms_p99"] for r in rows], pen=pg.mkPen("#d62728", width=2), symbol="o", symbolSize=4)
     b.showGrid(x=True, y=True, alpha=0.3)
     b.setXLink(a)
+    win.show()  # offscreen: lay the plots out at the window's size before exporting
+    app.processEvents()
     path.parent.mkdir(parents=True, exist_ok=True)
     pyqtgraph.exporters.ImageExporter(win.scene()).export(str(path))
 

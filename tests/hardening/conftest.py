@@ -12,6 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "corpus"))
 
+# the Qt fixtures (leak check, isolated settings, the real main window) for the hardening UI tests
+from qt.conftest import isolated_settings, qt_leak_check, window  # noqa: E402, F401
+
 VOCAB = list("abcdefghijkl")  # the tiny text generator's 12 tokens
 
 

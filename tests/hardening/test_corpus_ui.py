@@ -6,28 +6,12 @@ working (a good model still loads and classifies afterwards)."""
 from __future__ import annotations
 
 import make_corpus as mc
-import pytest
 from helpers.dnd import drop
-from qt.conftest import isolated_settings, qt_leak_check  # noqa: F401  (fixtures)
 
-from livepredict.settings import Settings
-from livepredict.threads.inference_worker import InferenceController
-from livepredict.ui.main_window import MainWindow, is_model_path
+from livepredict.ui.main_window import is_model_path
 
 MODEL_CASES = [c for c in mc.CASES if c.drop and c.kind in ("model", "sidecar") and not c.warning]
 IMAGE_CASES = [c for c in mc.CASES if c.drop and c.kind == "image"]
-
-
-@pytest.fixture
-def window(qtbot, isolated_settings):  # noqa: F811
-    controller = InferenceController()
-    w = MainWindow(controller, Settings())
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
-    assert not controller.thread.isRunning()
 
 
 def test_bad_models_and_sidecars_dropped_on_the_window(qtbot, window, corpus_inputs, tmp_path):

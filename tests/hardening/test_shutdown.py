@@ -10,7 +10,6 @@ import time
 
 from helpers.faults import FaultScript, FaultSource
 from helpers.video import write_video
-from qt.conftest import isolated_settings, qt_leak_check  # noqa: F401  (fixtures)
 
 from livepredict.settings import Settings
 from livepredict.threads.inference_worker import InferenceController

@@ -97,3 +97,20 @@ def isolated_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("LIVEPREDICT_SETTINGS_DIR", str(tmp_path / "settings"))
     monkeypatch.setenv("LIVEPREDICT_LOG_DIR", str(tmp_path / "logs"))
     return tmp_path / "settings"
+
+
+@pytest.fixture
+def window(qtbot, isolated_settings):
+    """The real main window with its own inference thread; closed (thread stopped) afterwards."""
+    from livepredict.settings import Settings
+    from livepredict.threads.inference_worker import InferenceController
+    from livepredict.ui.main_window import MainWindow
+
+    controller = InferenceController()
+    w = MainWindow(controller, Settings())
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+    assert not controller.thread.isRunning()

@@ -29,18 +29,6 @@ COLORS = {"red": (220, 30, 20), "green": (10, 200, 40), "blue": (30, 20, 230)}
 
 
 @pytest.fixture
-def window(qtbot, isolated_settings):
-    controller = InferenceController()
-    w = MainWindow(controller, Settings())
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
-    assert not controller.thread.isRunning()
-
-
-@pytest.fixture
 def images(tmp_path):
     folder = tmp_path / "images"
     (folder / "nested").mkdir(parents=True)

@@ -114,3 +114,13 @@ def window(qtbot, isolated_settings):
     yield w
     w.close()
     assert not controller.thread.isRunning()
+
+
+@pytest.fixture
+def controller(qtbot):
+    """An inference controller with its own thread, shut down (and checked) afterwards."""
+    from livepredict.threads.inference_worker import InferenceController
+
+    c = InferenceController()
+    yield c
+    assert c.shutdown(5000)

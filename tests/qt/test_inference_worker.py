@@ -7,25 +7,18 @@ import threading
 import numpy as np
 import pytest
 from helpers.models import solid
+from helpers.threads import ThreadHold
 from PIL import Image
-from PySide6.QtCore import QMetaObject, QObject, Qt, Slot
+from PySide6.QtCore import QMetaObject, Qt
 
 from livepredict.threads.inference_worker import (
     THREAD_GUARD,
     BatchFinished,
     ImageResult,
-    InferenceController,
     LoadFailed,
     ModelLoaded,
     NamedImage,
 )
-
-
-@pytest.fixture
-def controller(qtbot):
-    c = InferenceController()
-    yield c
-    assert c.shutdown(5000)
 
 
 @pytest.fixture
@@ -163,23 +156,9 @@ def test_versions_without_importing_more(qtbot, controller):
     assert v["Runtime"] == "no model open"
 
 
-class _Blocker(QObject):
-    """Lives in the inference thread; ``hold`` keeps that thread busy until ``release`` is set."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.release = threading.Event()
-        self.holding = threading.Event()
-
-    @Slot()
-    def hold(self) -> None:
-        self.holding.set()
-        self.release.wait(30)
-
-
 def test_queued_older_load_is_skipped(qtbot, controller, model_files):
     controller.start()
-    blocker = _Blocker()
+    blocker = ThreadHold()
     blocker.moveToThread(controller.thread)
     QMetaObject.invokeMethod(blocker, "hold", Qt.ConnectionType.QueuedConnection)
     qtbot.waitUntil(blocker.holding.is_set, timeout=10_000)

@@ -10,7 +10,7 @@ import pytest
 from helpers.video import color_of, write_color_video
 
 from livepredict.core.types import Prediction, PreprocessSpec
-from livepredict.threads.inference_worker import InferenceController, ModelLoaded
+from livepredict.threads.inference_worker import ModelLoaded
 from livepredict.threads.pipeline import LivePipeline
 
 
@@ -22,13 +22,6 @@ def videos(tmp_path_factory):
         "fast": write_color_video(d / "fast.avi", frames=30, fps=30.0),
         "other": write_color_video(d / "other.avi", frames=30, fps=30.0, segment=5),
     }
-
-
-@pytest.fixture
-def controller(qtbot):
-    c = InferenceController()
-    yield c
-    assert c.shutdown(5000)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 import pytest
 from helpers.dnd import drop
 from helpers.models import build_lambda_model, solid
+from helpers.threads import ThreadHold
 from PIL import Image
 from PySide6.QtCore import QMetaObject, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QPalette
@@ -358,7 +358,7 @@ def test_cancel_button_stops_a_folder_batch(qtbot, window, model_files, tmp_path
     load(qtbot, window, model_files["keras"])
     panel = window.classify_panel
     # Hold the inference thread so the click lands while the batch is surely pending (deterministic).
-    hold = _Hold()
+    hold = ThreadHold()
     hold.moveToThread(window.controller.thread)
     QMetaObject.invokeMethod(hold, "hold", Qt.ConnectionType.QueuedConnection)
     qtbot.waitUntil(hold.holding.is_set, timeout=10_000)
@@ -371,18 +371,6 @@ def test_cancel_button_stops_a_folder_batch(qtbot, window, model_files, tmp_path
     assert not panel.progress_row.isVisible() and not panel.model.cards
     assert window.status_text.text().startswith("Cancelled")
     hold.deleteLater()
-
-
-class _Hold(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.release = threading.Event()
-        self.holding = threading.Event()
-
-    @Slot()
-    def hold(self) -> None:
-        self.holding.set()
-        self.release.wait(30)
 
 
 def test_app_window_has_lazy_live_and_generate_tabs(qtbot, isolated_settings):

@@ -139,10 +139,18 @@ def test_cancel_batch(qtbot, controller, model_files, tmp_path):
     _load(qtbot, controller, model_files["keras"])
     progress = []
     controller.batch_progress.connect(progress.append)
+
+    def cancel_after_first_chunk(p):  # runs on the inference thread, before its next chunk
+        if p.done > 0:
+            controller.cancel(p.job_id)
+
+    # a direct connection on the worker's own signal: the cancel lands between the first and the
+    # second chunk however fast this machine classifies (a cancel from the GUI thread could lose
+    # the race against 60 tiny images)
+    controller.worker.batch_progress.connect(cancel_after_first_chunk, Qt.ConnectionType.DirectConnection)
     with qtbot.waitSignal(controller.batch_finished, timeout=30_000) as blocker:
-        job = controller.classify([folder])
-        qtbot.waitUntil(lambda: any(p.done > 0 for p in progress), timeout=30_000)
-        controller.cancel(job)
+        controller.classify([folder])
+    controller.worker.batch_progress.disconnect(cancel_after_first_chunk)
     fin = blocker.args[0]
     assert fin.cancelled and fin.done < 60
     assert progress[-1].total == 60 and progress[-1].rate > 0

@@ -11,6 +11,7 @@ import importlib.metadata
 import io
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -34,9 +35,16 @@ def import_tf(status: Status = None) -> Any:
     if not tf_loaded():
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         _say(status, "Loading TensorFlow…")
+        with native_stderr_filtered(_IMPORT_NOISE):
+            import tensorflow  # noqa: F401 - the first import, with its native noise filtered
     import tensorflow as tf
 
     return tf
+
+
+# Lines TensorFlow's native code prints while it is imported, whatever TF_CPP_MIN_LOG_LEVEL says
+# (absl logs before its InitializeLog; on CPUs where oneDNN's custom operations are on).
+_IMPORT_NOISE = ("before absl::InitializeLog() is called", "oneDNN custom operations are on")
 
 
 def import_keras(status: Status = None) -> Any:
@@ -89,6 +97,37 @@ def quiet_native_stderr() -> Iterator[None]:
     _native_quiet_done = True
     with native_stderr_silenced():
         yield
+
+
+@contextlib.contextmanager
+def native_stderr_filtered(noise: tuple[str, ...]) -> Iterator[None]:
+    """Catch what is written on file descriptor 2 during the block and write it back afterwards,
+    less the lines containing one of ``noise``: other threads' messages are delayed, not lost."""
+    if os.environ.get("LIVEPREDICT_DEBUG"):
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    with tempfile.TemporaryFile() as caught:
+        try:
+            os.dup2(caught.fileno(), 2)
+            yield
+        finally:
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            kept = [line for line in caught.read().decode("utf-8", "replace").splitlines(keepends=True)
+                    if not any(n in line for n in noise)]
+            if kept:
+                with contextlib.suppress(OSError, ValueError):
+                    sys.stderr.write("".join(kept))
+                    sys.stderr.flush()
 
 
 @contextlib.contextmanager

@@ -91,6 +91,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--theme", choices=("system", "light", "dark"), help="override the colour scheme")
     p.add_argument("--top", type=int, help="labels per card (1-10)")
     p.add_argument("--panel", help="panel to show first (Classify, Model, ...)")
+    p.add_argument("--live", metavar="SOURCE", help="start the Live panel on SOURCE: a camera number (0), a video "
+                   "file, a folder of images or a stream URL")
+    p.add_argument("--feed", metavar="PORT", type=int, nargs="?", const=8765,
+                   help="serve the predictions over WebSocket on 127.0.0.1:PORT (default 8765) from the start")
     return p.parse_args(argv)
 
 
@@ -195,6 +199,34 @@ def main(argv: list[str]) -> int:
                 window.show_message("No model open: drop a model file here or use File › Open Model (Ctrl+O).")
                 self.model_ready = True
                 self.maybe_finish()
+            if args.feed is not None:
+                self.start_feed(args.feed)
+            if args.live:
+                self.start_live(args.live)
+
+        def start_feed(self, port: int) -> None:
+            window.start_feed(port)
+            ctl = window.feed_controller
+            if ctl.running:
+                log.info("feed: serving at %s", ctl.server.url)
+                ctl.clients_changed.connect(self.on_feed_clients)
+            else:
+                log.warning("feed: not started on port %d", port)
+                window.show_feed()  # the dialog says why (e.g. the port is in use) and offers another
+
+        @Slot(int, int)
+        def on_feed_clients(self, clients: int, _delivered: int) -> None:
+            if clients != getattr(self, "feed_clients", 0):
+                log.info("feed: %d client%s connected", clients, "" if clients == 1 else "s")
+            self.feed_clients = clients
+
+        def start_live(self, source: str) -> None:
+            window.show_panel("Live")
+            panel = window.live_panel
+            if panel is not None and panel.start(source):
+                log.info("live: started on %s", source)
+            else:
+                log.warning("live: %s could not be started", source)
 
         @Slot(object)
         def on_model_loaded(self, loaded) -> None:

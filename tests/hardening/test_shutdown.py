@@ -11,14 +11,14 @@ import time
 from helpers.faults import FaultScript, FaultSource
 from helpers.video import write_video
 
+from livepredict.app import build_window
 from livepredict.settings import Settings
 from livepredict.threads.inference_worker import InferenceController
-from livepredict.ui.main_window import MainWindow
 
 
 def _window(qtbot):
     c = InferenceController()
-    w = MainWindow(c, Settings())
+    w = build_window(c, Settings())  # the app's window, with its lazily built panels
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
@@ -34,8 +34,9 @@ def _close_fast(w, c) -> float:
     return took
 
 
-def test_close_while_importing_and_loading(qtbot, isolated_settings, corpus_inputs, tmp_path):  # noqa: F811
-    fresh = tmp_path / "fresh.keras"  # never cached: loading converts to LiteRT after the import
+def test_close_while_importing_and_loading(qtbot, isolated_settings, corpus_inputs, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("LIVEPREDICT_CACHE_DIR", str(tmp_path / "cache"))  # never cached: loading converts
+    fresh = tmp_path / "fresh.keras"
     shutil.copy2(corpus_inputs["good_keras"], fresh)
     c, w = _window(qtbot)
     with qtbot.waitSignal(c.busy_changed, timeout=10_000):
@@ -58,3 +59,27 @@ def test_close_while_live_camera_is_blocked_in_read(qtbot, isolated_settings, co
     finally:
         script.release.set()
     qtbot.waitUntil(lambda: 0 in script.closed_instances, timeout=5_000)
+
+
+def test_close_while_converting_to_litert(qtbot, isolated_settings, corpus_inputs, tmp_path, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("LIVEPREDICT_CACHE_DIR", str(tmp_path / "cache"))  # not cached: the worker converts
+    fresh = tmp_path / "convert.keras"
+    shutil.copy2(corpus_inputs["good_keras"], fresh)
+    c, w = _window(qtbot)
+    with qtbot.waitSignal(c.status_changed, timeout=60_000,
+                          check_params_cb=lambda text: text.startswith("Converting to LiteRT")):
+        w.open_model(fresh)
+    _close_fast(w, c)
+
+
+def test_close_while_generating_text(qtbot, isolated_settings, corpus_inputs):  # noqa: F811
+    c, w = _window(qtbot)
+    w.show_panel("Generate")
+    panel = w.generate_panel
+    with qtbot.waitSignal(c.generator_ready, timeout=60_000):
+        w.open_model(corpus_inputs["textgen"])
+    panel.length.setValue(0)  # until stopped
+    panel.start_text()
+    qtbot.waitUntil(lambda: panel.chars_shown > 500, timeout=30_000)
+    assert panel.running
+    _close_fast(w, c)

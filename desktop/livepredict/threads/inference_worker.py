@@ -535,6 +535,9 @@ class InferenceWorker(QObject):
     def _finish(self, job: _Job, *, cancelled: bool, message: str = "") -> None:
         if job in self._jobs:
             self._jobs.remove(job)
+        log.info("batch %d: %s, %d of %d images (%d errors) in %.2f s", job.job_id,
+                 "cancelled" if cancelled else "finished", job.done, len(job.items), job.errors,
+                 time.perf_counter() - job.started)
         self.batch_finished.emit(BatchFinished(
             job_id=job.job_id, generation=job.generation, done=job.done, total=len(job.items),
             errors=job.errors, cancelled=cancelled, elapsed_s=time.perf_counter() - job.started,
@@ -583,6 +586,9 @@ class InferenceWorker(QObject):
         t_read: list[float] = []
         results: dict[int, ImageResult] = {}
         for i, item in enumerate(chunk):
+            if i and self._cancelled(job):  # large photos take a while each: stop between files
+                self._finish(job, cancelled=True)
+                return
             t0 = time.perf_counter()
             key = item.name if isinstance(item, NamedImage | _Unlisted) else str(item)
             try:

@@ -268,7 +268,7 @@ def add_feed_action(window: Any, menu: Any) -> QAction:
 
     state: dict[str, Any] = {}
 
-    def show() -> None:
+    def ensure() -> Any:
         if "dialog" not in state:
             dialog = FeedDialog(window)
             ctl = FeedController(dialog)
@@ -293,9 +293,24 @@ def add_feed_action(window: Any, menu: Any) -> QAction:
             window.feed_indicator = indicator
             state["dialog"], state["controller"] = dialog, ctl
             window.feed_controller = ctl
-        state["dialog"].show()
-        state["dialog"].raise_()
-        state["dialog"].activateWindow()
+        return state["dialog"]
+
+    def show() -> None:
+        dialog = ensure()
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def start(port: int) -> None:
+        """Start the feed on this computer only (127.0.0.1:``port``, no token), as if switched on
+        in the dialog (``livepredict MODEL --feed PORT``); the status bar shows it."""
+        panel = ensure().panel
+        panel.host.setText("127.0.0.1")
+        panel.token.clear()
+        panel.port.setValue(int(port))
+        if panel.enabled.isChecked():
+            panel.enabled.setChecked(False)
+        panel.enabled.setChecked(True)
 
     action = QAction("Prediction &Feed…", window)
     action.setObjectName("feedAction")
@@ -304,4 +319,5 @@ def add_feed_action(window: Any, menu: Any) -> QAction:
     menu.addAction(action)
     window.feed_action = action
     window.show_feed = show
+    window.start_feed = start
     return action

@@ -448,6 +448,9 @@ class LivePanel(QWidget):
             self.plot.set_labels(self.labels)
             self._rebuild_classes_menu()
         self.scores.append(pred.capture_ts, pred.scores)
+        if self.last is None:
+            log.info("live: first prediction (frame %d, %s)", pred.frame_index,
+                     self.info.name if self.info is not None else "no model")
         self.last = pred
         self._new_scores = True
         if self._recorder is not None:

@@ -20,7 +20,6 @@ Environment hooks (tests and ``bench/bench_startup.py``):
 from __future__ import annotations
 
 import argparse
-import ctypes.util
 import json
 import logging
 import os
@@ -66,10 +65,22 @@ def display_problem(env: dict[str, str] | None = None, platform: str | None = No
             num = disp[1:].split(".")[0]
             if num.isdigit() and not Path(f"/tmp/.X11-unix/X{num}").exists():
                 return f"livepredict: the X display {disp} is not running; {hint}"
-        if ctypes.util.find_library("xcb-cursor") is None:
+        if not _loadable("libxcb-cursor.so.0"):
             return ("livepredict: the Qt X11 platform needs the libxcb-cursor0 package (and the other xcb "
                     "libraries); run packaging/linux/system-deps.sh, or use the headless commands.")
     return None
+
+
+def _loadable(soname: str) -> bool:
+    """Whether the dynamic linker finds ``soname`` (as Qt's xcb plugin will; cheaper than
+    ``ctypes.util.find_library``, which runs ldconfig)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(soname)
+    except OSError:
+        return False
+    return True
 
 
 def demo_model_path() -> Path | None:

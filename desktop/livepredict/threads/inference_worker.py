@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.abc
-import importlib.metadata
 import logging
 import sys
 import threading
@@ -690,6 +689,8 @@ class InferenceWorker(QObject):
     @Slot()
     def report_versions(self) -> None:
         """Versions for the About dialog, without importing TensorFlow if it is not loaded yet."""
+        import importlib.metadata
+
         import livepredict
 
         def dist(*names: str) -> str:

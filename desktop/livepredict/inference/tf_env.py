@@ -70,8 +70,28 @@ def litert_interpreter_class() -> Any:
         from ai_edge_litert.interpreter import Interpreter
 
         return Interpreter
-    except ImportError:  # pragma: no cover - ai-edge-litert is a dependency
-        return import_tf().lite.Interpreter
+    except ImportError:  # ai-edge-litert is a dependency, but a broken install may lack it
+        return _tf_lite_interpreter
+
+
+def _tf_lite_interpreter(*args: Any, **kwargs: Any) -> Any:
+    """TensorFlow's own (deprecated) interpreter, its deprecation warning sent to the log once
+    instead of the terminal."""
+    import logging
+    import warnings
+
+    global _tf_lite_warned
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        it = import_tf().lite.Interpreter(*args, **kwargs)
+    if not _tf_lite_warned:
+        _tf_lite_warned = True
+        logging.getLogger(__name__).warning("ai-edge-litert is not installed: LiteRT models run on TensorFlow's "
+                                            "deprecated tf.lite.Interpreter (pip install ai-edge-litert)")
+    return it
+
+
+_tf_lite_warned = False
 
 
 @contextlib.contextmanager

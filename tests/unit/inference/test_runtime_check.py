@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
+
 import numpy as np
 
 from livepredict.inference import runtimes
@@ -89,3 +92,22 @@ def test_litert_interpreters_are_per_thread(model_files, color_images):
     t.start()
     t.join(30)
     np.testing.assert_allclose(got["out"], here)
+
+
+def test_tensorflow_interpreter_when_litert_is_not_installed(model_files, color_images, monkeypatch):
+    """Without the ai-edge-litert package, LiteRT models run on TensorFlow's own interpreter and
+    give the same answers (the package's absence is injected: uninstalling it is not an option)."""
+    from livepredict.inference import tf_env
+
+    reference = open_model(model_files["tflite"])
+    x = reference.preprocess(color_images["green"])[None]
+    expected = reference.infer(x)
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # → ImportError on import
+    make = tf_env.litert_interpreter_class()
+    assert isinstance(make(model_content=model_files["tflite"].read_bytes()), tf_env.import_tf().lite.Interpreter)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # its deprecation notice goes to the log, not the terminal
+        m = open_model(model_files["tflite"])
+    assert m.info.runtime == "litert"
+    np.testing.assert_allclose(m.infer(x), expected, atol=1e-5)
+    assert m.classify_arrays([color_images["green"]])[0].label == "green"

@@ -152,22 +152,7 @@ def native_stderr_filtered(noise: tuple[str, ...]) -> Iterator[None]:
 
 @contextlib.contextmanager
 def native_stderr_silenced() -> Iterator[None]:
-    """Send file descriptor 2 to /dev/null for the block (the TFLite converter's MLIR diagnostics are
-    printed there even when the Python exception already carries them)."""
-    if os.environ.get("LIVEPREDICT_DEBUG"):
+    """Drop what is written on file descriptor 2 during the block (the TFLite converter's MLIR
+    diagnostics are printed there even when the Python exception already carries them)."""
+    with native_stderr_filtered(("",)):  # every line contains ""
         yield
-        return
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        yield
-        return
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)

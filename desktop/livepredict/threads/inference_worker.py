@@ -317,8 +317,10 @@ class _Job:
 
 # ------------------------------------------------------------------ the worker
 
-class InferenceWorker(QObject):
-    """Owns the opened model; runs every engine call in its own thread.
+class WorkerResults(QObject):
+    """The result signals, declared once for both sides: :class:`InferenceWorker` emits them on the
+    inference thread; :class:`InferenceController` re-emits each under the same name, with the same
+    payload, in the GUI thread (widgets connect to the controller's). Payloads are frozen dataclasses.
 
     Signals:
         status_changed(str): progress text ("Loading TensorFlow…", "Loading model…",
@@ -335,7 +337,9 @@ class InferenceWorker(QObject):
         versions_reported(Versions): app, TensorFlow, Keras, LiteRT, NumPy, runtime versions.
         bench_finished(BenchResult): ``inference.benchmark.run_bench`` figures (or an error).
         error_occurred(WorkerError): any other failure of a request, as one sentence.
-        stopped(): the worker has stopped (just before its thread quits).
+        generator_ready(GeneratorReady), generator_failed(GeneratorFailed): after prepare_generator.
+        text_chunk(TextChunk): tokens made since the last display tick (plus the top-10 distribution).
+        forecast_step(ForecastStep): one step of a forecast run (play).
     """
 
     status_changed = Signal(str)
@@ -350,25 +354,28 @@ class InferenceWorker(QObject):
     versions_reported = Signal(object)
     bench_finished = Signal(object)
     error_occurred = Signal(object)
-    stopped = Signal()
-
-    # ---- live (owned by live pipeline): signals go here
-    # live_prediction_ready(Prediction, generation): one live frame inferred (frame index, capture,
-    #     start and end timestamps on the monotonic clock, preprocess/inference ms). Frozen.
-    # live_failed(str): one sentence; this live frame could not be inferred (repeats are not re-sent).
-    # live_flushed(): every live frame posted before the flush request has been handled.
-    live_prediction_ready = Signal(object, int)
-    live_failed = Signal(str)
-    live_flushed = Signal()
-
-    # ---- generation: signals go here
-    # generator_ready(GeneratorReady), generator_failed(GeneratorFailed): after prepare_generator.
-    # text_chunk(TextChunk): tokens made since the last display tick (plus the top-10 distribution).
-    # forecast_step(ForecastStep): one step of a forecast run (play).
     generator_ready = Signal(object)
     generator_failed = Signal(object)
     text_chunk = Signal(object)
     forecast_step = Signal(object)
+
+
+class InferenceWorker(WorkerResults):
+    """Owns the opened model; runs every engine call in its own thread.
+
+    Signals: those of :class:`WorkerResults`, and
+        stopped(): the worker has stopped (just before its thread quits).
+        live_prediction_ready(Prediction, generation): one live frame inferred (frame index,
+            capture, start and end timestamps on the monotonic clock, preprocess/inference ms).
+        live_failed(str): one sentence; this live frame could not be inferred (repeats are not re-sent).
+        live_flushed(): every live frame posted before the flush request has been handled.
+    These go to the live pipeline directly (it owns them), not through the controller.
+    """
+
+    stopped = Signal()
+    live_prediction_ready = Signal(object, int)
+    live_failed = Signal(str)
+    live_flushed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         # Runs on the GUI thread: nothing heavy here, never load a model here.
@@ -1116,7 +1123,7 @@ _FORWARDED = ("status_changed", "busy_changed", "model_loaded", "load_failed", "
               "bench_finished", "error_occurred")
 
 
-class InferenceController(QObject):
+class InferenceController(WorkerResults):
     """Owns the worker's QThread; lives in the GUI thread. Requests go out as queued signals.
 
     Signals (requests, connected to the worker's slots):
@@ -1124,27 +1131,12 @@ class InferenceController(QObject):
         preview_requested(int, str), profile_requested(int, object, object, bool),
         versions_requested(), bench_requested(int, float, bool), shutdown_requested().
 
-    Signals (results, re-emitted in the GUI thread; same payloads as the worker's): status_changed,
-        busy_changed, model_loaded, load_failed, classification_ready, batch_progress, batch_finished,
-        tensor_previewed, profile_applied, versions_reported, bench_finished, error_occurred.
-        Widgets connect to these (GUI-thread signals), never to the worker's directly.
+    Signals (results): those of :class:`WorkerResults`, re-emitted in the GUI thread with the
+        worker's payloads. Widgets connect to these (GUI-thread signals), never to the worker's.
 
     ``generation`` is the generation of the newest load request; ``active_generation`` that of the
     model that is actually open (results of any other generation must not be shown).
     """
-
-    status_changed = Signal(str)
-    busy_changed = Signal(bool)
-    model_loaded = Signal(object)
-    load_failed = Signal(object)
-    classification_ready = Signal(object)
-    batch_progress = Signal(object)
-    batch_finished = Signal(object)
-    tensor_previewed = Signal(object)
-    profile_applied = Signal(object)
-    versions_reported = Signal(object)
-    bench_finished = Signal(object)
-    error_occurred = Signal(object)
 
     load_requested = Signal(str, bool, int)
     classify_requested = Signal(int, int, object, int)
@@ -1174,11 +1166,6 @@ class InferenceController(QObject):
     generator_reset_requested = Signal()
     text_start_requested = Signal(int, str, int, float, int, float, object, float)
     forecast_start_requested = Signal(int, object, int, int, float)
-    # results, re-emitted in the GUI thread (same payloads as the worker's)
-    generator_ready = Signal(object)
-    generator_failed = Signal(object)
-    text_chunk = Signal(object)
-    forecast_step = Signal(object)
 
     def attach_generation(self) -> None:
         """Wire the generation requests and results (once); panels call this before using them."""

@@ -328,7 +328,14 @@ class MainWindow(QMainWindow):
             self.show_message("There are no results to export yet; classify some images first.")
             return
         start = str(Path(self.settings.last_dir("export") or Path.home()) / "predictions.csv")
-        path, _ = QFileDialog.getSaveFileName(self, "Export Results", start, "CSV (*.csv);;JSON (*.json)")
+        # Not getSaveFileName: a name typed without an extension must get the one of the type picked in the
+        # dialog (export() goes by the suffix), and before the dialog asks about replacing an existing file.
+        dialog = QFileDialog(self, "Export Results", start, "CSV (*.csv);;JSON (*.json)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("csv")
+        dialog.filterSelected.connect(lambda f: dialog.setDefaultSuffix("json" if "json" in f.lower() else "csv"))
+        path = dialog.selectedFiles()[0] if dialog.exec() and dialog.selectedFiles() else ""
+        dialog.deleteLater()
         if path:
             try:
                 out = self.classify_panel.export(path)

@@ -359,6 +359,10 @@ def test_live_open_video_dialog_plays_the_chosen_video(qtbot, window, video):
     qtbot.waitUntil(lambda: panel.pipeline.frames_read >= 3, timeout=20_000)
     qtbot.waitUntil(lambda: panel.view.image.image is not None, timeout=5_000)
     assert panel.view.image.image.shape[:2] == (48, 64)  # frames of that video are on screen
+    assert window.settings.last_dir("videos") == str(video.parent)
+    with driving(cancel) as d:  # the next time, the dialog opens where the video was
+        _browse(panel, "Video file…").trigger()
+    assert d.seen[0].directory == video.parent
 
 
 def test_live_folder_dialog_starts_a_slideshow(qtbot, window, images):
@@ -373,6 +377,7 @@ def test_live_folder_dialog_starts_a_slideshow(qtbot, window, images):
         _browse(panel, "Folder of images…").trigger()
     assert panel.live and panel.source_box.currentText() == str(folder)
     qtbot.waitUntil(lambda: panel.pipeline.frames_read >= 1, timeout=20_000)
+    assert window.settings.last_dir("slideshows") == str(folder.parent)
 
 
 def test_live_record_dialog_records_predictions_to_the_chosen_file(qtbot, window, model_files, video, tmp_path):
@@ -401,3 +406,11 @@ def test_live_record_dialog_records_predictions_to_the_chosen_file(qtbot, window
     assert tuple(rows[0]) == RECORD_COLUMNS and len(rows) - 1 == panel.recorded >= 5
     assert all(r[6] == color_of(int(r[0])) for r in rows[1:])
     assert window.status_text.text() == f"Saved {panel.recorded} predictions to {target}."
+
+    bare = tmp_path / "recordings" / "second"  # typed without an extension: a .csv file is made
+    with driving(choose(bare)):
+        panel.record_button.click()
+    assert panel.record_path == bare.with_suffix(".csv")
+    qtbot.waitUntil(lambda: panel.recorded >= 1, timeout=20_000)
+    panel.record_button.click()
+    assert bare.with_suffix(".csv").read_text(encoding="utf-8").startswith(",".join(RECORD_COLUMNS))

@@ -82,9 +82,11 @@ class LivePanel(QWidget):
 
     message = Signal(str)
 
-    def __init__(self, controller: InferenceController, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: InferenceController, parent: QWidget | None = None,
+                 settings: Any = None) -> None:
         super().__init__(parent)
         self.controller = controller
+        self.settings = settings  # livepredict.settings.Settings: remembers the folders chosen
         self.pipeline = LivePipeline(controller, top_k=5, drain=True, parent=self)
         self.scanner = CameraScanner(self)
         self.info: Any = None  # ModelInfo of the open model
@@ -292,14 +294,23 @@ class LivePanel(QWidget):
         self.set_status(f"Found {len(cameras)} camera{'s' if len(cameras) != 1 else ''}." if cameras
                         else "No camera found; open a video file or type a stream URL.")
 
+    def _last_dir(self, kind: str) -> str:
+        return self.settings.last_dir(kind) if self.settings is not None else ""
+
+    def _remember_dir(self, kind: str, folder: str | Path) -> None:
+        if self.settings is not None:
+            self.settings.set_last_dir(kind, str(folder))
+
     def choose_video(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a video", "", VIDEO_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a video", self._last_dir("videos"), VIDEO_FILTER)
         if path:
+            self._remember_dir("videos", Path(path).parent)
             self.start(path)
 
     def choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a folder of images")
+        path = QFileDialog.getExistingDirectory(self, "Open a folder of images", self._last_dir("slideshows"))
         if path:
+            self._remember_dir("slideshows", Path(path).parent)
             self.start(path)
 
     def source_text(self) -> str:
@@ -599,6 +610,8 @@ class LivePanel(QWidget):
         if not path:
             self.record_button.setChecked(False)
             return
+        if not Path(path).suffix:
+            path += ".csv"
         try:
             self.start_recording(path)
         except LivePredictError as e:
@@ -649,7 +662,7 @@ def install(window: Any) -> None:
     closes. ``window`` is a ``ui.main_window.MainWindow``."""
 
     def factory() -> LivePanel:
-        panel = LivePanel(window.controller)
+        panel = LivePanel(window.controller, settings=getattr(window, "settings", None))
         window.closing.connect(panel.shutdown)
         panel.message.connect(window.show_message)
         window.live_panel = panel

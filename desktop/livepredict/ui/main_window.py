@@ -340,7 +340,8 @@ class MainWindow(QMainWindow):
             try:
                 out = self.classify_panel.export(path)
                 self.settings.set_last_dir("export", str(Path(path).parent))
-                self.show_message(f"Exported {len(self.classify_panel.model.cards)} results to {out}.")
+                n = len(self.classify_panel.model.cards)
+                self.show_message(f"Exported {n} result{'s' if n != 1 else ''} to {out}.")
             except OSError as e:
                 self.show_error(f"Cannot write {path} ({e.strerror or e}); pick another location.", repr(e))
 

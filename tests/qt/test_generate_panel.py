@@ -78,7 +78,11 @@ def _open(qtbot, panel, path, signal="generator_ready"):
 
 
 def test_text_streams_in_chunks_stops_and_is_reproducible(qtbot, panel, files):
+    statuses: list[str] = []
+    panel.controller.status_changed.connect(statuses.append)
     _open(qtbot, panel, files / "text.keras")
+    # the build reports its steps (the status bar shows them while the generator is made)
+    assert {"Building the step model…", "Converting the step to LiteRT…"} <= set(statuses)
     assert panel.kind == "text" and panel.stack.currentIndex() == 1
     assert "litert" in panel.model_label.text()
     # until stopped, as fast as possible

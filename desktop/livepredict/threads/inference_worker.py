@@ -870,11 +870,9 @@ class InferenceWorker(WorkerResults):
             from livepredict.inference.generation import TextGenerator, open_generator
 
             self._status("Building the step-by-step generator…")
-            # No status callback inside the build: emitting signals between the TensorFlow calls of
-            # the build slowed it down by orders of magnitude here (minutes instead of seconds).
             with self._engine_call("open_generator"):
                 gen = open_generator(self._model_path, trust=bool(model.info.extras.get("trusted")),
-                                     status=None, keras_model=getattr(model, "keras_model", None),
+                                     status=self._status, keras_model=getattr(model, "keras_model", None),
                                      vocab=vocab_path or None)
             self._gen_obj, self._gen_generation = gen, generation
             info = gen.describe()

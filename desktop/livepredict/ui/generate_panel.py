@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 
 import livepredict
 from livepredict.ui import theme
+from livepredict.ui.plots import keep_menus_with
 from livepredict.ui.widgets import BarChart
 
 GENERATOR_TASKS = ("text-generator", "sequence-forecaster")
@@ -293,6 +294,7 @@ class GeneratePanel(QWidget):
         col.addLayout(bar)
         c = theme.current()
         self.plot = pg.PlotWidget()
+        keep_menus_with(self.plot, self.plot.getPlotItem())
         self.plot.setBackground(c.base)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.addLegend(offset=(10, 10))

@@ -12,14 +12,36 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QMenu, QSizePolicy, QVBoxLayout, QWidget
 
 # Tableau 10: distinguishable, colour-blind-friendlier than pure hues.
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
            "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
 MAX_LINES = len(PALETTE)
+
+
+def keep_menus_with(widget: QWidget, plot_item: pg.PlotItem) -> None:
+    """Make ``plot_item``'s context menus Qt children of ``widget`` so they die with it, in the GUI thread.
+
+    pyqtgraph builds a PlotItem's "Plot Options" menu (``ctrlMenu``, whose sub-menus host the
+    options form, a list view among it) and the ViewBox menu as *parentless* QMenus owned by
+    Python, plus a parentless ``stateGroup``. When the plot widget is deleted they survive in
+    pyqtgraph's reference cycles until Python's cyclic garbage collector runs, on whichever thread
+    happens to allocate at that moment: usually the inference thread or the feed's threads, busy
+    with TensorFlow. Destroying the menu there re-parents the form and restarts the list view's
+    layout timer from that thread ("QBasicTimer::start: Timers cannot be started from another
+    thread"). As children of ``widget`` they are deleted with it, on the GUI thread; the collector
+    later frees only their empty Python wrappers.
+    """
+    menus = [getattr(plot_item, "ctrlMenu", None), getattr(plot_item.getViewBox(), "menu", None)]
+    for menu in menus:
+        if isinstance(menu, QMenu) and menu.parent() is None:
+            menu.setParent(widget, menu.windowFlags())  # keeps the Popup flag: still a context menu
+    group = getattr(plot_item, "stateGroup", None)
+    if isinstance(group, QObject) and group.parent() is None:
+        group.setParent(widget)
 
 
 def _theme_colors(widget: QWidget) -> tuple[QColor, QColor]:
@@ -126,6 +148,7 @@ class ConfidencePlot(pg.PlotWidget):
         self.shown: list[int] = []
         pi = self.getPlotItem()
         pi.setMenuEnabled(False)
+        keep_menus_with(self, pi)
         pi.hideButtons()
         pi.setMouseEnabled(x=False, y=False)
         # Grid as a few solid 1 px lines: pyqtgraph's translucent grid costs ~7 ms per repaint here.

@@ -86,10 +86,6 @@ def _client_thread(url: str, work) -> dict:
     return holder
 
 
-# Intermittent (about 1 run in 5 of the whole suite, never alone): Qt warns that a timer was started
-# from another thread somewhere in this flow; the assertions below still hold. Tracked as an open
-# item in the feed's notes; the message is ignored here so it cannot mask other warnings.
-@pytest.mark.qt_log_ignore("QBasicTimer::start: Timers cannot be started from another thread")
 def test_feed_controller_classifies_on_the_inference_thread_and_stops(qtbot, inference, feed_model_files):
     model_path = feed_model_files[0]
     dialog = FeedDialog()

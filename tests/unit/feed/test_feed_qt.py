@@ -281,7 +281,7 @@ def test_generated_text_reaches_a_feed_client(qtbot, inference, tmp_path_factory
     qtbot.waitUntil(lambda: "result" in holder or "error" in holder, timeout=30_000)
     assert "error" not in holder, holder.get("error")
     got = holder["result"]
-    qtbot.waitUntil(lambda: chunks and chunks[-1].finished, timeout=5000)
+    qtbot.waitUntil(lambda: bool(chunks) and chunks[-1].finished, timeout=5000)
     made = "".join(c.text for c in chunks)
     assert len(made) >= 40 and "".join(m["token"] for m in got) == made
     assert all(m["model"] == "chars" for m in got) and [m["seq"] for m in got] == sorted(m["seq"] for m in got)

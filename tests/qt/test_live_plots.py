@@ -23,9 +23,11 @@ def test_confidence_plot_draws_top_k_with_fixed_axis(qtbot, history):
     plot = ConfidencePlot(top_k=2)
     qtbot.addWidget(plot)
     plot.set_labels(["circle", "square", "triangle", "star"])
+    plot.show()
+    assert not plot.legend.isVisible()  # no data yet: no empty legend box
     t, v = history.view()
     plot.refresh(t, v)
-    assert sorted(plot.shown) == [0, 2]
+    assert sorted(plot.shown) == [0, 2] and plot.legend.isVisible()
     assert [it.isVisible() for it in plot.lines[:3]] == [True, True, False]
     x, y = plot.lines[plot.shown.index(2)].getData()
     assert x[-1] == 0.0 and x[0] >= -plot.span

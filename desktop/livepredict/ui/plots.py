@@ -171,6 +171,7 @@ class ConfidencePlot(pg.PlotWidget):
         self.legend = pi.addLegend(offset=(8, 4), labelTextColor=fg,
                                    brush=pg.mkBrush(bg.red(), bg.green(), bg.blue(), 235),
                                    pen=pg.mkPen(fg.red(), fg.green(), fg.blue(), 40, width=1))
+        self.legend.setVisible(False)  # until there are classes to name (an empty box otherwise)
         self.lines: list[pg.PlotDataItem] = []
         for color in PALETTE:
             item = pi.plot([], [], pen=pg.mkPen(color, width=1), antialias=False, skipFiniteCheck=True)
@@ -262,6 +263,7 @@ class ConfidencePlot(pg.PlotWidget):
             else:
                 item.setVisible(False)
                 item.setData([], [])
+        self.legend.setVisible(bool(self.legend.items))
         self.shown_changed.emit(list(shown))
 
     @staticmethod

@@ -145,8 +145,10 @@ def live_window(model: Path):
     from livepredict.settings import Settings
     from livepredict.threads.inference_worker import InferenceController
     from livepredict.ui import theme
+    from livepredict.ui.gui_gc import GuiThreadCollector
 
     theme.apply(app, "light")
+    app.gui_gc = GuiThreadCollector(app)  # as the app does: cyclic garbage collected on this thread
     controller = InferenceController()
     window = build_window(controller, Settings())
     window.resize(1240, 760)

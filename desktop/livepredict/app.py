@@ -138,6 +138,9 @@ def main(argv: list[str]) -> int:
     app.setOrganizationName(ORG)
     app.setApplicationVersion(livepredict.__version__)
     app.setDesktopFileName("livepredict")
+    from livepredict.ui.gui_gc import GuiThreadCollector
+
+    collector = GuiThreadCollector(app)  # Qt objects in reference cycles die on the GUI thread
     icon = livepredict.data_dir() / "resources" / "icons" / "livepredict.svg"  # also inside the bundle
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
@@ -334,6 +337,8 @@ def main(argv: list[str]) -> int:
     window.closing.connect(startup.on_closing)
     _close_on_termination_signals(window)
     rc = app.exec()
+    collector.stop()
+    startup.times["gui_gc_collections"] = list(collector.collections)
     t_close = time.time()
     stopped = controller.shutdown(1500)
     startup.times["shutdown_s"] = time.time() - t_close

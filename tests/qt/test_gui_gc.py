@@ -1,0 +1,58 @@
+"""Cyclic garbage is collected on the GUI thread only while the app's collector runs."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+
+from PySide6.QtCore import QObject
+
+from livepredict.ui.gui_gc import GuiThreadCollector
+
+
+class Node:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the cyclic collector frees it
+        self.qt = QObject()  # what Qt must not see destroyed off its thread
+
+
+def _cycle_dropped_on_a_worker(deaths: list[str]) -> None:
+    """Make a cycle, drop it on another thread, then allocate there past gen-0's threshold."""
+    box: dict = {}
+
+    def work() -> None:
+        node = box.pop("node")
+        weakref.finalize(node, lambda: deaths.append(threading.current_thread().name))
+        del node
+        junk = [[i] for i in range(gc.get_threshold()[0] * 20)]  # allocations trigger collections
+        del junk
+
+    box["node"] = Node()
+    t = threading.Thread(target=work, name="worker")
+    t.start()
+    t.join(30)
+
+
+def test_without_the_collector_a_worker_thread_frees_qt_objects():
+    """The hazard itself: automatic collection runs on whichever thread allocates."""
+    assert gc.isenabled()
+    gc.collect()
+    deaths: list[str] = []
+    _cycle_dropped_on_a_worker(deaths)
+    assert deaths == ["worker"]
+
+
+def test_with_the_collector_cycles_die_on_the_gui_thread(qtbot):
+    gc.collect()
+    collector = GuiThreadCollector(interval_ms=20)
+    try:
+        assert not gc.isenabled()
+        deaths: list[str] = []
+        _cycle_dropped_on_a_worker(deaths)
+        assert deaths == []  # nothing collected on the worker
+        qtbot.waitUntil(lambda: deaths == ["MainThread"], timeout=5000)
+        assert sum(collector.collections) >= 1
+    finally:
+        collector.stop()
+    assert gc.isenabled()

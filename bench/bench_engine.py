@@ -24,12 +24,13 @@ sys.path.insert(0, str(ROOT / "desktop"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def build_mobilenet_sized(folder: Path) -> Path:
+def build_mobilenet_sized(folder: Path, sidecar: bool = False) -> Path:
+    """MobileNetV2 (224x224x3, 1000 classes, 3.5 M parameters) with random weights; with
+    ``sidecar``, a sidecar with its labels and preprocessing (-1..1, as keras.applications)."""
     import keras
-
-    keras.utils.set_random_seed(0)
     import numpy as np
 
+    keras.utils.set_random_seed(0)
     model = keras.applications.MobileNetV2(weights=None, input_shape=(224, 224, 3), classes=1000)
     # With random weights the activations die out layer by layer and every output is exactly 1/1000,
     # which would make the LiteRT check compare constants. Give each BatchNormalization the statistics
@@ -37,12 +38,15 @@ def build_mobilenet_sized(folder: Path) -> Path:
     bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     for layer in bns:
         layer.momentum = 0.0
-    x = np.random.default_rng(0).uniform(-1, 1, (8, 224, 224, 3)).astype("float32")
-    model(x, training=True)
+    model(np.random.default_rng(0).uniform(-1, 1, (8, 224, 224, 3)).astype("float32"), training=True)
     for layer in bns:
         layer.momentum = 0.99
     path = folder / "mobilenetv2_random.keras"
     model.save(path)
+    if sidecar:
+        side = {"labels": [f"class {i}" for i in range(1000)],
+                "preprocess": {"size": [224, 224], "resize": "squash", "scale": "-1..1"}}
+        Path(str(path) + ".livepredict.json").write_text(json.dumps(side))
     return path
 
 

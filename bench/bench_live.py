@@ -33,6 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "desktop"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_engine import build_mobilenet_sized  # noqa: E402 - the same big model as the engine benchmark
+
 DEMO = ROOT / "models" / "shapes.keras"
 VIDEO = ROOT / "resources" / "samples" / "shapes.avi"
 
@@ -43,30 +46,6 @@ def rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024.0
     return float("nan")
-
-
-def build_mobilenet_sized(folder: Path) -> Path:
-    """MobileNetV2 (224x224x3, 1000 classes, 3.5 M parameters) with random weights and a sidecar."""
-    import keras
-    import numpy as np
-
-    keras.utils.set_random_seed(0)
-    model = keras.applications.MobileNetV2(weights=None, input_shape=(224, 224, 3), classes=1000)
-    # Random weights make every output 1/1000 after a few layers; one training-mode pass with
-    # momentum 0 gives the BatchNormalizations real statistics so outputs vary (and the LiteRT
-    # check compares something).
-    bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    for layer in bns:
-        layer.momentum = 0.0
-    model(np.random.default_rng(0).uniform(-1, 1, (8, 224, 224, 3)).astype("float32"), training=True)
-    for layer in bns:
-        layer.momentum = 0.99
-    path = folder / "mobilenetv2_random.keras"
-    model.save(path)
-    sidecar = {"labels": [f"class {i}" for i in range(1000)],
-               "preprocess": {"size": [224, 224], "resize": "squash", "scale": "-1..1"}}
-    Path(str(path) + ".livepredict.json").write_text(json.dumps(sidecar))
-    return path
 
 
 def headless_run(model: Path, frames: int) -> dict:
@@ -109,7 +88,7 @@ def headless(frames: int, big_frames: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         if DEMO.exists():
             results["demo (shapes.keras)"] = headless_run(DEMO, frames)
-        results["MobileNetV2-sized"] = headless_run(build_mobilenet_sized(Path(tmp)), big_frames)
+        results["MobileNetV2-sized"] = headless_run(build_mobilenet_sized(Path(tmp), sidecar=True), big_frames)
     for name, r in results.items():
         print(f"\n== {name}: {r['frames_inferred']} frames inferred of {r['frames_read']} read "
               f"({r['frames_dropped']} dropped) in {r['wall_s']} s")

@@ -150,17 +150,10 @@ def test_feed_controller_reports_a_busy_port_in_one_sentence(qtbot, feed):
 
 
 @pytest.mark.qt_log_ignore("This plugin does not support")  # offscreen: raise(), size hints
-def test_main_window_feed_action_opens_the_panel_and_closing_stops_the_feed(qtbot, tmp_path, monkeypatch):
-    from PySide6.QtCore import QSettings
-
+def test_main_window_feed_action_opens_the_panel_and_closing_stops_the_feed(qtbot, isolated_settings):
     from livepredict.settings import Settings
     from livepredict.ui.main_window import MainWindow
 
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
-        QSettings.setPath(QSettings.Format.IniFormat, scope, str(tmp_path / "settings"))
-    monkeypatch.setenv("LIVEPREDICT_SETTINGS_DIR", str(tmp_path / "settings"))
-    monkeypatch.setenv("LIVEPREDICT_LOG_DIR", str(tmp_path / "logs"))
     controller = InferenceController()
     window = MainWindow(controller, Settings())
     qtbot.addWidget(window)
@@ -194,20 +187,13 @@ def test_main_window_feed_action_opens_the_panel_and_closing_stops_the_feed(qtbo
 
 
 @pytest.mark.qt_log_ignore("This plugin does not support")  # offscreen: raise(), size hints
-def test_live_panel_predictions_reach_a_feed_client(qtbot, tmp_path, monkeypatch, feed_model_files):
+def test_live_panel_predictions_reach_a_feed_client(qtbot, isolated_settings, feed_model_files):
     """The whole app path: video → capture → inference worker → feed (published on the worker)."""
-    from PySide6.QtCore import QSettings
-
     from livepredict.settings import Settings
     from livepredict.ui import live_panel
     from livepredict.ui.main_window import MainWindow
 
     model_path, video, _ = feed_model_files
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
-        QSettings.setPath(QSettings.Format.IniFormat, scope, str(tmp_path / "settings"))
-    monkeypatch.setenv("LIVEPREDICT_SETTINGS_DIR", str(tmp_path / "settings"))
-    monkeypatch.setenv("LIVEPREDICT_LOG_DIR", str(tmp_path / "logs"))
     controller = InferenceController()
     window = MainWindow(controller, Settings())
     qtbot.addWidget(window)

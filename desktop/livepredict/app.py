@@ -94,6 +94,16 @@ def demo_model_path() -> Path | None:
     return next((p for p in candidates if p.exists()), None)
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
+    return port
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="livepredict", description="Open a model and classify images in a window. "
                                 "Headless commands: livepredict {info,classify,bench,generate,live,serve} --help.")
@@ -104,7 +114,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--panel", help="panel to show first (Classify, Model, ...)")
     p.add_argument("--live", metavar="SOURCE", help="start the Live panel on SOURCE: a camera number (0), a video "
                    "file, a folder of images or a stream URL")
-    p.add_argument("--feed", metavar="PORT", type=int, nargs="?", const=8765,
+    p.add_argument("--feed", metavar="PORT", type=_port, nargs="?", const=8765,
                    help="serve the predictions over WebSocket on 127.0.0.1:PORT (default 8765) from the start")
     return p.parse_args(argv)
 

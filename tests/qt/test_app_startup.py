@@ -196,3 +196,16 @@ def test_sigterm_closes_the_window_like_the_user_and_exits_zero(tmp_path, model_
     assert took < 2.0
     assert "Traceback" not in err and "QThread: Destroyed" not in err
     assert any("signal 15: closing the window" in f.read_text() for f in logs.glob("*.log*"))
+
+
+def test_live_and_feed_options(capsys):
+    from livepredict.app import parse_args
+
+    a = parse_args(["m.keras", "--live", "0", "--feed"])
+    assert a.live == "0" and a.feed == 8765 and a.model == "m.keras"
+    assert parse_args(["m.keras", "--feed", "9001"]).feed == 9001 and parse_args(["m.keras"]).feed is None
+    for bad in ("70000", "0", "abc"):
+        with pytest.raises(SystemExit) as e:
+            parse_args(["m.keras", "--feed", bad])
+        assert e.value.code == 2
+        assert f"'{bad}' is not a port number (1-65535)" in capsys.readouterr().err

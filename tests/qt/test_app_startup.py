@@ -75,7 +75,9 @@ def test_close_while_tensorflow_imports_exits_cleanly(tmp_path, model_files):
     assert out.returncode == 0, out.stderr
     assert "QThread: Destroyed" not in out.stderr and "Abort" not in out.stderr
     s = json.loads(startup.read_text())
-    assert "model_ready" not in s  # closed before the model was ready
+    # closed before the model was ready (a fast machine may finish the import while the app waits
+    # for the inference thread, after the window has gone: then the model is "ready" only later)
+    assert s["window_closed"] < s.get("model_ready", float("inf"))
     assert s["shutdown_s"] < 2.0
 
 

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.dialogs import ModalDriver
 from helpers.dnd import drop
 from helpers.models import build_lambda_model, solid
 from helpers.threads import ThreadHold
 from PIL import Image
-from PySide6.QtCore import QMetaObject, QObject, Qt, QTimer, Slot
+from PySide6.QtCore import QMetaObject, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from livepredict.settings import Settings
 from livepredict.threads.inference_worker import InferenceController
@@ -164,44 +165,25 @@ def test_bad_model_message_and_copy_details(qtbot, window, model_files, tmp_path
     assert QGuiApplication.clipboard().text().startswith(msg)
 
 
-class _DialogAnswerer(QObject):
-    """Answers the trust dialog as soon as it is open (the dialog runs a nested event loop)."""
-
-    def __init__(self, window: MainWindow, accept: bool) -> None:
-        super().__init__(window)
-        self.window, self.accept, self.seen_text = window, accept, ""
-        self.timer = QTimer(self)
-        self.timer.setInterval(20)
-        self.timer.timeout.connect(self.poll)
-        self.timer.start()
-
-    @Slot()
-    def poll(self) -> None:
-        box = getattr(self.window, "trust_dialog", None)
-        if box is None or not box.isVisible():
-            return
-        self.seen_text = box.text() + box.informativeText()
-        self.timer.stop()
-        for b in box.buttons():
-            if (b.text() == "Open as Trusted") == self.accept and box.buttonRole(b) in (
-                    box.ButtonRole.AcceptRole, box.ButtonRole.RejectRole):
-                b.click()
-                return
-
-
 @pytest.mark.qt_log_ignore("does not support propagateSizeHints")  # offscreen plugin, harmless
 @pytest.mark.parametrize("accept", [False, True])
 def test_unsafe_model_trust_dialog(qtbot, window, tmp_path, accept):
     path = tmp_path / "lambda.keras"
     build_lambda_model().save(path)
-    answerer = _DialogAnswerer(window, accept)
+
+    def answer(box: QMessageBox) -> None:  # "Open as Trusted", or the button that declines
+        roles = (QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.RejectRole)
+        next(b for b in box.buttons()
+             if (b.text() == "Open as Trusted") == accept and box.buttonRole(b) in roles).click()
+
+    driver = ModalDriver(QMessageBox, answer, give_up_s=60)  # the dialog opens after the failed load
     loaded = []
     window.controller.model_loaded.connect(loaded.append)
     with qtbot.waitSignal(window.controller.load_failed, timeout=60_000) as blocker:
         window.open_model(path)
     assert blocker.args[0].needs_trust
-    qtbot.waitUntil(lambda: bool(answerer.seen_text), timeout=20_000)
-    assert "can do anything" in answerer.seen_text
+    qtbot.waitUntil(lambda: bool(driver.texts), timeout=20_000)
+    assert driver.error is None and "can do anything" in driver.texts[0]
     if accept:
         qtbot.waitUntil(lambda: bool(loaded), timeout=60_000)
         assert window.controller.trusted and loaded[0].info.path.endswith("lambda.keras")

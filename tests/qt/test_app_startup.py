@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.app_process import App, app_env
 from helpers.models import solid
 from PIL import Image
 
@@ -19,10 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_app(args, tmp_path, extra_env=None, timeout=180):
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.update(QT_QPA_PLATFORM="offscreen", LIVEPREDICT_SETTINGS_DIR=str(tmp_path / "settings"),
-               LIVEPREDICT_LOG_DIR=str(tmp_path / "logs"), LIVEPREDICT_T0=repr(time.time()))
-    env.update(extra_env or {})
+    env = app_env(tmp_path, {"LIVEPREDICT_T0": repr(time.time()), **(extra_env or {})})
     t = time.perf_counter()
     out = subprocess.run([sys.executable, "-m", "livepredict", *map(str, args)], capture_output=True, text=True,
                          env=env, timeout=timeout, cwd=ROOT)
@@ -172,32 +170,16 @@ def test_no_arguments_opens_the_bundled_demo_model(tmp_path):
 def test_sigterm_closes_the_window_like_the_user_and_exits_zero(tmp_path, model_files):
     """`kill` (or a session logging out) closes the window the normal way: settings saved,
     threads stopped, exit code 0 — not death by signal (-15)."""
-    import signal
-
-    logs = tmp_path / "logs"
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.update(QT_QPA_PLATFORM="offscreen", LIVEPREDICT_SETTINGS_DIR=str(tmp_path / "settings"),
-               LIVEPREDICT_LOG_DIR=str(logs), LIVEPREDICT_CACHE_DIR=str(tmp_path / "cache"))
-    proc = subprocess.Popen([sys.executable, "-m", "livepredict", str(model_files["tflite"])], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    app = App([model_files["tflite"]], tmp_path)
     try:
-        deadline = time.monotonic() + 120
-        while not any("ready:" in f.read_text(errors="replace") for f in logs.glob("*.log*")):
-            assert time.monotonic() < deadline, "the app never logged that it was ready"
-            with pytest.raises(subprocess.TimeoutExpired):
-                proc.wait(timeout=0.1)  # still running while we wait for the log line
-        t = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        rc = proc.wait(timeout=10)
-        took = time.monotonic() - t
+        app.wait_log("ready:")
+        rc, took = app.close()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        _, err = proc.communicate()
-    assert rc == 0, err
+        app.kill()
+    assert rc == 0, app.err
     assert took < 2.0
-    assert "Traceback" not in err and "QThread: Destroyed" not in err
-    assert any("signal 15: closing the window" in f.read_text() for f in logs.glob("*.log*"))
+    assert "Traceback" not in app.err and "QThread: Destroyed" not in app.err
+    assert "signal 15: closing the window" in app.log()
 
 
 def test_live_and_feed_options(capsys):

@@ -197,6 +197,7 @@ def main(argv: list[str]) -> int:
             self.heavy_at_window: list[str] = []
             self.shot_done = False
             self.preview_seen = False
+            self.feed_clients = 0
             controller.model_loaded.connect(self.on_model_loaded)
             controller.load_failed.connect(self.on_load_failed)
             controller.classification_ready.connect(self.on_result)
@@ -240,7 +241,7 @@ def main(argv: list[str]) -> int:
 
         @Slot(int, int)
         def on_feed_clients(self, clients: int, _delivered: int) -> None:
-            if clients != getattr(self, "feed_clients", 0):
+            if clients != self.feed_clients:
                 log.info("feed: %d client%s connected", clients, "" if clients == 1 else "s")
             self.feed_clients = clients
 

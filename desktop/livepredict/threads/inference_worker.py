@@ -541,12 +541,12 @@ class InferenceWorker(WorkerResults):
     def _finish(self, job: _Job, *, cancelled: bool, message: str = "") -> None:
         if job in self._jobs:
             self._jobs.remove(job)
+        elapsed = time.perf_counter() - job.started
         log.info("batch %d: %s, %d of %d images (%d errors) in %.2f s", job.job_id,
-                 "cancelled" if cancelled else "finished", job.done, len(job.items), job.errors,
-                 time.perf_counter() - job.started)
+                 "cancelled" if cancelled else "finished", job.done, len(job.items), job.errors, elapsed)
         self.batch_finished.emit(BatchFinished(
             job_id=job.job_id, generation=job.generation, done=job.done, total=len(job.items),
-            errors=job.errors, cancelled=cancelled, elapsed_s=time.perf_counter() - job.started,
+            errors=job.errors, cancelled=cancelled, elapsed_s=elapsed,
             message=message))
 
     def _run_chunk(self, job: _Job) -> None:
@@ -1116,9 +1116,11 @@ class _PythonThread(QThread):
         self.exec()
 
 
-_FORWARDED = ("status_changed", "busy_changed", "model_loaded", "load_failed", "classification_ready",
-              "batch_progress", "batch_finished", "tensor_previewed", "profile_applied", "versions_reported",
-              "bench_finished", "error_occurred")
+# The result signals the controller re-emits: the generation ones are wired only when a panel needs
+# them (attach_generation), all the others from the start.
+_GENERATION_RESULTS = ("generator_ready", "generator_failed", "text_chunk", "forecast_step")
+_FORWARDED = tuple(name for name, value in vars(WorkerResults).items()
+                   if isinstance(value, Signal) and name not in _GENERATION_RESULTS)
 
 
 class InferenceController(WorkerResults):
@@ -1176,7 +1178,7 @@ class InferenceController(WorkerResults):
         self.generator_reset_requested.connect(w.reset_generator)
         self.text_start_requested.connect(w.start_text)
         self.forecast_start_requested.connect(w.start_forecast)
-        for name in ("generator_ready", "generator_failed", "text_chunk", "forecast_step"):
+        for name in _GENERATION_RESULTS:
             getattr(w, name).connect(getattr(self, name))
 
     def prepare_generator(self, vocab_path: str = "") -> None:

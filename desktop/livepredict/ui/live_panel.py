@@ -44,6 +44,7 @@ import livepredict
 from livepredict.core.errors import LivePredictError
 from livepredict.core.history import History
 from livepredict.core.types import Prediction
+from livepredict.settings import Settings
 from livepredict.threads.inference_worker import InferenceController, ModelLoaded
 from livepredict.threads.pipeline import RESOLUTIONS, CameraEntry, CameraScanner, LivePipeline
 from livepredict.ui.plots import ConfidencePlot, TimingStrip, VideoView
@@ -83,10 +84,10 @@ class LivePanel(QWidget):
     message = Signal(str)
 
     def __init__(self, controller: InferenceController, parent: QWidget | None = None,
-                 settings: Any = None) -> None:
+                 settings: Settings | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.settings = settings  # livepredict.settings.Settings: remembers the folders chosen
+        self.settings = settings or Settings()  # remembers the folders chosen, as the main window does
         self.pipeline = LivePipeline(controller, top_k=5, drain=True, parent=self)
         self.scanner = CameraScanner(self)
         self.info: Any = None  # ModelInfo of the open model
@@ -294,23 +295,16 @@ class LivePanel(QWidget):
         self.set_status(f"Found {len(cameras)} camera{'s' if len(cameras) != 1 else ''}." if cameras
                         else "No camera found; open a video file or type a stream URL.")
 
-    def _last_dir(self, kind: str) -> str:
-        return self.settings.last_dir(kind) if self.settings is not None else ""
-
-    def _remember_dir(self, kind: str, folder: str | Path) -> None:
-        if self.settings is not None:
-            self.settings.set_last_dir(kind, str(folder))
-
     def choose_video(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a video", self._last_dir("videos"), VIDEO_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a video", self.settings.last_dir("videos"), VIDEO_FILTER)
         if path:
-            self._remember_dir("videos", Path(path).parent)
+            self.settings.set_last_dir("videos", str(Path(path).parent))
             self.start(path)
 
     def choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a folder of images", self._last_dir("slideshows"))
+        path = QFileDialog.getExistingDirectory(self, "Open a folder of images", self.settings.last_dir("slideshows"))
         if path:
-            self._remember_dir("slideshows", Path(path).parent)
+            self.settings.set_last_dir("slideshows", str(Path(path).parent))
             self.start(path)
 
     def source_text(self) -> str:
@@ -662,7 +656,7 @@ def install(window: Any) -> None:
     closes. ``window`` is a ``ui.main_window.MainWindow``."""
 
     def factory() -> LivePanel:
-        panel = LivePanel(window.controller, settings=getattr(window, "settings", None))
+        panel = LivePanel(window.controller, settings=window.settings)
         window.closing.connect(panel.shutdown)
         panel.message.connect(window.show_message)
         window.live_panel = panel

@@ -5,24 +5,36 @@ check, timings) and ``model.tflite``. The key hashes the model file's content (e
 SavedModel folder) with the app and TensorFlow versions, so a changed file, a new app or a new
 TensorFlow never reuses an old conversion. Storing an entry removes older entries made from the
 same path. The cache dir is ``$LIVEPREDICT_CACHE_DIR`` or the platform's user cache dir.
+
+An entry is checked when it is read: ``entry.json`` must parse and hold the keys the loader needs,
+and ``model.tflite`` must have the size and sha256 written with it. A damaged entry (a truncated or
+bit-flipped file, a half-written JSON) is removed, reported once through ``on_damaged`` and then
+rebuilt by the caller. Entries are written in a temporary folder renamed into place, so two
+processes filling the same entry at once both succeed (the second rename loses harmlessly).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from livepredict import __version__
 
-FORMAT = 1
+FORMAT = 2  # 2: model.tflite carries its size and sha256 in entry.json
+REQUIRED_KEYS = ("source", "format", "structure", "chosen", "has_tflite", "key")
+MAX_ENTRY_JSON = 16 << 20  # a description is a few hundred KB at most; refuse to parse more
 MAX_ENTRIES = 64  # least recently stored entries beyond this are removed
 _CHUNK = 1 << 20
+
+log = logging.getLogger(__name__)
 
 
 def cache_dir() -> Path:
@@ -63,18 +75,60 @@ def entry_key(path: str | os.PathLike, tf_version: str) -> str:
     return h.hexdigest()[:40]
 
 
-def load(key: str) -> tuple[dict[str, Any], bytes | None] | None:
-    """``(entry, tflite bytes or None)`` for ``key``, or None when missing or unreadable."""
+class DamagedEntry(ValueError):
+    """A cache entry that exists but cannot be trusted (the message says why)."""
+
+
+def _read_entry(d: Path, key: str) -> tuple[dict[str, Any], bytes | None] | None:
+    """The checked entry in ``d``; None when there is none (or of another format version)."""
+    jf = d / "entry.json"
+    try:
+        if jf.stat().st_size > MAX_ENTRY_JSON:
+            raise DamagedEntry(f"entry.json is larger than {MAX_ENTRY_JSON >> 20} MB")
+        text = jf.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as e:
+        raise DamagedEntry(f"entry.json is unreadable ({type(e).__name__})") from e
+    try:
+        entry = json.loads(text)
+    except ValueError as e:
+        raise DamagedEntry("entry.json is not valid JSON") from e
+    if not isinstance(entry, dict):
+        raise DamagedEntry("entry.json is not an object")
+    if entry.get("format_version") != FORMAT:
+        return None
+    missing = [k for k in REQUIRED_KEYS if k not in entry]
+    if missing:
+        raise DamagedEntry(f"entry.json lacks {', '.join(missing)}")
+    if entry["key"] != key:
+        raise DamagedEntry("entry.json belongs to another model")
+    if not entry["has_tflite"]:
+        return entry, None
+    try:
+        blob = (d / "model.tflite").read_bytes()
+    except OSError as e:
+        raise DamagedEntry(f"model.tflite is unreadable ({type(e).__name__})") from e
+    if len(blob) != entry.get("tflite_size") or hashlib.sha256(blob).hexdigest() != entry.get("tflite_sha256"):
+        raise DamagedEntry("model.tflite does not match its checksum (truncated or changed)")
+    return entry, blob
+
+
+def load(key: str, on_damaged: Callable[[str], None] | None = None
+         ) -> tuple[dict[str, Any], bytes | None] | None:
+    """``(entry, tflite bytes or None)`` for ``key``, or None when missing, stale or damaged.
+
+    A damaged entry is deleted (so the next open rebuilds it) and ``on_damaged`` gets one sentence.
+    """
     d = _models_dir() / key
     try:
-        entry = json.loads((d / "entry.json").read_text(encoding="utf-8"))
-        if entry.get("format_version") != FORMAT:
-            return None
-        blob = None
-        if entry.get("has_tflite"):
-            blob = (d / "model.tflite").read_bytes()
-        return entry, blob
-    except (OSError, ValueError):
+        return _read_entry(d, key)
+    except DamagedEntry as e:
+        shutil.rmtree(d, ignore_errors=True)
+        message = f"The cached conversion of this model was damaged ({e}); it was removed and is rebuilt now."
+        log.warning("cache entry %s: %s", key, e)
+        if on_damaged is not None:
+            on_damaged(message)
         return None
 
 
@@ -84,14 +138,24 @@ def store(key: str, entry: dict[str, Any], tflite: bytes | None) -> Path | None:
     try:
         root.mkdir(parents=True, exist_ok=True)
         entry = dict(entry, format_version=FORMAT, has_tflite=tflite is not None, key=key)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
         if tflite is not None:
-            (tmp / "model.tflite").write_bytes(tflite)
-        (tmp / "entry.json").write_text(json.dumps(entry, indent=1), encoding="utf-8")
-        final = root / key
-        if final.exists():
-            shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
+            entry.update(tflite_size=len(tflite), tflite_sha256=hashlib.sha256(tflite).hexdigest())
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+        try:
+            if tflite is not None:
+                (tmp / "model.tflite").write_bytes(tflite)
+            (tmp / "entry.json").write_text(json.dumps(entry, indent=1), encoding="utf-8")
+            final = root / key
+            if final.exists():
+                shutil.rmtree(final, ignore_errors=True)
+            try:
+                os.replace(tmp, final)
+            except OSError:
+                if not (final / "entry.json").is_file():
+                    raise
+                # another process renamed the same entry into place first: theirs is as good
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     except OSError:
         return None
     _drop_stale(root, key, entry.get("source"))

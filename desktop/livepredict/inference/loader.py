@@ -606,7 +606,7 @@ def open_model(path: str | Path, *, trust: bool = False, runtime: str = "auto", 
     if use_cache:
         _say(status, "Checking the cache…")
         key = model_cache.entry_key(p, tf_version())
-        hit = model_cache.load(key)
+        hit = model_cache.load(key, on_damaged=lambda message: _say(status, message))
         if hit is not None:
             entry, blob = hit
             if entry.get("needs_trust") and not trust:

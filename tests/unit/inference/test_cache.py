@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from helpers.models import LABELS, build_color_classifier
 
 from livepredict.inference import cache
@@ -90,9 +92,85 @@ def test_warm_open_never_imports_tensorflow(tmp_path, model_files, monkeypatch):
 def test_cache_keeps_a_bounded_number_of_entries(tmp_path, monkeypatch):
     monkeypatch.setenv("LIVEPREDICT_CACHE_DIR", str(tmp_path))
     for i in range(5):
-        cache.store(f"k{i}", {"source": f"/m{i}"}, b"x")
+        cache.store(f"k{i}", {"source": f"/m{i}", "format": "keras", "structure": {}, "chosen": "litert"}, b"x")
         os.utime(tmp_path / "models" / f"k{i}", (i, i))  # stored in this order
     cache._trim(tmp_path / "models", keep=3)
     assert sorted(d.name for d in (tmp_path / "models").iterdir()) == ["k2", "k3", "k4"]
-    assert cache.load("k4") == ({"source": "/m4", "format_version": cache.FORMAT, "has_tflite": True,
-                                 "key": "k4"}, b"x")
+    entry, blob = cache.load("k4")
+    assert blob == b"x" and entry["source"] == "/m4" and entry["key"] == "k4"
+    assert entry["tflite_size"] == 1 and entry["format_version"] == cache.FORMAT
+
+
+def _one_entry(root):
+    (entry,) = [d for d in (root / "models").iterdir() if not d.name.startswith(".")]
+    return entry
+
+
+def _truncate(d):
+    blob = (d / "model.tflite").read_bytes()
+    (d / "model.tflite").write_bytes(blob[: len(blob) // 2])
+
+
+def _flip_a_bit(d):
+    blob = bytearray((d / "model.tflite").read_bytes())
+    blob[len(blob) // 2] ^= 0x10
+    (d / "model.tflite").write_bytes(bytes(blob))
+
+
+def _drop_structure(d):
+    entry = json.loads((d / "entry.json").read_text())
+    del entry["structure"]
+    (d / "entry.json").write_text(json.dumps(entry))
+
+
+def _half_json(d):
+    text = (d / "entry.json").read_text()
+    (d / "entry.json").write_text(text[: len(text) // 2])
+
+
+@pytest.mark.parametrize("damage", [_truncate, _flip_a_bit, _drop_structure, _half_json])
+def test_a_damaged_entry_is_dropped_said_once_and_rebuilt(tmp_path, monkeypatch, damage):
+    monkeypatch.setenv("LIVEPREDICT_CACHE_DIR", str(tmp_path / "cache"))
+    p = tmp_path / "m.keras"
+    build_color_classifier().save(p)
+    assert open_model(p).info.extras["cached"] is False
+    damage(_one_entry(tmp_path / "cache"))
+    said: list[str] = []
+    reopened = open_model(p, status=said.append)
+    assert reopened.info.extras["cached"] is False and reopened.info.runtime == "litert"
+    damaged = [m for m in said if "damaged" in m]
+    assert len(damaged) == 1 and damaged[0].endswith(".") and ". " not in damaged[0], said  # one sentence
+    said.clear()
+    again = open_model(p, status=said.append)  # rebuilt by the reopen: a clean warm start now
+    assert again.info.extras["cached"] is True and not [m for m in said if "damaged" in m]
+
+
+def test_an_entry_of_an_older_format_is_ignored_not_reported(tmp_path, monkeypatch):
+    monkeypatch.setenv("LIVEPREDICT_CACHE_DIR", str(tmp_path / "cache"))
+    p = tmp_path / "m.keras"
+    build_color_classifier().save(p)
+    open_model(p)
+    d = _one_entry(tmp_path / "cache")
+    entry = json.loads((d / "entry.json").read_text())
+    (d / "entry.json").write_text(json.dumps(dict(entry, format_version=1)))
+    reports: list[str] = []
+    assert cache.load(d.name, on_damaged=reports.append) is None and reports == []
+
+
+def test_two_processes_filling_one_entry_both_succeed(tmp_path, monkeypatch, model_files):
+    """Two fresh processes open the same new model at once: both exit 0 and the entry is sound."""
+    monkeypatch.setenv("LIVEPREDICT_CACHE_DIR", str(tmp_path / "cache"))
+    env = dict(os.environ)
+    code = textwrap.dedent(f"""
+        from livepredict.inference.loader import open_model
+        m = open_model({str(model_files["keras"])!r})
+        print(m.info.runtime)
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=240) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert all(out.strip().endswith("litert") for out, _ in outs), outs
+    d = _one_entry(tmp_path / "cache")
+    assert cache.load(d.name) is not None  # passes the checksum
+    assert not [x for x in (tmp_path / "cache" / "models").iterdir() if x.name.startswith(".tmp-")]

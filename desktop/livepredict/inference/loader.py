@@ -32,6 +32,7 @@ from livepredict.core.errors import (
     UnsupportedModelError,
 )
 from livepredict.core.labels import default_labels, read_labels
+from livepredict.core.paths import not_a_file
 from livepredict.core.types import DTYPES, ModelInfo, Prediction, PreprocessSpec, RuntimeCheck
 from livepredict.inference import cache as model_cache
 from livepredict.inference import describe
@@ -80,6 +81,10 @@ def detect_format(path: str | Path) -> str:
             return "savedmodel"
         raise ModelLoadError(f"{p} is a folder but not a SavedModel (it has no saved_model.pb); pick a "
                              ".keras, .h5 or .tflite file, or a SavedModel folder.")
+    special = not_a_file(p)
+    if special is not None:
+        raise ModelLoadError(f"{p} is {special}, not a model file; pick a .keras, .h5 or .tflite file or a "
+                             "SavedModel folder.")
     try:
         size = p.stat().st_size
         head = _head(p)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from livepredict.core.errors import SidecarError
+from livepredict.core.paths import not_a_file
 from livepredict.core.types import TASKS, PreprocessSpec
 
 SUFFIX = ".livepredict.json"
@@ -69,9 +70,12 @@ def validate_sidecar(data: Any, path: Path) -> dict[str, Any]:
 def read_sidecar(model_path: str | os.PathLike) -> dict[str, Any] | None:
     """The validated sidecar of ``model_path`` or None when there is none (SidecarError if malformed)."""
     path = sidecar_path(model_path)
-    if not path.is_file():
+    if not path.exists():
         return None
     try:
+        kind = not_a_file(path)
+        if kind is not None:
+            raise _fail(path, f"is {kind}, not a file")
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as e:
         raise _fail(path, f"cannot be read ({e.__class__.__name__})") from e

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from livepredict.sources.base import Source
 
 IMAGE_EXTENSIONS = frozenset({
-    ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm",
+    ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm", ".avif",
 })
 _CAMERA_RE = re.compile(r"^(?:(?:camera|cam|webcam)\s*:?\s*)?(\d{1,3})$", re.IGNORECASE)
 _DEV_RE = re.compile(r"^/dev/video(\d+)$")

@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from livepredict.core.errors import ImageReadError
+from livepredict.core.paths import special_kind
 from livepredict.sources import IMAGE_EXTENSIONS
 
 MAX_PIXELS = 50_000_000  # decoded full size above this is refused (JPEG: decoded downscaled instead)
 MAX_SIDE = 4096  # JPEGs larger than this are decoded downscaled (draft mode), memory stays bounded
-_FORMATS = "PNG, JPEG, BMP, GIF, WebP or TIFF"
+_FORMATS = "PNG, JPEG, BMP, GIF, WebP, AVIF or TIFF"
 
 
 def _name(path: Path) -> str:
@@ -44,8 +45,13 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     except OSError as e:
         raise ImageReadError(f"Cannot read {_name(p)} ({e.strerror or e}); check the path.") from e
     if p.is_dir():
+        if not os.access(p, os.R_OK | os.X_OK):
+            raise ImageReadError(f"Permission denied listing the folder {_name(p)}; check its permissions.")
         raise ImageReadError(f"{_name(p)} is a folder, not an image; give the images inside it or the "
                              "folder itself to classify.")
+    kind = special_kind(st)
+    if kind is not None:
+        raise ImageReadError(f"{_name(p)} is {kind}, not an image file; pick a {_FORMATS} file.")
     if st.st_size == 0:
         raise ImageReadError(f"{_name(p)} is empty (0 bytes); pick a {_FORMATS} image.")
     try:

@@ -7,6 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from livepredict.core.paths import not_a_file
 from livepredict.sources.base import CvCaptureSource, EndOfStream, Pacer, SourceError, bgr_to_rgb
 
 VIDEO_EXTENSIONS = frozenset({
@@ -40,8 +41,9 @@ class VideoSource(CvCaptureSource):
     def _open(self) -> None:
         if not self.path.exists():
             raise SourceError(f"No video file at {self.path}; check the path.")
-        if self.path.is_dir():
-            raise SourceError(f"{self.path} is a folder, not a video file; pick a video file.")
+        kind = not_a_file(self.path)
+        if kind is not None:
+            raise SourceError(f"{self.path} is {kind}, not a video file; pick a video file.")
         cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
         if not cap.isOpened() or not self._probe(cap):
             cap.release()

@@ -105,24 +105,97 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     _quiet_tensorflow()
+    previous_sigterm = _sigterm_raises()
     try:
-        return _handlers()[args.command](args)
+        code = _handlers()[args.command](args)
+        sys.stdout.flush()  # a full stdout must fail here, with a message, not at exit
+        return code
     except LivePredictError as e:
         if args.debug:
             raise
         print(f"livepredict: {e}", file=sys.stderr)
         return e.exit_code
+    except Terminated:
+        print("livepredict: stopped (SIGTERM); results written so far were kept.", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
-        print("livepredict: interrupted.", file=sys.stderr)
+        print("livepredict: interrupted; results written so far were kept.", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        _discard_stdout()
         return 0
+    except OSError as e:
+        if not _stdout_failed(e):
+            return _unexpected(args, e)
+        print(f"livepredict: cannot write to standard output ({e.strerror or type(e).__name__}); free some "
+              "space or send the output elsewhere.", file=sys.stderr)
+        return 2
     except Exception as e:  # noqa: BLE001 - last line of defence: one sentence, no traceback
-        if args.debug:
-            raise
-        print(f"livepredict: unexpected error ({type(e).__name__}: {e}); run again with --debug "
-              "for details.", file=sys.stderr)
-        return 1
+        return _unexpected(args, e)
+    finally:
+        _restore_sigterm(previous_sigterm)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl+C so every ``finally`` runs (result files are closed and kept)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _sigterm_raises() -> object:
+    """Turn SIGTERM into :class:`Terminated` for this command (commands with a clean stop of their own
+    install their handler over it). Returns the previous handler (None off the main thread)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+def _restore_sigterm(previous: object) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
+
+
+def _discard_stdout() -> None:
+    """Point fd 1 at /dev/null so the interpreter's final flush cannot fail (and print) again."""
+    import contextlib
+
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _stdout_failed(e: OSError) -> bool:
+    """True when ``e`` came from writing standard output (full disk, /dev/full, I/O error).
+
+    Errors of files the app opens carry the file name (or became OutputWriteError); a write error
+    without one, or standard output refusing what is still buffered, is the output's.
+    """
+    import errno
+
+    failed = e.filename is None and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+    try:
+        sys.stdout.flush()
+    except OSError:
+        failed = True
+    if failed:
+        _discard_stdout()
+    return failed
+
+
+def _unexpected(args: argparse.Namespace, e: Exception) -> int:
+    if args.debug:
+        raise e
+    print(f"livepredict: unexpected error ({type(e).__name__}: {e}); run again with --debug "
+          "for details.", file=sys.stderr)
+    return 1
 
 
 def _print_json(obj) -> None:
@@ -205,12 +278,7 @@ def _read_chunk(paths, pool):
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    import csv
-    from concurrent.futures import ThreadPoolExecutor
-
-    from tqdm import tqdm
-
-    from livepredict.core.types import Prediction
+    from livepredict.core.outfile import CsvRows
     from livepredict.sources.images import collect_image_paths
 
     if args.top < 1:
@@ -219,24 +287,33 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if not paths:
         raise LivePredictError(f"No images found in {', '.join(args.paths)}; give PNG/JPEG files or folders "
                                "that contain them.")
-    csv_file = None
-    if args.csv:
-        try:
-            csv_file = open(args.csv, "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed below
-        except OSError as e:
-            raise LivePredictError(f"Cannot write {args.csv} ({e.strerror or e}); pick another CSV path.") from e
+    # Rows go to a temporary file beside the CSV as they are made; it replaces the CSV when the run
+    # ends, is interrupted or fails, so what was done is kept and an older CSV is never emptied first.
+    writer = CsvRows(args.csv) if args.csv else None
+    try:
+        return _classify_into(args, paths, writer)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _classify_into(args: argparse.Namespace, paths, writer) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tqdm import tqdm
+
+    from livepredict.core.types import Prediction
+
     model = _open_for_cli(args)
     results: list[Prediction] = []
     try:
         model.check_classifier()
         chunk = getattr(model.runtime, "batch", 16)
-        writer = None
-        if csv_file is not None:
-            writer = csv.writer(csv_file)
+        if writer is not None:
             header = ["path"]
             for i in range(1, args.top + 1):
                 header += [f"label_{i}", f"score_{i}"]
-            writer.writerow(header + ["error"])
+            writer.row(header + ["error"])
         with ThreadPoolExecutor(max_workers=2) as pool, tqdm(total=len(paths), unit="img", file=sys.stderr,
                                                              disable=None, leave=False) as bar:
             pending = _read_chunk(paths[:chunk], pool)
@@ -255,15 +332,13 @@ def cmd_classify(args: argparse.Namespace) -> int:
                         row = [str(p)]
                         for j in range(args.top):
                             row += ([pred.top[j][0], f"{pred.top[j][1]:.6f}"] if j < len(pred.top) else ["", ""])
-                        writer.writerow(row + [pred.error or ""])
+                        writer.row(row + [pred.error or ""])
                     if not args.json:
                         bar.clear()
                         print(_format_prediction(pred), flush=True)
                 bar.update(len(part))
     finally:
         model.close()
-        if csv_file is not None:
-            csv_file.close()
     if args.json:
         _print_json([r.to_json(args.top) for r in results])
     failed = sum(1 for r in results if r.error)

@@ -47,3 +47,7 @@ class SourceError(LivePredictError):
 
 class InferenceError(LivePredictError):
     """The model raised or produced unusable output (NaN, wrong shape) while predicting."""
+
+
+class OutputWriteError(LivePredictError):
+    """A result file (CSV, JSON, export, recording, snapshot) could not be written."""

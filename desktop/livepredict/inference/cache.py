@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import json
+import logging
 import os
 import shutil
 import tempfile

@@ -9,7 +9,6 @@ import sys
 import textwrap
 
 import pytest
-
 from helpers.models import LABELS, build_color_classifier
 
 from livepredict.inference import cache

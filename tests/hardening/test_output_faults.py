@@ -1,0 +1,141 @@
+"""Result files survive interruption and write errors (issue: interrupted CSVs, full disks).
+
+Real processes, real signals, a real full filesystem (a 64 KB tmpfs) and ``/dev/full``: a CSV keeps
+the rows made before SIGTERM or Ctrl+C, an older CSV is never emptied before something replaces it,
+a write error is one sentence naming the file (exit 2) and the file ends on a whole row.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+N_PICTURES = 240
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT / "desktop"), "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def _cli(*argv: str, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "livepredict", *argv], env=_env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, **kw)
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory) -> Path:
+    """240 real 640x480 JPEGs: decoding them takes long enough to interrupt a run in the middle."""
+    d = tmp_path_factory.mktemp("pictures")
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    for i in range(N_PICTURES):
+        Image.fromarray(np.roll(base, i, axis=1)).save(d / f"p{i:03d}.jpg", quality=90)
+    return d
+
+
+def _rows(path: Path) -> list[list[str]]:
+    text = path.read_text(encoding="utf-8")
+    assert text.endswith("\n"), "the file does not end on a whole row"
+    return list(csv.reader(text.splitlines()))
+
+
+def _part_lines(folder: Path, name: str) -> int:
+    parts = list(folder.glob(f".{name}.*.part"))
+    return sum(p.read_text(encoding="utf-8", errors="replace").count("\n") for p in parts)
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_an_interrupted_csv_keeps_the_rows_made_and_replaces_the_old_file(tmp_path, pictures, model_files,
+                                                                           sig, code):
+    out = tmp_path / "results.csv"
+    out.write_text("an older file of that name\n", encoding="utf-8")
+    proc = _cli("classify", str(model_files["tflite"]), str(pictures), "--csv", str(out))
+    deadline = time.monotonic() + 120
+    while _part_lines(tmp_path, out.name) < 18 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGSTOP)  # hold it while we look: the run is provably unfinished
+    assert proc.poll() is None, "the run ended before it could be interrupted; use more pictures"
+    os.kill(proc.pid, sig)
+    os.kill(proc.pid, signal.SIGCONT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert len([ln for ln in err.splitlines() if ln.strip()]) == 1 and "Traceback" not in err, err
+    rows = _rows(out)
+    assert rows[0][:3] == ["path", "label_1", "score_1"]
+    assert 17 <= len(rows) - 1 < N_PICTURES, len(rows)
+    assert all(len(r) == len(rows[0]) for r in rows)
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_a_failed_run_leaves_an_older_csv_as_it_was(tmp_path, pictures):
+    out = tmp_path / "results.csv"
+    out.write_text("kept\n", encoding="utf-8")
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    proc = _cli("classify", str(broken), str(pictures), "--csv", str(out))
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2, err
+    assert out.read_text(encoding="utf-8") == "kept\n"
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_dev_full_is_one_sentence_naming_the_file(pictures, model_files):
+    proc = _cli("classify", str(model_files["tflite"]), str(pictures / "p000.jpg"), "--csv", "/dev/full")
+    _, err = proc.communicate(timeout=120)
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert proc.returncode == 2 and len(lines) == 1, err
+    assert "/dev/full" in lines[0] and "No space left on device" in lines[0]
+
+
+def test_json_to_a_full_stdout_is_one_sentence(pictures, model_files):
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "livepredict", "classify", str(model_files["tflite"]),
+                               str(pictures), "--json"], env=_env(), text=True, stdout=full,
+                              stderr=subprocess.PIPE, timeout=180)
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert "standard output" in lines[0] and "No space left on device" in lines[0]
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """A real 64 KB filesystem (tmpfs), mounted for the test (needs root, as on the CI machines)."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({r.stderr.decode().strip()}); /dev/full covers the "
+                    "same path")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_a_full_filesystem_ends_the_csv_on_a_whole_row(small_fs, pictures, model_files):
+    (small_fs / "filler").write_bytes(b"x" * (56 << 10))  # leaves ~8 KB: the disk fills up part way
+    out = small_fs / "results.csv"
+    proc = _cli("classify", str(model_files["tflite"]), str(pictures), "--top", "3", "--csv", str(out))
+    _, err = proc.communicate(timeout=180)
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert proc.returncode == 2 and len(lines) == 1, err
+    assert str(out) in lines[0] and "No space left on device" in lines[0]
+    rows = _rows(out)
+    assert 1 < len(rows) < N_PICTURES + 1 and all(len(r) == len(rows[0]) for r in rows)
+
+
+def test_a_file_name_that_starts_like_a_formula_is_written_as_text(tmp_path, model_files):
+    Image.fromarray(np.full((20, 20, 3), (220, 30, 20), np.uint8)).save(tmp_path / "=HYPERLINK(1).png")
+    proc = _cli("classify", str(model_files["tflite"]), "=HYPERLINK(1).png", "--csv", "out.csv", cwd=tmp_path)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    rows = _rows(tmp_path / "out.csv")
+    assert rows[1][0] == "'=HYPERLINK(1).png"

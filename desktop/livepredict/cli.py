@@ -105,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     _quiet_tensorflow()
+    for stream in (sys.stdout, sys.stderr):  # file names that are not valid UTF-8 print readably
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     previous_sigterm = _sigterm_raises()
     try:
         code = _handlers()[args.command](args)

@@ -139,3 +139,18 @@ def test_a_file_name_that_starts_like_a_formula_is_written_as_text(tmp_path, mod
     assert proc.returncode == 0, err
     rows = _rows(tmp_path / "out.csv")
     assert rows[1][0] == "'=HYPERLINK(1).png"
+
+
+def test_a_file_name_that_is_not_utf8_inside_a_folder_is_classified(tmp_path, model_files):
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    Image.fromarray(np.full((20, 20, 3), (220, 30, 20), np.uint8)).save(folder / "red.png")
+    raw = os.path.join(os.fsencode(folder), b"caf\xe9.png")  # Latin-1 bytes: not valid UTF-8
+    with open(raw, "wb") as f:
+        f.write((folder / "red.png").read_bytes())
+    proc = _cli("classify", str(model_files["tflite"]), str(folder), "--csv", str(tmp_path / "out.csv"))
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    rows = _rows(tmp_path / "out.csv")
+    assert len(rows) == 3 and {r[1] for r in rows[1:]} == {"red"}
+    assert any("caf\\udce9.png" in r[0] for r in rows[1:]) and "caf\\udce9.png" in out

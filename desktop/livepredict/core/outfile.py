@@ -113,6 +113,8 @@ class RowFile:
 def csv_cell(value: Any) -> str:
     """A CSV cell that a spreadsheet shows as text (no formula), numbers kept as they are."""
     text = "" if value is None else str(value)
+    # a file name that is not valid UTF-8 (surrogate-escaped by the OS layer) is written readably
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     if text.startswith(_FORMULA_START):
         try:
             float(text)

@@ -178,9 +178,14 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def _binary(header: dict, payload: bytes) -> bytes:
-    h = json.dumps(header).encode()
-    return struct.pack(">I", len(h)) + h + payload
+def _binary(header: dict | bytes, payload: bytes, *, length: int | None = None, magic: bytes = b"LPF1") -> bytes:
+    """A binary feed frame as docs/feed.md defines it: magic, little-endian header length, header, payload.
+
+    ``length`` overrides the header length field and ``magic`` the first four bytes, to build frames
+    that only the parser's later checks refuse.
+    """
+    h = header if isinstance(header, bytes) else json.dumps(header).encode()
+    return magic + struct.pack("<I", len(h) if length is None else length) + h + payload
 
 
 # ---------------------------------------------------------------- the table
@@ -340,8 +345,22 @@ CASES: tuple[Case, ...] = (
          feed=lambda i: '{"type": "subscribe", "max_rate": -5}'),
     Case("feed-bad-request-id", "feed", "request id must be a string or an integer",
          feed=lambda i: '{"type": "ping", "id": [1]}'),
-    Case("feed-binary-ping", "feed", "binary", feed=lambda i: _binary({"type": "ping"}, b"")),
-    Case("feed-binary-garbage", "feed", "binary", feed=lambda i: b"\x00\x00\xff\xffgarbage"),
+    Case("feed-binary-ping", "feed", "Only classify requests may be sent as binary frames",
+         feed=lambda i: _binary({"type": "ping"}, b"")),
+    Case("feed-binary-garbage", "feed", "does not start with b'LPF1'", feed=lambda i: b"\x00\x00\xff\xffgarbage"),
+    Case("feed-binary-wrong-magic", "feed", "does not start with b'LPF1'",
+         feed=lambda i: _binary({"type": "classify"}, b"", magic=b"LPF2")),
+    Case("feed-binary-short", "feed", "too short", feed=lambda i: b"LPF1\x01"),
+    Case("feed-binary-header-past-end", "feed", "header length is larger than the message",
+         feed=lambda i: _binary({"type": "classify"}, b"", length=4096)),
+    Case("feed-binary-big-endian-length", "feed", "header length is larger than the message",
+         feed=lambda i: b"LPF1" + struct.pack(">I", 17) + b'{"type":"classify"}'),
+    Case("feed-binary-header-not-json", "feed", "header is not UTF-8 JSON",
+         feed=lambda i: _binary(b"{not json", b"")),
+    Case("feed-binary-header-not-object", "feed", "header must be a JSON object",
+         feed=lambda i: _binary(b"[1, 2]", b"")),
+    Case("feed-binary-classify-not-an-image", "feed", "could not be decoded",
+         feed=lambda i: _binary({"type": "classify", "id": 7}, b"hello, not an image")),
     Case("feed-deep-nesting", "feed", "not valid JSON", feed=lambda i: "[" * 100_000 + "]" * 100_000),
 )
 

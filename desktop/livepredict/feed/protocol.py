@@ -384,9 +384,12 @@ def parse_object(msg: Any, image: bytes | None = None) -> Subscribe | ClassifyRe
 def parse_binary(data: bytes) -> ClassifyRequest:
     """A binary frame from a client: only ``classify`` (header + encoded image) is accepted."""
     header, payload = unpack_binary(data)
+    if header.get("type") != "classify":
+        rid = header.get("id") if isinstance(header.get("id"), str | int) else None
+        raise ProtocolError("bad-binary", "Only classify requests may be sent as binary frames; send "
+                                          "subscribe, next and ping as JSON text.", rid)
     req = parse_object(header, image=bytes(payload))
-    if not isinstance(req, ClassifyRequest):  # pragma: no cover - parse_object refuses others
-        raise ProtocolError("bad-binary", "Only classify requests may be sent as binary frames.")
+    assert isinstance(req, ClassifyRequest)
     return req
 
 

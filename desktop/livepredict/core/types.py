@@ -24,6 +24,13 @@ PREPROCESS_SOURCES = ("model", "sidecar", "teachable-machine", "labels-file", "d
 OUTPUT_KINDS = ("softmax", "sigmoid-binary", "sigmoid-multilabel", "logits", "values")
 
 
+def _whole_pixels(v: Any, size: Any) -> int:
+    """A side length in pixels: a whole number (``16`` or ``16.0``), never ``true`` or ``16.5``."""
+    if isinstance(v, bool) or not isinstance(v, int | float) or not float(v).is_integer():
+        raise ValueError(f"size must be two whole numbers of pixels [height, width], not {list(size)}")
+    return int(v)
+
+
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
@@ -55,16 +62,22 @@ class PreprocessSpec:
         _choice("scale", self.scale, SCALINGS)
         _choice("dtype", self.dtype, DTYPES)
         if self.size is not None:
-            h, w = self.size
-            if int(h) <= 0 or int(w) <= 0:
-                raise ValueError(f"size must be positive, not {self.size}")
-            object.__setattr__(self, "size", (int(h), int(w)))
+            h, w = (_whole_pixels(v, self.size) for v in self.size)
+            if h <= 0 or w <= 0:
+                raise ValueError(f"size must be positive, not {list(self.size)}")
+            object.__setattr__(self, "size", (h, w))
         for name in ("mean", "std"):
             v = getattr(self, name)
             if v is not None:
-                v = tuple(float(x) for x in (v if isinstance(v, list | tuple) else [v]))
+                items = v if isinstance(v, list | tuple) else [v]
+                if any(isinstance(x, bool) or not isinstance(x, int | float) for x in items):
+                    raise ValueError(f"{name} must be numbers")
+                v = tuple(float(x) for x in items)
                 if not all(math.isfinite(x) for x in v):
                     raise ValueError(f"{name} must be finite numbers")
+                if len(v) not in (1, self.channels):
+                    raise ValueError(f"{name} needs one value per channel ({self.channels}) or one for all, "
+                                     f"not {len(v)}")
                 object.__setattr__(self, name, v)
         if self.scale == "mean-std":
             if self.mean is None or self.std is None:

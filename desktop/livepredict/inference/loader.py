@@ -35,7 +35,7 @@ from livepredict.core.labels import default_labels, read_labels
 from livepredict.core.paths import not_a_file
 from livepredict.core.types import DTYPES, ModelInfo, Prediction, PreprocessSpec, RuntimeCheck
 from livepredict.inference import cache as model_cache
-from livepredict.inference import describe
+from livepredict.inference import describe, limits
 from livepredict.inference.preprocess import preprocess_image
 from livepredict.inference.runtimes import (
     DEFAULT_BATCH,
@@ -105,8 +105,10 @@ def detect_format(path: str | Path) -> str:
         if "config.json" not in names:
             raise ModelLoadError(f"{p} is a zip file but not a Keras model (no config.json inside); pick "
                                  "a file saved with model.save('name.keras').")
+        limits.check_keras_archive(p)
         return "keras"
     if any(head[o:o + 8] == HDF5_MAGIC for o in (0, 512, 1024)):
+        limits.check_h5_description(p)
         return "h5"
     if head[4:8] == b"TFL3":
         return "tflite"

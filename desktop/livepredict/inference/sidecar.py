@@ -81,6 +81,8 @@ def read_sidecar(model_path: str | os.PathLike) -> dict[str, Any] | None:
         raise _fail(path, f"cannot be read ({e.__class__.__name__})") from e
     except json.JSONDecodeError as e:
         raise _fail(path, f"is not valid JSON (line {e.lineno}, column {e.colno})") from e
+    except RecursionError:
+        raise _fail(path, "nests lists or objects too deeply to be a sidecar") from None
     return validate_sidecar(data, path)
 
 

@@ -36,6 +36,15 @@ def test_round_trip(tmp_path):
     ('{"preprocess": {"sise": [1, 2]}}', "unknown preprocess keys: sise"),
     ('{"task": "detector"}', "task 'detector'"),
     ('{"window": -3}', "'window' that is not a positive integer"),
+    ('{"preprocess": {"size": [true, true]}}', "size must be two whole numbers of pixels"),
+    ('{"preprocess": {"size": [16.5, 16.5]}}', "size must be two whole numbers of pixels"),
+    ('{"preprocess": {"size": ["16", "16"]}}', "size must be two whole numbers of pixels"),
+    ('{"preprocess": {"scale": "mean-std", "mean": [1, 2], "std": [1, 1, 1]}}',
+     "mean needs one value per channel (3) or one for all, not 2"),
+    ('{"preprocess": {"color": "gray", "scale": "mean-std", "mean": [1, 2, 3], "std": 1}}',
+     "mean needs one value per channel (1) or one for all, not 3"),
+    ('{"preprocess": {"scale": "mean-std", "mean": ["a"], "std": 1}}', "mean must be numbers"),
+    ("[" * 100_000 + "]" * 100_000, "nests lists or objects too deeply"),
 ])
 def test_malformed_sidecars_are_refused_in_one_sentence(tmp_path, text, fragment):
     model = tmp_path / "m.h5"

@@ -20,7 +20,28 @@ def parse_labels(text: str) -> list[str]:
 
 
 def read_labels(path: str | Path) -> list[str]:
-    return parse_labels(Path(path).read_text(encoding="utf-8", errors="replace"))
+    return read_labels_checked(path)[0]
+
+
+def read_labels_checked(path: str | Path) -> tuple[list[str], list[str]]:
+    """(labels, warnings): a file that is not UTF-8 or names a label twice loads, with a warning."""
+    p = Path(path)
+    raw = p.read_bytes()
+    warnings: list[str] = []
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", errors="replace")
+        warnings.append(f"{p.name} is not UTF-8 text; characters it could not read show as \ufffd (save it as "
+                        "UTF-8).")
+    labels = parse_labels(text)
+    seen: dict[str, int] = {}
+    twice = [name for i, name in enumerate(labels) if seen.setdefault(name, i) != i]
+    if twice:
+        names = ", ".join(repr(n) for n in dict.fromkeys(twice))
+        warnings.append(f"{p.name} names {names} more than once, so those classes cannot be told apart; "
+                        "give each class its own name.")
+    return labels, warnings
 
 
 def default_labels(n: int) -> list[str]:

@@ -36,7 +36,11 @@ def check_keras_archive(path: Path) -> None:
         raise ModelLoadError(f"{path.name} holds {len(infos):,} files, far more than a Keras model; the file "
                              "is damaged or not a model, get it again.")
     for info in infos:
-        if info.filename.endswith(".json") and info.file_size > MAX_DESCRIPTION_BYTES:
+        name = info.filename
+        if name.startswith(("/", "\\")) or ".." in name.replace("\\", "/").split("/") or ":" in name:
+            raise ModelLoadError(f"{path.name} holds a file named {name!r} that points outside the archive; "
+                                 "a Keras model never does, so it was not opened.")
+        if name.endswith(".json") and info.file_size > MAX_DESCRIPTION_BYTES:
             raise _too_big(path, f"description ({info.filename})", info.file_size)
 
 

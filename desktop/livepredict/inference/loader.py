@@ -31,7 +31,7 @@ from livepredict.core.errors import (
     UnsafeModelError,
     UnsupportedModelError,
 )
-from livepredict.core.labels import default_labels, read_labels
+from livepredict.core.labels import default_labels, read_labels_checked
 from livepredict.core.paths import not_a_file
 from livepredict.core.types import DTYPES, ModelInfo, Prediction, PreprocessSpec, RuntimeCheck
 from livepredict.inference import cache as model_cache
@@ -395,7 +395,9 @@ def resolve_profile(path: Path, structure: dict[str, Any], sidecar: dict[str, An
         labels = tuple(sidecar["labels"])
     elif labels_txt.is_file():
         try:
-            labels = tuple(read_labels(labels_txt))
+            read, label_warnings = read_labels_checked(labels_txt)
+            labels = tuple(read)
+            warnings.extend(label_warnings)
         except OSError:
             warnings.append(f"Cannot read {labels_txt.name}; using numbered labels.")
         if source == "default":

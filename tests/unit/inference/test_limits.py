@@ -58,3 +58,19 @@ def test_too_many_members(tmp_path):
             z.writestr(f"assets/{i}", "")
     with pytest.raises(ModelLoadError, match="far more than a Keras model"):
         detect_format(p)
+
+
+@pytest.mark.parametrize("name", ["../evil.py", "/etc/cron.d/x", "assets/../../x", "C:\\x"])
+def test_a_member_that_points_outside_the_archive_is_refused_quietly(tmp_path, name, capfd):
+    import warnings
+
+    p = tmp_path / "traversal.keras"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with zipfile.ZipFile(p, "w") as z:
+            z.writestr("config.json", "{}")
+            z.writestr(name, "x")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no Python warning may reach stderr
+        with pytest.raises(ModelLoadError, match="points outside the archive"):
+            detect_format(p)

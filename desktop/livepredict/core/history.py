@@ -20,7 +20,7 @@ class History:
         self.capacity = int(capacity)
         self.width = int(width)
         self._t = np.zeros(self.capacity, dtype=np.float64)
-        self._v = np.full((self.capacity, self.width), np.nan, dtype=dtype)
+        self._v: np.ndarray = np.full((self.capacity, self.width), np.nan, dtype=dtype)
         self._n = 0  # total rows ever appended
         self._lock = threading.Lock()
 

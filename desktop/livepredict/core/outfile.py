@@ -21,7 +21,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, TextIO
 
 from livepredict.core.errors import OutputWriteError
 from livepredict.core.paths import not_a_file
@@ -48,6 +48,7 @@ class RowFile:
     def __init__(self, path: str | os.PathLike, *, encoding: str = "utf-8") -> None:
         self.path = Path(path)
         self.rows = 0
+        self._encoding = encoding
         self._good = 0  # bytes written up to the end of the last whole row
         self._direct = not_a_file(self.path) is not None
         self._tmp: Path | None = None
@@ -58,7 +59,7 @@ class RowFile:
                                             dir=self.path.parent if str(self.path.parent) else ".")
                 self._tmp = target = Path(name)
                 os.chmod(fd, 0o666 & ~_umask())
-                self._f: IO[str] = os.fdopen(fd, "w", encoding=encoding, newline="")
+                self._f: TextIO | None = os.fdopen(fd, "w", encoding=encoding, newline="")
             else:
                 self._f = open(target, "w", encoding=encoding, newline="")  # noqa: SIM115 - closed in close()
         except OSError as e:
@@ -67,23 +68,26 @@ class RowFile:
 
     def write_row(self, text: str) -> None:
         """Append ``text`` (one or more whole lines) and flush it to the file at once."""
+        f = self._f
+        if f is None:
+            raise ValueError(f"{self.path} is already closed")
         try:
-            self._f.write(text)
-            self._f.flush()
+            f.write(text)
+            f.flush()
         except OSError as e:
-            self._cut_back()
+            self._cut_back(f)
             raise write_error(self.path, e) from e
-        self._good += len(text.encode(self._f.encoding or "utf-8"))
+        self._good += len(text.encode(self._encoding))
         self.rows += 1
 
-    def _cut_back(self) -> None:
+    def _cut_back(self, f: TextIO) -> None:
         """After a failed write: drop the partial row (and what Python still buffers)."""
         with contextlib.suppress(OSError, ValueError):
-            os.ftruncate(self._f.fileno(), self._good)
+            os.ftruncate(f.fileno(), self._good)
 
     def close(self) -> None:
         """Put what was written in place of the target (nothing written: the target is untouched)."""
-        f, self._f = self._f, None  # type: ignore[assignment]
+        f, self._f = self._f, None
         if f is None:
             return
         try:

@@ -380,7 +380,8 @@ class MainWindow(QMainWindow):
             self.open_model(dropped.models[0])
             if len(dropped.models) > 1:
                 self.show_message("Several models were dropped; opened the first one.")
-        if dropped.videos and self.start_live(dropped.videos[0]):
+        if dropped.videos and "Live" in self.panels:
+            self.start_live(dropped.videos[0])  # the Live tab says why if it cannot play it
             if len(dropped.videos) > 1:
                 self.show_message("Several videos were dropped; playing the first one.")
         else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ def read_series(path: str | Path) -> tuple[np.ndarray, np.ndarray, str]:
 class ForecastPage(QWidget):
     """A forecaster rolled forward along a series (``controller``: the ``InferenceController``)."""
 
-    def __init__(self, controller: Any, show_message: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: Any, show_message: Callable[[str], None], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.show_message = show_message

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -103,7 +103,7 @@ class LazyTab(QWidget):
         return self.inner
 
 
-def shutdown_all(panels: Any) -> None:
+def shutdown_all(panels: Iterable[QWidget]) -> None:
     """``shutdown()`` on every built panel among ``panels`` (widgets or lazy tabs)."""
     for w in panels:
         panel = w.inner if isinstance(w, LazyTab) else w

@@ -133,7 +133,7 @@ def live_window(model: Path):
     window.resize(1240, 760)
     window.show()
     window.show_panel("Live")
-    panel = window.live_panel
+    panel = window.panel("Live")
     loaded = []
     controller.model_loaded.connect(loaded.append)
     controller.open_model(str(model))
@@ -146,8 +146,8 @@ def live_window(model: Path):
 
     if not pump(lambda: bool(loaded), 300):
         raise SystemExit("the model did not load")
-    panel.threshold_box.setChecked(True)
-    panel.smooth_spin.setValue(2)
+    panel.side.threshold_box.setChecked(True)
+    panel.side.smooth_spin.setValue(2)
     panel.loop_box.setChecked(True)
     return app, window, panel, pump
 

@@ -120,263 +120,174 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str]) -> int:
+    """The window first, the model asked for meanwhile, the worker let go once the window is painted."""
     args = parse_args(argv)
     problem = display_problem()
     if problem:
         print(problem, file=sys.stderr)
         return 3
+    log_path = _prepare_process()
+    from PySide6.QtCore import QTimer
+
+    import livepredict
+    from livepredict.threads.inference_worker import THREAD_GUARD, InferenceController
+    from livepredict.ui.gui_gc import GuiThreadCollector
+
+    app = _application()
+    collector = GuiThreadCollector(app)  # Qt objects in reference cycles die on the GUI thread
+    settings = _settings(args)
+    controller = InferenceController()
+    model = _model_path(args)
+    initial_job = _ask_engine_early(controller, model, args.paths, settings.top_k())
+    window = build_window(controller, settings)
+    monitor = _show_window(window, controller, model, initial_job, args.panel)
+    QTimer.singleShot(0, lambda: _start_options(window, monitor, model is None, args.feed, args.live))
+    log.info("Live Predict %s started (log %s)", livepredict.__version__, log_path)
+    _close_on_termination_signals(window)
+    rc = app.exec()
+    collector.stop()
+    monitor.times["gui_gc_collections"] = list(collector.collections)
+    t_close = time.time()
+    stopped = controller.shutdown(1500)
+    monitor.times["shutdown_s"] = time.time() - t_close
+    monitor.times["heavy_modules_at_window"] = monitor.heavy_at_window
+    _write_reports(monitor.times, monitor.tf_at_window, THREAD_GUARD, controller)
+    log.info("exit (inference thread stopped: %s, %.2f s)", stopped, monitor.times["shutdown_s"])
+    if not stopped or "tensorflow" in sys.modules:
+        _leave_now(rc)
+    return rc
+
+
+def _prepare_process() -> Path:
+    """Before Qt and the engine: TensorFlow's log level, the log file, the import watch."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from livepredict.log import setup_logging
-
-    log_path = setup_logging()
     from livepredict.threads.inference_worker import install_import_watch
 
+    log_path = setup_logging()
     install_import_watch()
-    from PySide6.QtCore import QObject, QTimer, Slot
+    sys.setswitchinterval(0.001)  # keep the GUI responsive while the worker runs Python (DESIGN §8)
+    return log_path
+
+
+def _application():
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     import livepredict
-    from livepredict.settings import ORG, Settings
-    from livepredict.threads.inference_worker import THREAD_GUARD, InferenceController
-    from livepredict.ui import theme
+    from livepredict.settings import ORG
 
-    sys.setswitchinterval(0.001)  # keep the GUI responsive while the worker runs Python (DESIGN §8)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "livepredict"])
     app.setApplicationName(livepredict.APP_ID)
     app.setApplicationDisplayName(livepredict.APP_NAME)
     app.setOrganizationName(ORG)
     app.setApplicationVersion(livepredict.__version__)
     app.setDesktopFileName("livepredict")
-    from livepredict.ui.gui_gc import GuiThreadCollector
-
-    collector = GuiThreadCollector(app)  # Qt objects in reference cycles die on the GUI thread
+    app.setQuitOnLastWindowClosed(True)
     icon = livepredict.data_dir() / "resources" / "icons" / "livepredict.svg"  # also inside the bundle
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
+    return app
+
+
+def _settings(args: argparse.Namespace):
+    """The saved settings with the command line's overrides; the theme applied."""
+    from PySide6.QtWidgets import QApplication
+
+    from livepredict.settings import Settings
+    from livepredict.ui import theme
+
     settings = Settings()
     if args.theme:
         settings.set_theme(args.theme)
     if args.top:
         settings.set_top_k(args.top)
-    theme.apply(app, settings.theme())
+    theme.apply(QApplication.instance(), settings.theme())
+    return settings
 
-    controller = InferenceController()
-    model = args.model
+
+def _model_path(args: argparse.Namespace) -> str | None:
+    if args.model is not None:
+        return args.model
+    demo = demo_model_path()
+    return str(demo) if demo is not None else None
+
+
+def _ask_engine_early(controller, model: str | None, paths: list[str], top_k: int) -> int | None:
+    """Ask the inference thread now: it opens the model while the window is being built (a cached model
+    needs no TensorFlow, so it is often ready as soon as the window is shown). The images are queued
+    right behind the model, before the window's modules are even imported: on a warm start the first
+    result is on its way while the window is being built. Returns the classification job, if any."""
     if model is None:
-        demo = demo_model_path()
-        model = str(demo) if demo is not None else None
-    if model is not None:
-        # Ask the inference thread now: it opens the model while the window is being built (a cached
-        # model needs no TensorFlow, so it is often ready as soon as the window is shown).
-        controller.worker.gui_ready.clear()  # set once the window is shown (see Startup)
-        controller.open_model(model)
-    initial_job = None
-    if model is not None and args.paths:
-        # Queued right behind the model, before the window's modules are even imported: on a warm
-        # start the first result is on its way while the window is being built.
-        initial_job = controller.classify([str(Path(p)) for p in args.paths], settings.top_k())
-    window = build_window(controller, settings)
+        return None
+    controller.worker.gui_ready.clear()  # set once the window is painted (StartupMonitor)
+    controller.open_model(model)
+    return controller.classify([str(Path(p)) for p in paths], top_k) if paths else None
+
+
+def _show_window(window, controller, model: str | None, initial_job: int | None, panel: str | None):
+    """Show the window (with what is already on its way) and start watching the start-up."""
+    from PySide6.QtCore import QTimer
+
+    from livepredict.ui.startup_monitor import StartupMonitor
+
     if initial_job is not None:
         window.classify_panel.adopt_job(initial_job)
     if model is not None:
         window.model_label.setText(f"Opening {Path(model).name}…")
         window.on_busy(True)
-    if args.panel:
-        window.show_panel(args.panel)
-
-    class Startup(QObject):
-        """Start-up sequencing and the test/benchmark hooks (all in the GUI thread)."""
-
-        def __init__(self) -> None:
-            super().__init__(window)
-            self.times: dict[str, float] = {}
-            self.initial_jobs: set[int] = set()
-            self.model_ready = False
-            self.tf_at_window = None
-            self.heavy_at_window: list[str] = []
-            self.shot_done = False
-            self.preview_seen = False
-            self.feed_clients = 0
-            controller.model_loaded.connect(self.on_model_loaded)
-            controller.load_failed.connect(self.on_load_failed)
-            controller.classification_ready.connect(self.on_result)
-            controller.batch_finished.connect(self.on_batch_finished)
-            controller.tensor_previewed.connect(self.on_preview)
-
-        def mark(self, name: str) -> None:
-            self.times.setdefault(name, time.time() - _t0())
-
-        def eventFilter(self, obj, event) -> bool:  # noqa: N802
-            from PySide6.QtCore import QEvent
-
-            if event.type() == QEvent.Type.Paint and "window_shown" not in self.times:
-                self.mark("window_shown")
-                self.tf_at_window = "tensorflow" in sys.modules
-                self.heavy_at_window = [m for m in ("tensorflow", "keras", "pyqtgraph", "cv2") if m in sys.modules]
-                controller.worker.gui_ready.set()  # thread-safe flag: TensorFlow may be imported now
-            return False
-
-        @Slot()
-        def begin(self) -> None:
-            self.mark("event_loop")
-            if model is None:
-                window.show_message("No model open: drop a model file here or use File › Open Model (Ctrl+O).")
-                self.model_ready = True
-                self.maybe_finish()
-            if args.feed is not None:
-                self.start_feed(args.feed)
-            if args.live:
-                self.start_live(args.live)
-
-        def start_feed(self, port: int) -> None:
-            window.start_feed(port)
-            ctl = window.feed_controller
-            if ctl.running:
-                log.info("feed: serving at %s", ctl.server.url)
-                ctl.clients_changed.connect(self.on_feed_clients)
-            else:
-                log.warning("feed: not started on port %d", port)
-                window.show_feed()  # the dialog says why (e.g. the port is in use) and offers another
-
-        @Slot(int, int)
-        def on_feed_clients(self, clients: int, _delivered: int) -> None:
-            if clients != self.feed_clients:
-                log.info("feed: %d client%s connected", clients, "" if clients == 1 else "s")
-            self.feed_clients = clients
-
-        def start_live(self, source: str) -> None:
-            window.show_panel("Live")
-            panel = window.live_panel
-            if panel is not None and panel.start(source):
-                log.info("live: started on %s", source)
-            else:
-                log.warning("live: %s could not be started", source)
-
-        @Slot(object)
-        def on_model_loaded(self, loaded) -> None:
-            self.mark("model_ready")
-            # The line the frozen smoke test (packaging/smoke_test.py) waits for.
-            log.info("ready: window shown, model %s loaded after %.2f s (warm=%s)", loaded.info.name,
-                     self.times["model_ready"], loaded.warm)
-            self.times["tf_loaded_at_ready"] = float("tensorflow" in sys.modules)
-            self.times["warm"] = float(loaded.warm)
-            self.times["ms_per_image"] = loaded.ms_per_image or 0.0
-            self.model_ready = True
-            self.maybe_finish()
-
-        @Slot(object)
-        def on_load_failed(self, failed) -> None:
-            self.mark("model_failed")
-            if not failed.needs_trust:
-                self.model_ready = True
-                self.initial_jobs.clear()
-                self.maybe_finish()
-
-        @Slot()
-        def on_closing(self) -> None:
-            self.mark("window_closed")
-
-        @Slot(object)
-        def on_result(self, r) -> None:
-            self.mark("first_result")  # shown in the window
-            p = r.prediction
-            if p is not None and p.infer_end_ts and "first_prediction_made" not in self.times:
-                # when the inference thread had it (monotonic clock → wall clock)
-                made = time.time() - (time.monotonic() - p.infer_end_ts)
-                self.times["first_prediction_made"] = made - _t0()
-
-        @Slot(object)
-        def on_preview(self, p) -> None:
-            self.preview_seen = True
-            self.maybe_finish()
-
-        @Slot(object)
-        def on_batch_finished(self, f) -> None:
-            self.initial_jobs.discard(f.job_id)
-            self.maybe_finish()
-
-        def maybe_finish(self) -> None:
-            if self.shot_done or not self.model_ready or self.initial_jobs:
-                return
-            cards = window.classify_panel.model.cards
-            if any(not c.error for c in cards) and not self.preview_seen:
-                return
-            self.shot_done = True
-            self.mark("initial_done")
-            if os.environ.get("LIVEPREDICT_SCREENSHOT") or os.environ.get("LIVEPREDICT_QUIT_WHEN_DONE"):
-                QTimer.singleShot(250, self.screenshot_and_quit)
-
-        @Slot()
-        def early_screenshot(self) -> None:
-            window.grab().save(os.environ["LIVEPREDICT_EARLY_SCREENSHOT"])
-
-        @Slot()
-        def screenshot_and_quit(self) -> None:
-            shot = os.environ.get("LIVEPREDICT_SCREENSHOT")
-            if shot:
-                Path(shot).parent.mkdir(parents=True, exist_ok=True)
-                window.grab().save(shot)
-                p = Path(shot)
-                screen = window.screen()
-                if screen is not None and app.platformName() not in ("offscreen", "minimal"):
-                    # what the display server shows (window manager and all), not only our widgets
-                    screen.grabWindow(0).save(str(p.with_name(p.stem + "-screen" + p.suffix)))
-                current = window.tabs.currentIndex()
-                window.show_panel("Model")
-                app.processEvents()
-                window.grab().save(str(p.with_name(p.stem + "-model" + p.suffix)))
-                window.tabs.setCurrentIndex(current)
-            if os.environ.get("LIVEPREDICT_QUIT_WHEN_DONE"):
-                window.close()
-
-    startup = Startup()
+    if panel:
+        window.show_panel(panel)
+    monitor = StartupMonitor(window, controller, _t0(), has_model=model is not None)
     if initial_job is not None:
-        startup.initial_jobs.add(initial_job)
-    window.statusBar().installEventFilter(startup)
+        monitor.initial_jobs.add(initial_job)
     window.show()
-    QTimer.singleShot(0, startup.begin)
+    QTimer.singleShot(0, monitor.begin)
     QTimer.singleShot(1000, controller.worker.gui_ready.set)  # never hold the worker back for long
-    early = os.environ.get("LIVEPREDICT_EARLY_SCREENSHOT")  # the window while the model is loading
-    if early:
-        QTimer.singleShot(600, startup.early_screenshot)
+    if os.environ.get("LIVEPREDICT_EARLY_SCREENSHOT"):  # the window while the model is loading
+        QTimer.singleShot(600, monitor.early_screenshot)
     quit_after = os.environ.get("LIVEPREDICT_QUIT_AFTER_MS")
     if quit_after:
         QTimer.singleShot(int(quit_after), window.close)
-    log.info("Live Predict %s started (log %s)", livepredict.__version__, log_path)
-    app.setQuitOnLastWindowClosed(True)
-    window.closing.connect(startup.on_closing)
-    _close_on_termination_signals(window)
-    rc = app.exec()
-    collector.stop()
-    startup.times["gui_gc_collections"] = list(collector.collections)
-    t_close = time.time()
-    stopped = controller.shutdown(1500)
-    startup.times["shutdown_s"] = time.time() - t_close
-    startup.times["heavy_modules_at_window"] = startup.heavy_at_window
-    _write_reports(startup.times, startup.tf_at_window, THREAD_GUARD, controller)
-    log.info("exit (inference thread stopped: %s, %.2f s)", stopped, startup.times["shutdown_s"])
-    if not stopped or "tensorflow" in sys.modules:
-        # Either the inference thread is inside a long engine call (e.g. importing TensorFlow) that
-        # cannot be interrupted, and destroying its QThread would abort the process; or TensorFlow is
-        # loaded, whose interpreter-exit teardown takes seconds. Settings are synced and the reports
-        # written: leave now.
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(rc)
-    return rc
+    return monitor
 
 
-def build_window(controller, settings):
-    """The main window with its panels. Other parts of the app add their panels here."""
+def _start_options(window, monitor, no_model: bool, feed_port: int | None, live_source: str | None) -> None:
+    """Once the event loop runs: the no-model hint, ``--feed PORT`` and ``--live SOURCE``."""
+    if no_model:
+        window.show_message("No model open: drop a model file here or use File › Open Model (Ctrl+O).")
+    if feed_port is not None:
+        window.feed.start(feed_port)
+        if window.feed.running:
+            log.info("feed: serving at %s", window.feed.controller.server.url)
+            window.feed.controller.clients_changed.connect(monitor.on_feed_clients)
+        else:
+            log.warning("feed: not started on port %d", feed_port)
+            window.feed.show()  # the dialog says why (e.g. the port is in use) and offers another
+    if live_source:
+        if window.start_live(live_source):
+            log.info("live: started on %s", live_source)
+        else:
+            log.warning("live: %s could not be started", live_source)
+
+
+def _leave_now(rc: int) -> None:
+    """Either the inference thread is inside a long engine call (e.g. importing TensorFlow) that cannot
+    be interrupted, and destroying its QThread would abort the process; or TensorFlow is loaded, whose
+    interpreter-exit teardown takes seconds. Settings are synced and the reports written: leave now."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(rc)
+
+
+def build_window(controller, settings, panels=None):
+    """The composition root of the window: the main window with the tabs of ``ui.panels.PANELS``
+    (or ``panels``), each built from the window's application context."""
     from livepredict.ui.main_window import MainWindow
+    from livepredict.ui.panels import PANELS
 
-    window = MainWindow(controller, settings)
-    # ---- panels of other parts (live, generate): window.add_panel("Live", factory) calls go here
-    window.generate_panel = None
-    window.add_lazy_panel("Generate", "livepredict.ui.generate_panel")  # its install(), run when first shown
-    return window
+    return MainWindow(controller, settings, PANELS if panels is None else panels)
 
 
 def _write_reports(times: dict, tf_at_window, guard, controller) -> None:

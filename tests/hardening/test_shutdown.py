@@ -50,7 +50,7 @@ def test_close_while_live_camera_is_blocked_in_read(qtbot, isolated_settings, co
     with qtbot.waitSignal(c.model_loaded, timeout=60_000):
         w.open_model(corpus_inputs["good"])
     w.show_panel("Live")
-    panel = w.live_panel
+    panel = w.panel("Live")
     script = FaultScript(fault_at=3, mode="block")
     panel.pipeline.set_source(FaultSource(video, script=script))
     qtbot.waitUntil(script.blocked.is_set, timeout=10_000)
@@ -75,7 +75,7 @@ def test_close_while_converting_to_litert(qtbot, isolated_settings, corpus_input
 def test_close_while_generating_text(qtbot, isolated_settings, corpus_inputs):  # noqa: F811
     c, w = _window(qtbot)
     w.show_panel("Generate")
-    panel = w.generate_panel
+    panel = w.panel("Generate").text
     with qtbot.waitSignal(c.generator_ready, timeout=60_000):
         w.open_model(corpus_inputs["textgen"])
     panel.length.setValue(0)  # until stopped

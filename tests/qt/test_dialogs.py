@@ -20,7 +20,8 @@ from helpers.video import color_of, write_color_video
 from PIL import Image
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from livepredict.ui.live_panel import RECORD_COLUMNS, VIDEO_FILTER
+from livepredict.ui.live.recording import RECORD_COLUMNS
+from livepredict.ui.live.sources import VIDEO_FILTER
 from livepredict.ui.main_window import IMAGE_FILTER, MODEL_FILTER
 
 # The offscreen platform plugin warns about this whenever a dialog (or a pyqtgraph view) is shown.
@@ -222,7 +223,7 @@ def test_export_without_results_opens_no_dialog(qtbot, window):
 # ---------------------------------------------------------------- Live tab
 def _live(window):
     window.show_panel("Live")
-    panel = window.live_panel
+    panel = window.panel("Live")
     assert panel is not None
     return panel
 

@@ -9,8 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from livepredict.settings import Settings
 from livepredict.threads.inference_worker import InferenceController
-from livepredict.ui.generate_panel import MAX_BLOCKS, GeneratePanel, read_series, token_label
+from livepredict.ui.generate.forecast_view import read_series
+from livepredict.ui.generate.panel import GeneratePanel
+from livepredict.ui.generate.text_view import MAX_BLOCKS, token_label
+from livepredict.ui.panel import AppContext
 
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
@@ -61,9 +65,9 @@ def files(tmp_path_factory):
 
 
 @pytest.fixture
-def panel(qtbot):
+def panel(qtbot, isolated_settings):
     controller = InferenceController()
-    p = GeneratePanel(controller)
+    p = GeneratePanel(AppContext(controller, Settings()))
     qtbot.addWidget(p)
     p.resize(1100, 700)
     p.show()
@@ -86,37 +90,37 @@ def test_text_streams_in_chunks_stops_and_is_reproducible(qtbot, panel, files):
     assert panel.kind == "text" and panel.stack.currentIndex() == 1
     assert "litert" in panel.model_label.text()
     # until stopped, as fast as possible
-    panel.length.setValue(0)
-    panel.seed.setValue(3)
-    panel.start_text()
-    qtbot.waitUntil(lambda: panel.chars_shown > 3000, timeout=30_000)
-    assert panel.running
+    panel.text.length.setValue(0)
+    panel.text.seed.setValue(3)
+    panel.text.start_text()
+    qtbot.waitUntil(lambda: panel.text.chars_shown > 3000, timeout=30_000)
+    assert panel.text.running
     with qtbot.waitSignal(panel.controller.text_chunk, timeout=10_000,
                           check_params_cb=lambda c: c.finished) as blocker:
         panel.stop()
     last = blocker.args[0]
     assert last.reason == "stopped"
-    qtbot.waitUntil(lambda: not panel.paint_timer.isActive(), timeout=5_000)
-    assert not panel.running and panel.start_button.isEnabled()
+    qtbot.waitUntil(lambda: not panel.text.paint_timer.isActive(), timeout=5_000)
+    assert not panel.text.running and panel.text.start_button.isEnabled()
     # chunks per display tick, not one signal per token
-    assert panel.chunks * 20 < last.total
-    assert panel.chars_shown == len("The ") + last.total
+    assert panel.text.chunks * 20 < last.total
+    assert panel.text.chars_shown == len("The ") + last.total
     # the live next-token distribution: 10 bars, best first
-    items = panel.dist_chart.items()
+    items = panel.text.dist_chart.items()
     assert len(items) == 10 and items[0][1] >= items[-1][1] and sum(v for _, v in items) <= 100.5
     # same seed after a reset → same text
     texts = []
     for _ in range(2):
-        panel.reset_text()
-        panel.length.setValue(300)
+        panel.text.reset_text()
+        panel.text.length.setValue(300)
         with qtbot.waitSignal(panel.controller.text_chunk, timeout=30_000, check_params_cb=lambda c: c.finished):
-            panel.start_text()
-        qtbot.waitUntil(lambda: not panel.paint_timer.isActive(), timeout=5_000)
-        texts.append(panel.text_view.toPlainText())
+            panel.text.start_text()
+        qtbot.waitUntil(lambda: not panel.text.paint_timer.isActive(), timeout=5_000)
+        texts.append(panel.text.text_view.toPlainText())
     assert texts[0] == texts[1] and len(texts[0]) == len("The ") + 300
     # the screenshot shows text in the view and the accent-coloured best bar of the distribution
     shot = _shot(panel, "generate_text_panel.png")
-    view = panel.text_view.viewport()
+    view = panel.text.text_view.viewport()
     top_left = view.mapTo(panel, view.rect().topLeft())
     region = shot[top_left.y():top_left.y() + 120, top_left.x():top_left.x() + view.width()]
     assert np.sum(region.mean(axis=-1) < 110) > 300  # dark glyph pixels of the generated text
@@ -127,57 +131,57 @@ def test_text_streams_in_chunks_stops_and_is_reproducible(qtbot, panel, files):
 
 def test_text_view_stays_bounded_past_100k_characters(qtbot, panel, files):
     _open(qtbot, panel, files / "text.keras")
-    panel.length.setValue(120_000)
-    panel.seed.setValue(1)
+    panel.text.length.setValue(120_000)
+    panel.text.seed.setValue(1)
     ticks = []
     from PySide6.QtCore import QTimer
 
     probe = QTimer()
     probe.setInterval(50)
-    probe.timeout.connect(lambda: ticks.append(panel.chars_shown))
+    probe.timeout.connect(lambda: ticks.append(panel.text.chars_shown))
     probe.start()
     try:
         with qtbot.waitSignal(panel.controller.text_chunk, timeout=120_000, check_params_cb=lambda c: c.finished):
-            panel.start_text()
-        qtbot.waitUntil(lambda: not panel.paint_timer.isActive(), timeout=10_000)
+            panel.text.start_text()
+        qtbot.waitUntil(lambda: not panel.text.paint_timer.isActive(), timeout=10_000)
     finally:
         probe.stop()
-    assert panel.chars_shown == 120_000 + len("The ")
-    assert panel.text_view.document().blockCount() <= MAX_BLOCKS
+    assert panel.text.chars_shown == 120_000 + len("The ")
+    assert panel.text.text_view.document().blockCount() <= MAX_BLOCKS
     # the GUI event loop kept running while the tokens streamed in (many distinct intermediate sizes)
     assert len(set(ticks)) >= 5
 
 
 def test_forecast_plays_steps_and_pauses(qtbot, panel, files):
-    panel.load_series(files / "series.csv")
+    panel.forecast.load_series(files / "series.csv")
     _open(qtbot, panel, files / "fc.keras")
     assert panel.kind == "forecast" and panel.stack.currentIndex() == 2
-    qtbot.waitUntil(lambda: panel.last_step is not None, timeout=10_000)  # the paused forecast
-    assert panel.index == 6
-    panel.horizon.setValue(7)
-    qtbot.waitUntil(lambda: panel.last_step.forecast.size == 7, timeout=10_000)
-    xs, ys = panel.fc_curve.getData()
+    qtbot.waitUntil(lambda: panel.forecast.last_step is not None, timeout=10_000)  # the paused forecast
+    assert panel.forecast.index == 6
+    panel.forecast.horizon.setValue(7)
+    qtbot.waitUntil(lambda: panel.forecast.last_step.forecast.size == 7, timeout=10_000)
+    xs, ys = panel.forecast.fc_curve.getData()
     assert len(xs) == 8 and xs[0] == 1905 and np.all(np.diff(xs) == 1)
-    panel.step_rate.setValue(100.0)
-    panel.toggle_play()
-    qtbot.waitUntil(lambda: panel.index >= 30, timeout=30_000)
+    panel.forecast.step_rate.setValue(100.0)
+    panel.forecast.toggle_play()
+    qtbot.waitUntil(lambda: panel.forecast.index >= 30, timeout=30_000)
     with qtbot.waitSignal(panel.controller.forecast_step, timeout=10_000, check_params_cb=lambda s: s.finished):
-        panel.toggle_play()  # pause
-    stopped_at = panel.index
-    assert not panel.playing and panel.play_button.text() == "Play"
-    mae, naive = panel.errors_so_far()
+        panel.forecast.toggle_play()  # pause
+    stopped_at = panel.forecast.index
+    assert not panel.forecast.playing and panel.forecast.play_button.text() == "Play"
+    mae, naive = panel.forecast.errors_so_far()
     assert mae is not None and naive is not None and mae >= 0
-    assert "error so far" in panel.fc_stats.text()
-    panel.step_once()
-    hx, _ = panel.hist_curve.getData()
-    assert panel.index == stopped_at + 1 and len(hx) == panel.index
-    qtbot.waitUntil(lambda: panel.last_step.index == stopped_at + 1, timeout=10_000)
-    fx, _ = panel.fc_curve.getData()
+    assert "error so far" in panel.forecast.fc_stats.text()
+    panel.forecast.step_once()
+    hx, _ = panel.forecast.hist_curve.getData()
+    assert panel.forecast.index == stopped_at + 1 and len(hx) == panel.forecast.index
+    qtbot.waitUntil(lambda: panel.forecast.last_step.index == stopped_at + 1, timeout=10_000)
+    fx, _ = panel.forecast.fc_curve.getData()
     assert fx[0] == hx[-1]  # the forecast starts from the newest known value
     from livepredict.ui import theme
 
     shot = _shot(panel, "generate_forecast_panel.png")
-    plot = panel.plot
+    plot = panel.forecast.plot
     tl = plot.mapTo(panel, plot.rect().topLeft())
     region = shot[tl.y():tl.y() + plot.height(), tl.x():tl.x() + plot.width()]
     assert _near(region, theme.current().accent) > 20  # the forecast curve and its markers

@@ -10,8 +10,12 @@ from helpers.dnd import drop
 from helpers.video import COLORS, color_of, write_color_video
 from PySide6.QtGui import QImage
 
+from livepredict.settings import Settings
 from livepredict.threads.inference_worker import InferenceController
-from livepredict.ui.live_panel import RECORD_COLUMNS, LivePanel, score_labels
+from livepredict.ui.live.panel import LivePanel
+from livepredict.ui.live.plot_side import score_labels
+from livepredict.ui.live.recording import RECORD_COLUMNS
+from livepredict.ui.panel import AppContext
 
 # The offscreen platform plugin warns about this when a pyqtgraph view is shown; harmless.
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
@@ -24,9 +28,9 @@ def video(tmp_path_factory):
 
 
 @pytest.fixture
-def panel(qtbot, model_files):
+def panel(qtbot, isolated_settings, model_files):
     controller = InferenceController()
-    p = LivePanel(controller)
+    p = LivePanel(AppContext(controller, Settings()))
     qtbot.addWidget(p)
     p.resize(1100, 650)
     p.show()
@@ -113,9 +117,9 @@ def test_main_window_has_a_live_tab_that_stops_on_close(qtbot, isolated_settings
     w = MainWindow(controller, Settings())
     qtbot.addWidget(w)
     w.show()
-    assert w.live_panel is None  # built when the tab is first shown (fast start-up)
+    assert w.built_panel("Live") is None  # built when the tab is first shown (fast start-up)
     w.show_panel("Live")
-    panel = w.live_panel
+    panel = w.panel("Live")
     assert isinstance(panel, LivePanel) and w.tabs.tabText(w.tabs.currentIndex()) == "Live"
     with qtbot.waitSignal(controller.model_loaded, timeout=120_000):
         w.open_model(model_files["tflite"])
@@ -139,7 +143,7 @@ def test_dropped_video_plays_in_the_live_tab(qtbot, isolated_settings, model_fil
         w.open_model(model_files["tflite"])
     drop(w, [video])
     assert w.tabs.tabText(w.tabs.currentIndex()) == "Live"
-    panel = w.live_panel
+    panel = w.panel("Live")
     qtbot.waitUntil(lambda: panel.pipeline.frames_inferred >= 3, timeout=20_000)
     assert len(w.classify_panel.model.cards) == 0  # nothing was sent to Classify
     w.close()

@@ -19,11 +19,13 @@ from helpers.threads import ThreadHold
 from PIL import Image
 from PySide6.QtCore import QMetaObject, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QPalette
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from livepredict.settings import Settings
 from livepredict.threads.inference_worker import InferenceController
 from livepredict.ui.main_window import MainWindow
+from livepredict.ui.panel import AppContext, PanelSpec
+from livepredict.ui.panels import PANELS
 
 ROOT = Path(__file__).resolve().parents[2]
 COLORS = {"red": (220, 30, 20), "green": (10, 200, 40), "blue": (30, 20, 230)}
@@ -198,7 +200,7 @@ def test_model_panel_shows_and_saves_profile(qtbot, window, model_files, tmp_pat
     model.write_bytes(Path(model_files["keras"]).read_bytes())
     Path(str(model) + ".livepredict.json").write_text(json.dumps({"labels": ["red", "green", "blue"]}))
     loaded = load(qtbot, window, model)
-    mp = window.model_panel
+    mp = window.panel("Model")
     assert mp.fields["format"].text() == "keras"
     assert mp.fields["params"].text() == str(loaded.info.params)
     assert mp.layers.rowCount() == len(loaded.info.layers) > 0
@@ -220,7 +222,7 @@ def test_model_panel_shows_and_saves_profile(qtbot, window, model_files, tmp_pat
 
 def test_benchmark_button_draws_bars(qtbot, window, model_files):
     load(qtbot, window, model_files["keras"])
-    mp = window.model_panel
+    mp = window.panel("Model")
     with qtbot.waitSignal(window.controller.bench_finished, timeout=120_000) as blocker:
         window.controller.benchmark(seconds=0.3)
     res = blocker.args[0]
@@ -256,20 +258,78 @@ def test_settings_recent_geometry_and_panel_remembered(qtbot, isolated_settings,
         w2.close()
 
 
-def test_add_panel_lazily(qtbot, window):
-    built = []
+class TinyPanel(QLabel):
+    """A real panel as a new tab would be: a widget built from the application context."""
 
-    def factory():
-        from PySide6.QtWidgets import QLabel
+    built: list = []
 
-        built.append(1)
-        return QLabel("live")
+    def __init__(self, context: AppContext) -> None:
+        super().__init__("tiny")
+        self.context = context
+        self.stopped = False
+        TinyPanel.built.append(self)
 
-    n = window.tabs.count()
-    window.add_panel("Extra", factory)
-    assert not built and window.tabs.count() == n + 1
-    window.show_panel("Extra")
-    assert built == [1]
+    def shutdown(self) -> None:
+        self.stopped = True
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_a_panel_added_to_the_registry_is_a_tab_with_the_context_bound(qtbot, isolated_settings, lazy):
+    from livepredict.app import build_window
+
+    TinyPanel.built.clear()
+    c = InferenceController()
+    w = build_window(c, Settings(), (*PANELS, PanelSpec("Tiny", TinyPanel, lazy=lazy)))
+    qtbot.addWidget(w)
+    assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == ["Classify", "Live", "Model", "Generate", "Tiny"]
+    assert len(TinyPanel.built) == (0 if lazy else 1)  # a lazy panel is built when its tab is first shown
+    w.show_panel("Tiny")
+    assert len(TinyPanel.built) == 1
+    tiny = TinyPanel.built[0]
+    assert w.panel("Tiny") is tiny and tiny.isVisibleTo(w)
+    ctx = tiny.context
+    assert ctx is w.context and ctx.controller is c and ctx.settings is w.settings and ctx.feed is w.feed
+    ctx.show_message("hello from a panel")
+    assert w.status_text.text() == "hello from a panel"
+    assert ctx.current_model() is None
+    w.close()
+    assert tiny.stopped  # the window shuts down every panel it built
+
+
+def test_a_panel_without_shutdown_is_refused(qtbot, isolated_settings, controller):
+    class NotAPanel(QLabel):
+        def __init__(self, context: AppContext) -> None:
+            super().__init__("no")
+            self.context = context
+
+    with pytest.raises(TypeError, match="is not a Panel"):
+        PanelSpec("Bad", NotAPanel).build(AppContext(controller, Settings()))
+
+
+def test_main_window_declares_every_attribute_it_has(qtbot, isolated_settings, model_files):
+    """Nothing outside MainWindow sets an attribute on it: after every panel is built, a model loaded
+    and the feed started, the instance attributes are exactly the ones the class declares."""
+    from livepredict.app import build_window
+
+    c = InferenceController()
+    w = build_window(c, Settings())
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(c.model_loaded, timeout=60_000):
+        w.open_model(model_files["keras"])
+    for name in list(w.panels):
+        w.show_panel(name)
+    w.feed.start(0)
+    qtbot.waitUntil(lambda: w.feed.running, timeout=10_000)
+    declared = set(MainWindow.__annotations__)
+    assert _instance_attributes(w) == declared
+    w.close()
+    assert not w.feed.running and _instance_attributes(w) == declared
+
+
+def _instance_attributes(w) -> set[str]:
+    """What was set on the instance (shiboken also caches the class's bound signals there)."""
+    return {name for name in vars(w) if not name.startswith("__") and not hasattr(type(w), name)}
 
 
 def test_close_during_batch_is_fast(qtbot, isolated_settings, model_files, tmp_path):
@@ -362,12 +422,12 @@ def test_app_window_has_lazy_live_and_generate_tabs(qtbot, isolated_settings):
     w = build_window(c, Settings())
     qtbot.addWidget(w)
     names = [w.tabs.tabText(i) for i in range(w.tabs.count())]
-    assert names == ["Classify", "Live", "Model", "Generate"]
-    assert w.generate_panel is None and w.live_panel is None  # not built before their tab is shown
+    assert names == ["Classify", "Live", "Model", "Generate"] == [spec.title for spec in PANELS]
+    assert w.built_panel("Generate") is None and w.built_panel("Live") is None  # not built before shown
     w.show_panel("Generate")
-    assert w.generate_panel is not None and w.panel("Generate") is w.generate_panel
+    assert w.built_panel("Generate") is not None and w.panel("Generate") is w.built_panel("Generate")
     w.show_panel("Live")
-    assert w.live_panel is not None
+    assert w.built_panel("Live") is not None
     w.close()
 
 

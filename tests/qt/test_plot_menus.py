@@ -16,8 +16,10 @@ import threading
 import pytest
 import shiboken6
 
+from livepredict.settings import Settings
 from livepredict.threads.inference_worker import InferenceController
-from livepredict.ui.generate_panel import GeneratePanel
+from livepredict.ui.generate.panel import GeneratePanel
+from livepredict.ui.panel import AppContext
 from livepredict.ui.plots import ConfidencePlot
 
 
@@ -34,7 +36,7 @@ def _menus(plot_item) -> list:
 
 
 @pytest.mark.parametrize("make", ["confidence", "generate"])
-def test_plot_menus_are_deleted_with_the_widget_not_by_the_garbage_collector(qtbot, make):
+def test_plot_menus_are_deleted_with_the_widget_not_by_the_garbage_collector(qtbot, isolated_settings, make):
     gc.collect()
     controller = None
     if make == "confidence":
@@ -42,8 +44,8 @@ def test_plot_menus_are_deleted_with_the_widget_not_by_the_garbage_collector(qtb
         plot = widget
     else:
         controller = InferenceController()
-        widget = GeneratePanel(controller)
-        plot = widget.plot
+        widget = GeneratePanel(AppContext(controller, Settings()))
+        plot = widget.forecast.plot
     menus = _menus(plot.getPlotItem())
     assert menus and all(m.parent() is plot for m in menus)
     del plot

@@ -11,10 +11,11 @@ Signals:
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -260,51 +262,59 @@ class FeedIndicator(QLabel):
             self.setText(f"Feed on · {clients} client{'s' if clients != 1 else ''}")
 
 
-def add_feed_action(window: Any, menu: Any) -> QAction:
-    """Add "Prediction Feed…" to ``menu`` of the main ``window`` (which has ``controller``, an
-    InferenceController, and a ``closing`` signal). The dialog and the feed controller are made
-    on first use; the feed stops when the window closes."""
-    from livepredict.threads.feed_bridge import FeedController
+class PredictionFeed(QObject):
+    """The window's prediction feed: the dialog, the feed controller (``threads.feed_bridge``) and the
+    status-bar note, made on first use (the feed is off by default); ``shutdown()`` stops it."""
 
-    state: dict[str, Any] = {}
+    def __init__(self, window: QMainWindow, inference: Any, current_model: Callable[[], Any]) -> None:
+        super().__init__(window)
+        self._window = window
+        self._inference = inference  # the InferenceController whose results are served
+        self._current_model = current_model
+        self.dialog: FeedDialog | None = None
+        self.controller: Any = None  # the FeedController, once the dialog exists
+        self.indicator: FeedIndicator | None = None
 
-    def ensure() -> Any:
-        if "dialog" not in state:
-            dialog = FeedDialog(window)
-            ctl = FeedController(dialog)
-            ctl.attach(window.controller)
-            if getattr(window, "loaded", None) is not None:  # a model opened before the dialog
-                ctl.on_model_loaded(window.loaded)
-            panel = dialog.panel
-            panel.start_requested.connect(ctl.start)
-            panel.stop_requested.connect(ctl.stop)
-            ctl.started.connect(panel.set_running)
-            ctl.reachable_at.connect(panel.set_network_urls)
-            ctl.stopped.connect(panel.set_stopped)
-            ctl.failed.connect(panel.set_failed)
-            ctl.clients_changed.connect(panel.set_clients)
-            window.closing.connect(ctl.shutdown)
-            indicator = FeedIndicator(window)
-            window.statusBar().addPermanentWidget(indicator)
-            ctl.started.connect(indicator.set_running)
-            ctl.stopped.connect(indicator.set_stopped)
-            ctl.failed.connect(indicator.set_stopped)
-            ctl.clients_changed.connect(indicator.set_clients)
-            window.feed_indicator = indicator
-            state["dialog"], state["controller"] = dialog, ctl
-            window.feed_controller = ctl
-        return state["dialog"]
+    def ensure(self) -> FeedDialog:
+        """The dialog, with its controller and status-bar note connected (made the first time)."""
+        if self.dialog is not None:
+            return self.dialog
+        from livepredict.threads.feed_bridge import FeedController
 
-    def show() -> None:
-        dialog = ensure()
+        dialog = FeedDialog(self._window)
+        ctl = FeedController(dialog)
+        ctl.attach(self._inference)
+        loaded = self._current_model()
+        if loaded is not None:  # a model opened before the dialog
+            ctl.on_model_loaded(loaded)
+        panel = dialog.panel
+        panel.start_requested.connect(ctl.start)
+        panel.stop_requested.connect(ctl.stop)
+        ctl.started.connect(panel.set_running)
+        ctl.reachable_at.connect(panel.set_network_urls)
+        ctl.stopped.connect(panel.set_stopped)
+        ctl.failed.connect(panel.set_failed)
+        ctl.clients_changed.connect(panel.set_clients)
+        indicator = FeedIndicator(self._window)
+        self._window.statusBar().addPermanentWidget(indicator)
+        ctl.started.connect(indicator.set_running)
+        ctl.stopped.connect(indicator.set_stopped)
+        ctl.failed.connect(indicator.set_stopped)
+        ctl.clients_changed.connect(indicator.set_clients)
+        self.dialog, self.controller, self.indicator = dialog, ctl, indicator
+        return dialog
+
+    @Slot()
+    def show(self) -> None:
+        dialog = self.ensure()
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
 
-    def start(port: int) -> None:
+    def start(self, port: int) -> None:
         """Start the feed on this computer only (127.0.0.1:``port``, no token), as if switched on
         in the dialog (``livepredict MODEL --feed PORT``); the status bar shows it."""
-        panel = ensure().panel
+        panel = self.ensure().panel
         panel.host.setText("127.0.0.1")
         panel.token.clear()
         panel.port.setValue(int(port))
@@ -312,12 +322,12 @@ def add_feed_action(window: Any, menu: Any) -> QAction:
             panel.enabled.setChecked(False)
         panel.enabled.setChecked(True)
 
-    action = QAction("Prediction &Feed…", window)
-    action.setObjectName("feedAction")
-    action.setToolTip("Serve live predictions to other programs over WebSocket")
-    action.triggered.connect(show)
-    menu.addAction(action)
-    window.feed_action = action
-    window.show_feed = show
-    window.start_feed = start
-    return action
+    @property
+    def running(self) -> bool:
+        return self.controller is not None and self.controller.running
+
+    @Slot()
+    def shutdown(self) -> None:
+        """The window is closing: stop serving (clients are told)."""
+        if self.controller is not None:
+            self.controller.shutdown()

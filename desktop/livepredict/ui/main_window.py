@@ -1,14 +1,14 @@
 """The main window: panels in tabs, menus, status bar, drag and drop, dialogs.
 
-Other parts of the app add their panels with ``MainWindow.add_panel(name, widget_or_factory)``
-(a factory is called the first time the tab is shown, keeping start-up fast).
+The tabs are the panels listed in ``ui.panels.PANELS`` (see ``ui.panel``): each is built from the
+window's ``AppContext``; a lazy one when its tab is first shown. Every attribute of the window is
+declared in the class body below (nothing outside the class sets one).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -46,61 +45,19 @@ from livepredict.threads.inference_worker import (
     WorkerError,
 )
 from livepredict.ui import theme
-from livepredict.ui.classify_panel import ClassifyPanel
-from livepredict.ui.feed_panel import add_feed_action
-from livepredict.ui.model_panel import ModelPanel
+from livepredict.ui.classify.export import ask_export_path
+from livepredict.ui.classify.panel import ClassifyPanel
+from livepredict.ui.dialogs import about_text, error_report, trust_box
+from livepredict.ui.feed_panel import PredictionFeed
+from livepredict.ui.panel import AppContext, LazyTab, PanelSpec, shutdown_all
+from livepredict.ui.panels import PANELS
+from livepredict.ui.paths import IMAGE_FILTER, MODEL_FILTER, is_model_path, is_video_path, sort_paths
+from livepredict.ui.recent_menu import RecentModelsMenu
 from livepredict.ui.widgets import format_ms, rgb_from_qimage
 
+__all__ = ["IMAGE_FILTER", "MODEL_FILTER", "MainWindow", "is_model_path", "is_video_path"]
+
 log = logging.getLogger(__name__)
-
-MODEL_SUFFIXES = (".keras", ".h5", ".hdf5", ".tflite")
-VIDEO_SUFFIXES = (".avi", ".mp4", ".m4v", ".mkv", ".mov", ".webm", ".mpg", ".mpeg", ".wmv", ".mjpg")
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
-MODEL_FILTER = "Models (*.keras *.h5 *.hdf5 *.tflite saved_model.pb);;All files (*)"
-
-
-def is_video_path(p: Path) -> bool:
-    return p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()
-
-
-def is_model_path(p: Path) -> bool:
-    if p.is_dir():
-        return (p / "saved_model.pb").is_file()
-    return p.suffix.lower() in MODEL_SUFFIXES or p.name == "saved_model.pb"
-
-
-class _LazyPanel(QWidget):
-    """Placeholder tab that builds its real widget the first time it is shown."""
-
-    def __init__(self, factory: Callable[[], QWidget]) -> None:
-        super().__init__()
-        self._factory = factory
-        self.inner: QWidget | None = None
-        QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
-
-    def build(self) -> QWidget:
-        if self.inner is None:
-            self.inner = self._factory()
-            self.layout().addWidget(self.inner)
-        return self.inner
-
-
-class _InstallProxy:
-    """The window as seen by a panel module's ``install(window)`` run lazily: ``add_panel`` keeps
-    the factory (the tab already exists); everything else goes to the real window."""
-
-    def __init__(self, window: MainWindow) -> None:
-        object.__setattr__(self, "_window", window)
-        object.__setattr__(self, "factory", None)
-
-    def add_panel(self, name: str, panel: Any, index: int | None = None) -> None:
-        object.__setattr__(self, "factory", panel)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._window, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self._window, name, value)
 
 
 class MainWindow(QMainWindow):
@@ -108,30 +65,62 @@ class MainWindow(QMainWindow):
 
     closing = Signal()
 
-    def __init__(self, controller: InferenceController, settings: Settings | None = None) -> None:
+    # Every attribute of the window (``tests/qt/test_main_window.py`` checks that no other is set).
+    controller: InferenceController
+    settings: Settings
+    feed: PredictionFeed  # the prediction feed (View › Prediction Feed…), made on first use
+    context: AppContext  # what every panel receives
+    tabs: QTabWidget
+    panels: dict[str, QWidget]  # tab title -> panel, or the LazyTab of a panel not built yet
+    classify_panel: ClassifyPanel  # drops, pastes, Open Images and Export go to it
+    last_error: tuple[str, str] | None
+    loaded: ModelLoaded | None
+    versions: dict[str, str]
+    trust_dialog: QMessageBox | None  # while the trust question is open
+    status_text: QLabel
+    busy: QProgressBar
+    model_label: QLabel
+    open_model_action: QAction
+    open_images_action: QAction
+    paste_action: QAction
+    recent_menu: RecentModelsMenu
+    export_action: QAction
+    fullscreen_action: QAction
+    theme_actions: dict[str, QAction]
+    feed_action: QAction
+    copy_error_action: QAction
+    _pending_trust: LoadFailed | None
+    _closed: bool
+
+    def __init__(self, controller: InferenceController, settings: Settings | None = None,
+                 panels: Sequence[PanelSpec] = PANELS) -> None:
         super().__init__()
         self.controller = controller
         self.settings = settings or Settings()
-        self.last_error: tuple[str, str] | None = None
-        self.loaded: ModelLoaded | None = None
-        self.versions: dict[str, str] = {}
-        self._pending_trust: LoadFailed | None = None
+        self.last_error = None
+        self.loaded = None
+        self.versions = {}
+        self.trust_dialog = None
+        self._pending_trust = None
         self._closed = False
         self.setWindowTitle(livepredict.APP_NAME)
         self.setAcceptDrops(True)
         self.setMinimumSize(QSize(760, 520))
+        self.feed = PredictionFeed(self, controller, self.current_model)
+        self.context = AppContext(controller=controller, settings=self.settings, feed=self.feed,
+                                  show_message=self.show_message, current_model=self.current_model)
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.tabBar().setDrawBase(False)  # the base line is drawn in a light colour even when dark
         self.setCentralWidget(self.tabs)
-        self.classify_panel = ClassifyPanel(controller, top_k=self.settings.top_k())
-        self.model_panel = ModelPanel(controller)
-        self.panels: dict[str, QWidget] = {}
-        self.add_panel("Classify", self.classify_panel)
-        self.add_panel("Model", self.model_panel)
-        self.live_panel = None
-        self.add_lazy_panel("Live", "livepredict.ui.live_panel", index=1)  # ui/live_panel.py install()
+        self.panels = {}
+        for spec in panels:
+            self._add_tab(spec)
+        home = next((w for w in self.panels.values() if isinstance(w, ClassifyPanel)), None)
+        if home is None:
+            raise ValueError("the panels must include the Classify panel (drops and exports go to it)")
+        self.classify_panel = home
         self.tabs.currentChanged.connect(self._on_tab)
 
         # status bar: message, busy bar, model/runtime
@@ -170,37 +159,23 @@ class MainWindow(QMainWindow):
             self.resize(1180, 760)
 
     # -- panels
-    def add_panel(self, name: str, panel: QWidget | Callable[[], QWidget], index: int | None = None) -> None:
-        """Add a tab. ``panel`` is a widget, or a factory called when the tab is first shown."""
-        widget = panel if isinstance(panel, QWidget) else _LazyPanel(panel)
-        self.panels[name] = widget
-        if index is None:
-            self.tabs.addTab(widget, name)
-        else:
-            self.tabs.insertTab(index, widget, name)
-        if name == self.settings.last_panel() and self.tabs.currentWidget() is not widget:
+    def _add_tab(self, spec: PanelSpec) -> None:
+        widget = LazyTab(spec, self.context) if spec.lazy else spec.build(self.context)
+        self.panels[spec.title] = widget
+        self.tabs.addTab(widget, spec.title)
+        if spec.title == self.settings.last_panel() and self.tabs.currentWidget() is not widget:
             self.tabs.setCurrentWidget(widget)
             self._on_tab(self.tabs.currentIndex())
 
-    def add_lazy_panel(self, name: str, module: str, index: int | None = None) -> None:
-        """Add tab ``name`` now; import ``module`` only when the tab is first shown (start-up speed:
-        panels with plots pull in pyqtgraph and capture code). The module's ``install(window)`` is run
-        then against a stand-in window that hands over the factory it passes to ``add_panel``."""
-
-        def factory() -> QWidget:
-            mod = importlib.import_module(module)
-            stand_in = _InstallProxy(self)
-            mod.install(stand_in)
-            if stand_in.factory is None:
-                raise RuntimeError(f"{module}.install() added no panel")
-            panel = stand_in.factory
-            return panel if isinstance(panel, QWidget) else panel()
-
-        self.add_panel(name, factory, index)
-
-    def panel(self, name: str) -> QWidget | None:
+    def panel(self, name: str) -> Any:
+        """The panel of tab ``name`` (built now if it is lazy and not built yet), or None."""
         w = self.panels.get(name)
-        return w.build() if isinstance(w, _LazyPanel) else w
+        return w.build() if isinstance(w, LazyTab) else w
+
+    def built_panel(self, name: str) -> Any:
+        """The panel of tab ``name`` if it has been built, else None (builds nothing)."""
+        w = self.panels.get(name)
+        return w.inner if isinstance(w, LazyTab) else w
 
     def show_panel(self, name: str) -> None:
         if name in self.panels:
@@ -209,8 +184,11 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_tab(self, index: int) -> None:
         w = self.tabs.widget(index)
-        if isinstance(w, _LazyPanel):
+        if isinstance(w, LazyTab):
             w.build()
+
+    def current_model(self) -> ModelLoaded | None:
+        return self.loaded
 
     # -- menus
     def _action(self, text: str, slot: Callable, shortcut: Any = None, menu=None) -> QAction:
@@ -228,8 +206,9 @@ class MainWindow(QMainWindow):
         self.open_model_action = self._action("Open &Model…", self.open_model_dialog, QKeySequence.StandardKey.Open, f)
         self.open_images_action = self._action("Open &Images…", self.open_images, "Ctrl+Shift+O", f)
         self.paste_action = self._action("&Paste Image", self.paste, QKeySequence.StandardKey.Paste, f)
-        self.recent_menu = f.addMenu("&Recent Models")
-        self._fill_recent()
+        self.recent_menu = RecentModelsMenu(self.settings, self)
+        self.recent_menu.chosen.connect(self.open_model)
+        f.addMenu(self.recent_menu)
         f.addSeparator()
         self.export_action = self._action("&Export Results…", self.export_results, "Ctrl+E", f)
         f.addSeparator()
@@ -240,7 +219,7 @@ class MainWindow(QMainWindow):
         self.fullscreen_action.setCheckable(True)
         tm = v.addMenu("&Theme")
         group = QActionGroup(self)
-        self.theme_actions: dict[str, QAction] = {}
+        self.theme_actions = {}
         for mode, text in (("system", "Follow &System"), ("light", "&Light"), ("dark", "&Dark")):
             a = QAction(text, self, checkable=True)
             a.setData(mode)
@@ -250,7 +229,9 @@ class MainWindow(QMainWindow):
             tm.addAction(a)
             self.theme_actions[mode] = a
         v.addSeparator()
-        add_feed_action(self, v)  # "Prediction Feed…" (ui/feed_panel.py)
+        self.feed_action = self._action("Prediction &Feed…", self.feed.show, None, v)
+        self.feed_action.setObjectName("feedAction")
+        self.feed_action.setToolTip("Serve live predictions to other programs over WebSocket")
 
         h = mb.addMenu("&Help")
         self.copy_error_action = self._action("&Copy Error Details", self.copy_error_details, None, h)
@@ -258,32 +239,6 @@ class MainWindow(QMainWindow):
         self._action("Open &Log Folder", self.open_log_folder, None, h)
         h.addSeparator()
         self._action("&About Live Predict", self.about, None, h)
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        recent = self.settings.recent_models()
-        for path in recent:
-            a = QAction(Path(path).name, self)
-            a.setToolTip(path)
-            a.setStatusTip(path)
-            a.setData(path)
-            a.triggered.connect(self._on_recent)
-            self.recent_menu.addAction(a)
-        if recent:
-            self.recent_menu.addSeparator()
-            self._action("Clear Menu", self._clear_recent, None, self.recent_menu)
-        self.recent_menu.setEnabled(bool(recent))
-
-    @Slot()
-    def _on_recent(self) -> None:
-        a = self.sender()
-        if isinstance(a, QAction) and a.data():
-            self.open_model(a.data())
-
-    @Slot()
-    def _clear_recent(self) -> None:
-        self.settings.clear_recent_models()
-        self._fill_recent()
 
     # -- actions
     def open_model(self, path: str | Path, trust: bool = False) -> int:
@@ -328,14 +283,7 @@ class MainWindow(QMainWindow):
             self.show_message("There are no results to export yet; classify some images first.")
             return
         start = str(Path(self.settings.last_dir("export") or Path.home()) / "predictions.csv")
-        # Not getSaveFileName: a name typed without an extension must get the one of the type picked in the
-        # dialog (export() goes by the suffix), and before the dialog asks about replacing an existing file.
-        dialog = QFileDialog(self, "Export Results", start, "CSV (*.csv);;JSON (*.json)")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setDefaultSuffix("csv")
-        dialog.filterSelected.connect(lambda f: dialog.setDefaultSuffix("json" if "json" in f.lower() else "csv"))
-        path = dialog.selectedFiles()[0] if dialog.exec() and dialog.selectedFiles() else ""
-        dialog.deleteLater()
+        path = ask_export_path(self, start)
         if path:
             try:
                 out = self.classify_panel.export(path)
@@ -377,12 +325,7 @@ class MainWindow(QMainWindow):
     def copy_error_details(self) -> None:
         if self.last_error is None:
             return
-        message, details = self.last_error
-        text = message + ("\n\n" + details if details else "")
-        text += f"\n\nLive Predict {livepredict.__version__}"
-        if self.versions:
-            text += "\n" + "\n".join(f"{k}: {v}" for k, v in self.versions.items())
-        QGuiApplication.clipboard().setText(text)
+        QGuiApplication.clipboard().setText(error_report(*self.last_error, self.versions))
         self.show_message("Error details copied to the clipboard.")
 
     @Slot()
@@ -397,18 +340,7 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About Live Predict", self.about_text())
 
     def about_text(self) -> str:
-        import PySide6
-        from PySide6.QtCore import qVersion
-
-        v = dict(self.versions)
-        v.setdefault("Live Predict", livepredict.__version__)
-        v["Qt"] = qVersion()
-        v["PySide6"] = PySide6.__version__
-        if self.loaded is not None:
-            v["Runtime"] = self.loaded.info.runtime
-        rows = "".join(f"<tr><td>{k}</td><td>&nbsp;&nbsp;{val}</td></tr>" for k, val in v.items())
-        return (f"<h3>Live Predict {livepredict.__version__}</h3><p>Open a Keras/TensorFlow model, drop images, "
-                f"point a camera: watch predictions stream in live.</p><table>{rows}</table>")
+        return about_text(self.versions, self.loaded)
 
     # -- drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
@@ -442,25 +374,29 @@ class MainWindow(QMainWindow):
     def handle_paths(self, paths: list[str]) -> None:
         """A model among the paths is opened first; a video plays in the Live tab; the other paths
         are classified with the model."""
-        models = [p for p in paths if is_model_path(Path(p))]
-        videos = [p for p in paths if p not in models and is_video_path(Path(p))]
-        rest = [p for p in paths if p not in models and p not in videos]
-        if models:
-            self.open_model(models[0])
-            if len(models) > 1:
+        dropped = sort_paths(paths)
+        rest = dropped.images
+        if dropped.models:
+            self.open_model(dropped.models[0])
+            if len(dropped.models) > 1:
                 self.show_message("Several models were dropped; opened the first one.")
-        if videos and "Live" in self.panels:
-            self.show_panel("Live")
-            live = self.panel("Live")
-            if live is not None and hasattr(live, "start"):
-                live.start(videos[0])
-            if len(videos) > 1:
+        if dropped.videos and "Live" in self.panels:
+            self.start_live(dropped.videos[0])  # the Live tab says why if it cannot play it
+            if len(dropped.videos) > 1:
                 self.show_message("Several videos were dropped; playing the first one.")
-        elif videos:
-            rest = rest + videos
+        else:
+            rest = rest + dropped.videos
         if rest:
             self.show_panel("Classify")
             self.classify_panel.classify(rest)
+
+    def start_live(self, source: str) -> bool:
+        """Show the Live tab playing ``source``; False when there is no Live tab or it cannot start."""
+        if "Live" not in self.panels:
+            return False
+        self.show_panel("Live")
+        live = self.panel("Live")
+        return bool(live is not None and live.start(source))
 
     # -- worker feedback
     def show_message(self, text: str) -> None:
@@ -492,7 +428,7 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"{name} · {info.runtime}{ms}")
         self.status_text.setText(loaded.ready_text)
         self.settings.add_recent_model(info.path)
-        self._fill_recent()
+        self.recent_menu.refresh()
 
     @Slot(object)
     def on_load_failed(self, failed: LoadFailed) -> None:
@@ -513,18 +449,7 @@ class MainWindow(QMainWindow):
 
     def ask_trust(self, failed: LoadFailed) -> bool:
         """The trust dialog; True only on explicit consent (the default button is Cancel)."""
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Open as trusted?")
-        box.setText(f"<b>{Path(failed.path).name}</b> can only be opened by running code stored in or "
-                    "beside the model.")
-        box.setInformativeText(
-            "Such code (Lambda layers, custom layers) can do anything your user account can: read, change "
-            "or send your files. Open it as trusted only if you know where it comes from.\n\n" + failed.message)
-        trust = box.addButton("Open as Trusted", QMessageBox.ButtonRole.AcceptRole)
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(cancel)
-        box.setEscapeButton(cancel)
+        box, trust = trust_box(self, failed)
         self.trust_dialog = box
         box.exec()
         self.trust_dialog = None
@@ -559,6 +484,8 @@ class MainWindow(QMainWindow):
         if not self._closed:
             self._closed = True
             self.closing.emit()
+            self.feed.shutdown()
+            shutdown_all(self.panels.values())
             self.settings.set_geometry(self.saveGeometry())
             self.settings.set_last_panel(self.tabs.tabText(self.tabs.currentIndex()))
             self.settings.set_top_k(self.classify_panel.top_k())

@@ -38,7 +38,8 @@ from livepredict.core.types import (
     ModelInfo,
     PreprocessSpec,
 )
-from livepredict.threads.inference_worker import BenchResult, InferenceController, ModelLoaded
+from livepredict.threads.inference_worker import BenchResult, ModelLoaded
+from livepredict.ui.panel import AppContext
 from livepredict.ui.widgets import BarChart, format_ms
 
 SOURCE_TEXT = {
@@ -110,11 +111,22 @@ def bench_bars(result: dict[str, Any]) -> list[tuple[str, float]]:
 
 
 class ModelPanel(QWidget):
-    def __init__(self, controller: InferenceController, parent: QWidget | None = None) -> None:
+    """The Model tab."""
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.controller = controller
+        self.context = context
+        self.controller = controller = context.controller
         self.loaded: ModelLoaded | None = None
 
+        self._build()
+        self._set_enabled(False)
+        controller.model_loaded.connect(self.on_model_loaded)
+        controller.profile_applied.connect(self.on_profile_applied)
+        controller.bench_finished.connect(self.on_bench_finished)
+        controller.error_occurred.connect(self.on_error)
+
+    def _build(self) -> None:
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea()
@@ -132,6 +144,13 @@ class ModelPanel(QWidget):
         columns.addLayout(left, 1)
         columns.addLayout(right, 1)
 
+        left.addWidget(self._build_model_box())
+        right.addWidget(self._build_profile_box())
+        right.addWidget(self._build_bench_box())
+        right.addStretch(1)
+        left.addWidget(self._build_layers_box(), 1)
+
+    def _build_model_box(self) -> QGroupBox:
         # -- overview
         box = QGroupBox("Model")
         form = QFormLayout(box)
@@ -147,8 +166,9 @@ class ModelPanel(QWidget):
         self.warnings.setWordWrap(True)
         self.warnings.hide()
         form.addRow(self.warnings)
-        left.addWidget(box)
+        return box
 
+    def _build_profile_box(self) -> QGroupBox:
         # -- preprocessing profile + labels (editable)
         pbox = QGroupBox("Preprocessing and labels")
         pl = QVBoxLayout(pbox)
@@ -193,8 +213,9 @@ class ModelPanel(QWidget):
         for b in (self.revert_button, self.apply_button, self.save_button):
             row.addWidget(b)
         pl.addLayout(row)
-        right.addWidget(pbox)
+        return pbox
 
+    def _build_bench_box(self) -> QGroupBox:
         # -- benchmark
         bbox = QGroupBox("Benchmark")
         bl = QVBoxLayout(bbox)
@@ -209,9 +230,9 @@ class ModelPanel(QWidget):
         bl.addLayout(brow)
         self.chart = BarChart()
         bl.addWidget(self.chart)
-        right.addWidget(bbox)
-        right.addStretch(1)
+        return bbox
 
+    def _build_layers_box(self) -> QGroupBox:
         # -- layers
         lbox = QGroupBox("Layers")
         ll = QVBoxLayout(lbox)
@@ -224,13 +245,11 @@ class ModelPanel(QWidget):
         self.layers.setMinimumHeight(220)
         self.layers.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         ll.addWidget(self.layers)
-        left.addWidget(lbox, 1)
+        return lbox
 
-        self._set_enabled(False)
-        controller.model_loaded.connect(self.on_model_loaded)
-        controller.profile_applied.connect(self.on_profile_applied)
-        controller.bench_finished.connect(self.on_bench_finished)
-        controller.error_occurred.connect(self.on_error)
+
+    def shutdown(self) -> None:
+        """Nothing to stop: a benchmark ends with the inference thread."""
 
     def _set_enabled(self, on: bool) -> None:
         for w in (*self.combos.values(), self.mean, self.std, self.labels, self.apply_button,

@@ -164,9 +164,9 @@ def test_main_window_feed_action_opens_the_panel_and_closing_stops_the_feed(qtbo
     dialog = window.findChild(FeedDialog)
     assert dialog is not None and dialog.isVisible()
     dialog.panel.port.setValue(0)
-    with qtbot.waitSignal(window.feed_controller.started, timeout=10_000):
+    with qtbot.waitSignal(window.feed.controller.started, timeout=10_000):
         dialog.panel.enabled.setChecked(True)
-    url = window.feed_controller.server.url
+    url = window.feed.controller.server.url
     closed: dict = {}
 
     async def watch(ws):
@@ -178,11 +178,11 @@ def test_main_window_feed_action_opens_the_panel_and_closing_stops_the_feed(qtbo
 
     holder = _client_thread(url, watch)
     qtbot.waitUntil(lambda: "hello" in holder, timeout=10_000)
-    qtbot.waitUntil(lambda: window.feed_indicator.text() == "Feed on · 1 client", timeout=5000)
-    assert window.feed_indicator.isVisible()
+    qtbot.waitUntil(lambda: window.feed.indicator.text() == "Feed on · 1 client", timeout=5000)
+    assert window.feed.indicator.isVisible()
     window.close()
     qtbot.waitUntil(lambda: "code" in closed, timeout=10_000)
-    assert closed["code"] == 1001 and not window.feed_controller.running
+    assert closed["code"] == 1001 and not window.feed.controller.running
     assert not controller.thread.isRunning()
 
 
@@ -190,21 +190,19 @@ def test_main_window_feed_action_opens_the_panel_and_closing_stops_the_feed(qtbo
 def test_live_panel_predictions_reach_a_feed_client(qtbot, isolated_settings, feed_model_files):
     """The whole app path: video → capture → inference worker → feed (published on the worker)."""
     from livepredict.settings import Settings
-    from livepredict.ui import live_panel
     from livepredict.ui.main_window import MainWindow
 
     model_path, video, _ = feed_model_files
     controller = InferenceController()
     window = MainWindow(controller, Settings())
     qtbot.addWidget(window)
-    live_panel.install(window)
     window.show()
     with qtbot.waitSignal(controller.model_loaded, timeout=60_000):
         window.open_model(model_path)
     window.feed_action.trigger()
     panel = window.findChild(FeedDialog).panel
     panel.port.setValue(0)
-    with qtbot.waitSignal(window.feed_controller.started, timeout=10_000):
+    with qtbot.waitSignal(window.feed.controller.started, timeout=10_000):
         panel.enabled.setChecked(True)
 
     async def five(ws):
@@ -215,7 +213,7 @@ def test_live_panel_predictions_reach_a_feed_client(qtbot, isolated_settings, fe
                 got.append(m)
         return got
 
-    holder = _client_thread(window.feed_controller.server.url, five)
+    holder = _client_thread(window.feed.controller.server.url, five)
     qtbot.waitUntil(lambda: "hello" in holder, timeout=10_000)
     window.show_panel("Live")
     live = window.panel("Live")
@@ -229,7 +227,7 @@ def test_live_panel_predictions_reach_a_feed_client(qtbot, isolated_settings, fe
     assert all(m["capture_ts"] <= m["infer_end_ts"] <= m["publish_ts"] for m in got)
     live.stop()
     window.close()
-    assert not window.feed_controller.running and not controller.thread.isRunning()
+    assert not window.feed.controller.running and not controller.thread.isRunning()
 
 
 def test_generated_text_reaches_a_feed_client(qtbot, inference, tmp_path_factory):

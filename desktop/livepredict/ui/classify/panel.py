@@ -1,22 +1,18 @@
 """Classify panel: dropped/opened/pasted images become cards with top-k bars, filled as results come.
 
-Cards are rows of a list model painted by a delegate (cheap for thousands of images). A folder batch
-shows a progress row (count, rate, time left, Cancel). Results are exported as CSV/JSON with the same
-content as ``livepredict classify``. The side panel shows the tensor fed to the model for the
-selected card.
+Cards (``classify.cards``) are rows of a list model painted by a delegate. A folder batch shows a
+progress row (count, rate, time left, Cancel). Results are exported (``classify.export``) as CSV/JSON
+with the same content as ``livepredict classify``. The side panel shows the tensor fed to the model
+for the selected card.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QRectF, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPixmap
+from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -28,206 +24,27 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSpinBox,
     QStackedWidget,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
-from livepredict.core.types import Prediction
 from livepredict.threads.inference_worker import (
     BatchFinished,
     BatchProgress,
     ImageResult,
-    InferenceController,
     ModelLoaded,
     NamedImage,
     TensorPreview,
 )
-from livepredict.ui import theme
+from livepredict.ui.classify.cards import Card, CardDelegate, CardModel, CardRole, CardView
+from livepredict.ui.classify.export import results_json, write_results
+from livepredict.ui.panel import AppContext
 from livepredict.ui.widgets import DropZone, format_duration, format_ms, pixmap_from_rgb
 
 log = logging.getLogger(__name__)
 
-CARD_W = 330
-THUMB = 100
-ROW_H = 20
 MAX_RERUN = 500
 MAX_THUMBS = 3000  # about 150 MB of pixmaps at most
-
-
-@dataclass
-class Card:
-    key: str  # file path or pasted-image name
-    name: str
-    generation: int
-    job_id: int
-    prediction: Prediction | None
-    error: str | None
-    total_ms: float
-    thumb: QPixmap | None
-    source: Any = None  # path str or NamedImage, to classify again with another model
-
-    @property
-    def top(self) -> tuple[tuple[str, float], ...]:
-        return self.prediction.top if self.prediction is not None else ()
-
-    def time_text(self) -> str:
-        """Total time for this image (read + prepare + model) and the model's own share."""
-        if self.prediction is None:
-            return format_ms(self.total_ms)
-        return f"{format_ms(self.total_ms)} total · model {format_ms(self.prediction.infer_ms)}"
-
-    def to_json(self, k: int) -> dict[str, Any]:
-        if self.prediction is not None and not self.error:
-            return self.prediction.to_json(k) | {"path": self.key}
-        return {"path": self.key, "top": [], "error": self.error}
-
-
-CardRole = Qt.ItemDataRole.UserRole + 1
-
-
-class CardModel(QAbstractListModel):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.cards: list[Card] = []
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.cards)
-
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.cards):
-            return None
-        card = self.cards[index.row()]
-        if role == CardRole:
-            return card
-        if role == Qt.ItemDataRole.DisplayRole:
-            return card.name
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return card.key if not card.error else f"{card.key}\n{card.error}"
-        return None
-
-    def add(self, card: Card) -> None:
-        n = len(self.cards)
-        self.beginInsertRows(QModelIndex(), n, n)
-        self.cards.append(card)
-        self.endInsertRows()
-
-    def clear(self) -> None:
-        self.beginResetModel()
-        self.cards.clear()
-        self.endResetModel()
-
-
-class CardDelegate(QStyledItemDelegate):
-    """Paints one card: thumbnail, name, top-k bars with percentages, time or error sentence."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.top_k = 3
-        self.card_w = CARD_W
-
-    def card_height(self) -> int:
-        return max(THUMB + 24, 44 + ROW_H * self.top_k + 22)
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
-        return QSize(self.card_w, self.card_height())
-
-    def paint(self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        card: Card | None = index.data(CardRole)
-        if card is None:
-            return
-        c = theme.current()
-        p.save()
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        r = QRectF(option.rect).adjusted(5, 5, -5, -5)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        p.setPen(QColor(c.accent if selected else c.card_border))
-        p.setBrush(QColor(c.error_bg if card.error else c.card))
-        p.drawRoundedRect(r, 8, 8)
-        # thumbnail, centred on a soft square
-        tr = QRectF(r.left() + 10, r.top() + (r.height() - THUMB) / 2, THUMB, THUMB)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(c.bar_bg))
-        p.drawRoundedRect(tr, 6, 6)
-        if card.thumb is not None and not card.thumb.isNull():
-            pm = card.thumb.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
-                                   Qt.TransformationMode.SmoothTransformation)
-            path = QPainterPath()
-            pr = QRectF(tr.left() + (THUMB - pm.width()) / 2, tr.top() + (THUMB - pm.height()) / 2,
-                        pm.width(), pm.height())
-            path.addRoundedRect(pr, 6, 6)
-            p.setClipPath(path)
-            p.drawPixmap(pr.topLeft(), pm)
-            p.setClipping(False)
-        x = tr.right() + 12
-        w = r.right() - 12 - x
-        base = QFont(option.font)
-        bold = QFont(base)
-        bold.setBold(True)
-        p.setFont(bold)
-        p.setPen(QColor(c.text))
-        fm = QFontMetrics(bold)
-        y = r.top() + 10
-        p.drawText(QRectF(x, y, w, fm.height()), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   fm.elidedText(card.name, Qt.TextElideMode.ElideMiddle, int(w)))
-        y += fm.height() + 8
-        p.setFont(base)
-        fmb = QFontMetrics(base)
-        if card.error:
-            p.setPen(QColor(c.error))
-            p.drawText(QRectF(x, y, w, r.bottom() - y - 8),
-                       int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop) | int(Qt.TextFlag.TextWordWrap),
-                       card.error)
-        else:
-            label_w = min(120.0, w * 0.34)
-            pct_w = float(fmb.horizontalAdvance("100.0%") + 4)
-            bar_x = x + label_w + 6
-            bar_w = max(10.0, w - label_w - pct_w - 10)
-            for i, (label, score) in enumerate(card.top[: self.top_k]):
-                ry = y + i * ROW_H
-                f = bold if i == 0 else base
-                p.setFont(f)
-                p.setPen(QColor(c.text if i == 0 else c.muted))
-                p.drawText(QRectF(x, ry, label_w, ROW_H - 4),
-                           Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                           QFontMetrics(f).elidedText(label, Qt.TextElideMode.ElideRight, int(label_w)))
-                p.setPen(Qt.PenStyle.NoPen)
-                p.setBrush(QColor(c.bar_bg))
-                br = QRectF(bar_x, ry + 4, bar_w, ROW_H - 12)
-                p.drawRoundedRect(br, 4, 4)
-                s = min(1.0, max(0.0, float(score)))
-                if s > 0:
-                    p.setBrush(QColor(c.accent if i == 0 else c.bar_other))
-                    p.drawRoundedRect(QRectF(br.left(), br.top(), max(4.0, bar_w * s), br.height()), 4, 4)
-                p.setPen(QColor(c.text if i == 0 else c.muted))
-                p.drawText(QRectF(bar_x + bar_w + 4, ry, pct_w, ROW_H - 4),
-                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{100.0 * s:.1f}%")
-            p.setFont(base)
-            p.setPen(QColor(c.muted))
-            p.drawText(QRectF(x, r.bottom() - fmb.height() - 8, w, fmb.height()),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, card.time_text())
-        p.restore()
-
-
-class CardView(QListView):
-    """A wrapping list of cards whose width is stretched so the columns fill the viewport."""
-
-    def __init__(self, delegate: CardDelegate, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._delegate = delegate
-
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        # Leave room for the vertical scroll bar whether or not it is shown yet, so that its
-        # appearance never drops a column.
-        w = self.width() - 2 * self.frameWidth() - self.verticalScrollBar().sizeHint().width() - 2
-        cols = max(1, w // CARD_W)
-        width = max(CARD_W - 40, w // cols)
-        if width != self._delegate.card_w:
-            self._delegate.card_w = width
-            self.scheduleDelayedItemsLayout()
-        super().resizeEvent(event)
 
 
 class TensorView(QFrame):
@@ -287,15 +104,27 @@ class ClassifyPanel(QWidget):
     open_images_requested = Signal()
     paste_requested = Signal()
 
-    def __init__(self, controller: InferenceController, top_k: int = 3, parent: QWidget | None = None) -> None:
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.controller = controller
+        self.context = context
+        self.controller = controller = context.controller
+        top_k = context.settings.top_k()
         self._jobs: dict[int, int] = {}  # job id -> generation
         self._batch_job: int | None = None
         self._spec_text = ""
         self._model: ModelLoaded | None = None
         self._pasted = 0
 
+        self._build(top_k)
+
+        controller.classification_ready.connect(self.on_result)
+        controller.batch_progress.connect(self.on_progress)
+        controller.batch_finished.connect(self.on_finished)
+        controller.tensor_previewed.connect(self.on_preview)
+        controller.model_loaded.connect(self.on_model_loaded)
+        controller.profile_applied.connect(self.on_profile_applied)
+
+    def _build(self, top_k: int) -> None:
         root = QHBoxLayout(self)
         root.setContentsMargins(12, 12, 12, 12)
         root.setSpacing(12)
@@ -377,12 +206,8 @@ class ClassifyPanel(QWidget):
         self.tensor = TensorView()
         root.addWidget(self.tensor)
 
-        controller.classification_ready.connect(self.on_result)
-        controller.batch_progress.connect(self.on_progress)
-        controller.batch_finished.connect(self.on_finished)
-        controller.tensor_previewed.connect(self.on_preview)
-        controller.model_loaded.connect(self.on_model_loaded)
-        controller.profile_applied.connect(self.on_profile_applied)
+    def shutdown(self) -> None:
+        """Nothing to stop: the jobs end with the inference thread."""
 
     # -- requests
     def top_k(self) -> int:
@@ -467,9 +292,7 @@ class ClassifyPanel(QWidget):
         if not self._jobs:
             self.progress_row.hide()
         if f.message and self._is_current(f.generation):
-            window = self.window()
-            if hasattr(window, "show_message"):
-                window.show_message(f.message)
+            self.context.show_message(f.message)
         if not self.model.cards:
             self.stack.setCurrentWidget(self.hint)
         self._update_summary(f)
@@ -550,25 +373,7 @@ class ClassifyPanel(QWidget):
 
     # -- export (same content as `livepredict classify --json` / `--csv`)
     def results_json(self) -> list[dict[str, Any]]:
-        k = self.top_k()
-        return [c.to_json(k) for c in self.model.cards]
+        return results_json(self.model.cards, self.top_k())
 
     def export(self, path: str | Path) -> Path:
-        path = Path(path)
-        k = self.top_k()
-        if path.suffix.lower() == ".json":
-            path.write_text(json.dumps(self.results_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            return path
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            header = ["path"]
-            for i in range(1, k + 1):
-                header += [f"label_{i}", f"score_{i}"]
-            w.writerow(header + ["error"])
-            for c in self.model.cards:
-                row = [c.key]
-                top = c.top if not c.error else ()
-                for j in range(k):
-                    row += [top[j][0], f"{top[j][1]:.6f}"] if j < len(top) else ["", ""]
-                w.writerow(row + [c.error or ""])
-        return path
+        return write_results(path, self.model.cards, self.top_k())

@@ -4,7 +4,8 @@ confidence over time, and a timing strip.
 Ingest apart from paint (DESIGN §1): results arrive as queued signals and go into preallocated
 ring buffers (``core.History``); a display ``QTimer`` (≤ 60 Hz, only while live) paints the newest
 frame (straight from the capture's latest Frame, no copy), the overlay, the plot and — a few times a
-second — the timing strip. Nothing is painted per result.
+second — the timing strip. Nothing is painted per result. The source picker is ``live.sources``,
+the plot and its controls ``live.plot_side``, snapshots and CSV recording ``live.recording``.
 
 Widgets only: sources and threads are reached through ``threads.pipeline`` (import-linter keeps
 ``ui`` away from ``sources`` and ``inference``).
@@ -12,41 +13,38 @@ Widgets only: sources and threads are reached through ``threads.pipeline`` (impo
 
 from __future__ import annotations
 
-import csv
-import datetime as _dt
 import logging
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QRectF, QStandardPaths, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QImage, QPainter
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QMenu,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QSplitter,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-import livepredict
 from livepredict.core.errors import LivePredictError
 from livepredict.core.history import History
 from livepredict.core.types import Prediction
-from livepredict.settings import Settings
-from livepredict.threads.inference_worker import InferenceController, ModelLoaded
-from livepredict.threads.pipeline import RESOLUTIONS, CameraEntry, CameraScanner, LivePipeline
+from livepredict.threads.inference_worker import ModelLoaded
+from livepredict.threads.pipeline import RESOLUTIONS, CameraScanner, LivePipeline
+from livepredict.ui.live.plot_side import PlotSide, score_labels
+from livepredict.ui.live.recording import PredictionRecorder, annotated, save_png, timestamped
+from livepredict.ui.live.sources import VIDEO_FILTER, chosen_source, fill_sources
+from livepredict.ui.panel import AppContext
 from livepredict.ui.plots import ConfidencePlot, TimingStrip, VideoView
 
 log = logging.getLogger(__name__)
@@ -56,38 +54,16 @@ STRIP_EVERY = 12  # display ticks between timing-strip updates (~5 Hz)
 PLOT_EVERY = 2  # display ticks between plot repaints (~30 Hz: a plot repaint costs ~5 ms)
 HISTORY_ROWS = 4096
 MAX_PLOT_POINTS = 600
-VIDEO_FILTER = ("Videos (*.avi *.mp4 *.m4v *.mkv *.mov *.webm *.mpg *.mpeg *.wmv *.gif *.mjpg);;"
-                "All files (*)")
-RECORD_COLUMNS = ("frame", "capture_ts", "infer_start_ts", "infer_end_ts", "preprocess_ms", "infer_ms",
-                  "label", "score", "top")
-
-
-def sample_video() -> Path | None:
-    p = livepredict.data_dir() / "resources" / "samples" / "shapes.avi"
-    return p if p.exists() else None
-
-
-def score_labels(labels: tuple[str, ...], n: int, output_kind: str) -> tuple[str, ...]:
-    """Names for the ``n`` display scores of a prediction (mirrors the engine's decoding)."""
-    if n == 2 and (output_kind in ("sigmoid-binary", "logits") and len(labels) < 2):
-        return (f"not {labels[0]}", labels[0]) if labels else ("class 0", "class 1")
-    return tuple(labels[:n]) + tuple(f"class {i}" for i in range(len(labels), n))
 
 
 class LivePanel(QWidget):
-    """The Live tab.
+    """The Live tab (built from the application context; messages go to its status line)."""
 
-    Signals:
-        message(str): one sentence for the window's status bar (snapshot saved, recording…).
-    """
-
-    message = Signal(str)
-
-    def __init__(self, controller: InferenceController, parent: QWidget | None = None,
-                 settings: Settings | None = None) -> None:
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.controller = controller
-        self.settings = settings or Settings()  # remembers the folders chosen, as the main window does
+        self.context = context
+        self.controller = controller = context.controller
+        self.settings = context.settings  # remembers the folders chosen, as the main window does
         self.pipeline = LivePipeline(controller, top_k=5, drain=True, parent=self)
         self.scanner = CameraScanner(self)
         self.info: Any = None  # ModelInfo of the open model
@@ -101,10 +77,8 @@ class LivePanel(QWidget):
         self._ticks = 0
         self._live = False
         self._paused = False
-        self._recorder: Any = None
-        self._record_file: Any = None
-        self.record_path: Path | None = None
-        self.recorded = 0
+        self._recorder: PredictionRecorder | None = None  # while recording
+        self._recording: PredictionRecorder | None = None  # the latest recording (also once stopped)
         self.last_latency_ms: float | None = None
 
         self._build()
@@ -128,14 +102,37 @@ class LivePanel(QWidget):
         controller.model_loaded.connect(self.on_model_loaded)
         controller.profile_applied.connect(self.on_model_loaded)
         self.scanner.cameras_listed.connect(self.on_cameras)
-        self._fill_sources([])
+        fill_sources(self.source_box, [])
 
     # ---------------------------------------------------------------- layout
     def _build(self) -> None:
         root = QVBoxLayout(self)
         root.setContentsMargins(10, 8, 10, 6)
         root.setSpacing(6)
+        root.addLayout(self._build_source_bar())
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setChildrenCollapsible(False)
+        split.addWidget(self._build_video_side())
+        self.side = PlotSide()
+        self.plot: ConfidencePlot = self.side.plot  # painted by the display timer
+        self.side.top_k_changed.connect(self._on_top)
+        self.side.redraw_needed.connect(self._on_redraw)
+        split.addWidget(self.side)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([640, 420])
+        root.addWidget(split, 1)
+        bottom = QHBoxLayout()
+        self.strip = TimingStrip()
+        bottom.addWidget(self.strip)
+        self.status = QLabel("Pick a source and press Start.")
+        self.status.setObjectName("Muted")
+        self.status.setWordWrap(True)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        bottom.addWidget(self.status, 1)
+        root.addLayout(bottom)
 
+    def _build_source_bar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
         bar.setSpacing(6)
         bar.addWidget(QLabel("Source"))
@@ -183,10 +180,9 @@ class LivePanel(QWidget):
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.stop)
         bar.addWidget(self.stop_button)
-        root.addLayout(bar)
+        return bar
 
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.setChildrenCollapsible(False)
+    def _build_video_side(self) -> QWidget:
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
@@ -207,91 +203,16 @@ class LivePanel(QWidget):
         shots.addWidget(self.record_button)
         shots.addWidget(self.record_label, 1)
         lv.addLayout(shots)
-        split.addWidget(left)
-
-        right = QFrame()
-        right.setObjectName("SidePanel")
-        rv = QVBoxLayout(right)
-        rv.setContentsMargins(10, 8, 10, 8)
-        rv.setSpacing(6)
-        title = QLabel("Confidence over time")
-        title.setObjectName("Title")
-        rv.addWidget(title)
-        self.plot = ConfidencePlot(top_k=5)
-        rv.addWidget(self.plot, 1)
-        ctl = QHBoxLayout()
-        ctl.setSpacing(6)
-        ctl.addWidget(QLabel("Top"))
-        self.top_spin = QSpinBox()
-        self.top_spin.setRange(1, 10)
-        self.top_spin.setValue(5)
-        self.top_spin.setToolTip("How many of the most confident classes to draw")
-        self.top_spin.valueChanged.connect(self._on_top)
-        ctl.addWidget(self.top_spin)
-        self.classes_button = QToolButton()
-        self.classes_button.setText("Classes…")
-        self.classes_button.setToolTip("Choose which classes to draw")
-        self.classes_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.classes_menu = QMenu(self.classes_button)
-        self.classes_button.setMenu(self.classes_menu)
-        ctl.addWidget(self.classes_button)
-        ctl.addSpacing(8)
-        ctl.addWidget(QLabel("Smooth"))
-        self.smooth_spin = QSpinBox()
-        self.smooth_spin.setRange(1, 60)
-        self.smooth_spin.setSuffix(" frames")
-        self.smooth_spin.setToolTip("Moving average over this many results (1 = off)")
-        self.smooth_spin.valueChanged.connect(self.plot.set_smoothing)
-        ctl.addWidget(self.smooth_spin)
-        ctl.addSpacing(8)
-        self.threshold_box = QCheckBox("Threshold")
-        self.threshold_spin = QDoubleSpinBox()
-        self.threshold_spin.setRange(0.0, 1.0)
-        self.threshold_spin.setSingleStep(0.05)
-        self.threshold_spin.setValue(0.5)
-        self.threshold_box.toggled.connect(self._on_threshold)
-        self.threshold_spin.valueChanged.connect(self._on_threshold)
-        ctl.addWidget(self.threshold_box)
-        ctl.addWidget(self.threshold_spin)
-        ctl.addStretch(1)
-        rv.addLayout(ctl)
-        split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([640, 420])
-        root.addWidget(split, 1)
-
-        bottom = QHBoxLayout()
-        self.strip = TimingStrip()
-        bottom.addWidget(self.strip)
-        self.status = QLabel("Pick a source and press Start.")
-        self.status.setObjectName("Muted")
-        self.status.setWordWrap(True)
-        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        bottom.addWidget(self.status, 1)
-        root.addLayout(bottom)
+        return left
 
     # ---------------------------------------------------------------- sources
-    def _fill_sources(self, cameras: list[CameraEntry]) -> None:
-        text = self.source_box.currentText()
-        self.source_box.clear()
-        for cam in cameras:
-            self.source_box.addItem(cam.label, str(cam.index))
-        sample = sample_video()
-        if sample is not None:
-            self.source_box.addItem(f"Sample video: {sample.name}", str(sample))
-        if not cameras:
-            self.source_box.addItem("Camera 0", "0")
-        if text:
-            self.source_box.setEditText(text)
-
     def scan_cameras(self) -> None:
         self.set_status("Looking for cameras…")
         self.scanner.scan()
 
     @Slot(list)
     def on_cameras(self, cameras: list) -> None:
-        self._fill_sources(cameras)
+        fill_sources(self.source_box, cameras)
         self.set_status(f"Found {len(cameras)} camera{'s' if len(cameras) != 1 else ''}." if cameras
                         else "No camera found; open a video file or type a stream URL.")
 
@@ -308,11 +229,7 @@ class LivePanel(QWidget):
             self.start(path)
 
     def source_text(self) -> str:
-        text = self.source_box.currentText().strip()
-        i = self.source_box.currentIndex()
-        if i >= 0 and self.source_box.itemText(i) == text and self.source_box.itemData(i):
-            return str(self.source_box.itemData(i))
-        return text
+        return chosen_source(self.source_box)
 
     # ---------------------------------------------------------------- control
     @Slot()
@@ -386,45 +303,13 @@ class LivePanel(QWidget):
         self.status.setText(text)
 
     # ---------------------------------------------------------------- plot settings
+    @Slot(int)
     def _on_top(self, k: int) -> None:
-        self.plot.set_top_k(k)
         self.pipeline.set_top_k(max(5, k))
-        self._new_scores = True
-
-    def _on_threshold(self, *_: Any) -> None:
-        self.plot.set_threshold(self.threshold_spin.value() if self.threshold_box.isChecked() else None)
-
-    def _rebuild_classes_menu(self) -> None:
-        self.classes_menu.clear()
-        auto = QAction("Most confident (automatic)", self.classes_menu)
-        auto.setCheckable(True)
-        auto.setChecked(self.plot.pinned is None)
-        auto.triggered.connect(self._pin_auto)
-        self.classes_menu.addAction(auto)
-        self.classes_menu.addSeparator()
-        for i, name in enumerate(self.labels[:200]):
-            act = QAction(name, self.classes_menu)
-            act.setCheckable(True)
-            act.setChecked(self.plot.pinned is not None and i in self.plot.pinned)
-            act.setData(i)
-            act.triggered.connect(self._pin_changed)
-            self.classes_menu.addAction(act)
 
     @Slot()
-    def _pin_auto(self) -> None:
-        self.pin_classes(None)
-
-    @Slot()
-    def _pin_changed(self) -> None:
-        chosen = [int(a.data()) for a in self.classes_menu.actions() if a.isCheckable() and a.data() is not None
-                  and a.isChecked()]
-        self.pin_classes(chosen or None)
-
-    def pin_classes(self, indices: list[int] | None) -> None:
-        """Draw exactly these classes (None: the most confident ones)."""
-        self.plot.set_pinned(indices)
+    def _on_redraw(self) -> None:
         self._new_scores = True
-        self._rebuild_classes_menu()
 
     # ---------------------------------------------------------------- results (ingest only)
     @Slot(object)
@@ -436,8 +321,7 @@ class LivePanel(QWidget):
         self.last = None
         self._painted_pred = None
         self.pipeline.reset_figures()
-        self.plot.set_labels(self.labels)
-        self._rebuild_classes_menu()
+        self.side.set_labels(self.labels)
         if self._live:
             self.set_status(f"Model {loaded.info.name or Path(loaded.info.path).name} ready.")
 
@@ -450,8 +334,7 @@ class LivePanel(QWidget):
             self.scores = History(HISTORY_ROWS, n)
             kind = self.info.output_kind if self.info is not None else "softmax"
             self.labels = score_labels(self.labels, n, kind)
-            self.plot.set_labels(self.labels)
-            self._rebuild_classes_menu()
+            self.side.set_labels(self.labels)
         self.scores.append(pred.capture_ts, pred.scores)
         if self.last is None:
             log.info("live: first prediction (frame %d, %s)", pred.frame_index,
@@ -459,7 +342,7 @@ class LivePanel(QWidget):
         self.last = pred
         self._new_scores = True
         if self._recorder is not None:
-            self._record(pred)
+            self._recorder.write(pred)
 
     # ---------------------------------------------------------------- painting (display timer)
     @Slot()
@@ -543,10 +426,6 @@ class LivePanel(QWidget):
             self.display.stop()
 
     # ---------------------------------------------------------------- snapshot and recording
-    def default_folder(self) -> Path:
-        pics = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
-        return Path(pics or Path.home()) / livepredict.APP_NAME
-
     @Slot()
     def snapshot_clicked(self) -> None:
         try:
@@ -555,42 +434,27 @@ class LivePanel(QWidget):
             self.set_status(str(e), error=True)
             return
         self.set_status(f"Snapshot saved to {path}.")
-        self.message.emit(f"Snapshot saved to {path}.")
+        self.context.show_message(f"Snapshot saved to {path}.")
 
     def snapshot_image(self) -> QImage:
         """The newest frame at full resolution with the label and score drawn on it."""
         frame = self._painted_frame or self.pipeline.latest_frame()
         if frame is None:
             raise LivePredictError("Nothing to save yet; start a source first.")
-        rgb = np.ascontiguousarray(frame.image)
-        h, w = rgb.shape[:2]
-        img = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).convertToFormat(QImage.Format.Format_RGB32)
-        pred = self._painted_pred or self.last
-        if pred is not None and pred.top:
-            text = f" {pred.label}  {pred.score * 100:.0f}% "
-            painter = QPainter(img)
-            font = QFont()
-            font.setBold(True)
-            font.setPixelSize(max(12, h // 18))
-            painter.setFont(font)
-            fm = QFontMetrics(font)
-            box = QRectF(w * 0.02, h * 0.02, fm.horizontalAdvance(text) + 4, fm.height() + 4)
-            painter.fillRect(box, QColor(0, 0, 0, 170))
-            painter.setPen(QColor("#ffffff"))
-            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
-            painter.end()
-        return img
+        return annotated(frame.image, self._painted_pred or self.last)
 
     def snapshot(self, path: str | Path | None = None) -> Path:
-        img = self.snapshot_image()
-        if path is None:
-            folder = self.default_folder()
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"snapshot-{_dt.datetime.now():%Y%m%d-%H%M%S-%f}.png"
-        path = Path(path)
-        if not img.save(str(path), "PNG"):
-            raise LivePredictError(f"Could not save the snapshot to {path}; check that the folder is writable.")
-        return path
+        return save_png(self.snapshot_image(), path)
+
+    @property
+    def record_path(self) -> Path | None:
+        """The file of the current (or last) recording."""
+        return self._recording.path if self._recording is not None else None
+
+    @property
+    def recorded(self) -> int:
+        """Predictions written by the current (or last) recording."""
+        return self._recording.rows if self._recording is not None else 0
 
     @Slot(bool)
     def record_toggled(self, on: bool) -> None:
@@ -599,7 +463,7 @@ class LivePanel(QWidget):
             return
         if self._recorder is not None:
             return
-        default = str(self.default_folder() / f"predictions-{_dt.datetime.now():%Y%m%d-%H%M%S}.csv")
+        default = str(timestamped("predictions", ".csv"))
         path, _ = QFileDialog.getSaveFileName(self, "Record predictions to", default, "CSV (*.csv)")
         if not path:
             self.record_button.setChecked(False)
@@ -615,52 +479,20 @@ class LivePanel(QWidget):
     def start_recording(self, path: str | Path) -> None:
         """Append every prediction to a CSV file until ``stop_recording``."""
         self.stop_recording()
-        path = Path(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            f = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed in stop_recording
-        except OSError as e:
-            raise LivePredictError(f"Cannot write {path} ({e.strerror}); pick another file.") from None
-        self._record_file = f
-        self._recorder = csv.writer(f)
-        self._recorder.writerow(RECORD_COLUMNS)
-        self.record_path = path
-        self.recorded = 0
-        self.record_label.setText(f"Recording to {path.name}")
-        if not self.record_button.isChecked():
-            self.record_button.blockSignals(True)
-            self.record_button.setChecked(True)
-            self.record_button.blockSignals(False)
-
-    def _record(self, p: Prediction) -> None:
-        top = ";".join(f"{lbl}:{s:.4f}" for lbl, s in p.top)
-        self._recorder.writerow((p.frame_index, f"{p.capture_ts:.6f}", f"{p.infer_start_ts:.6f}",
-                                 f"{p.infer_end_ts:.6f}", f"{p.preprocess_ms:.3f}", f"{p.infer_ms:.3f}", p.label,
-                                 f"{p.score:.6f}", top))
-        self.recorded += 1
+        self._recorder = self._recording = PredictionRecorder(path)
+        self.record_label.setText(f"Recording to {self._recorder.path.name}")
+        self._set_record_button(True)
 
     def stop_recording(self) -> None:
-        f, self._record_file, self._recorder = self._record_file, None, None
-        if f is not None:
-            f.close()
-            self.record_label.setText(f"Saved {self.recorded} predictions to {self.record_path.name}")
-            self.message.emit(f"Saved {self.recorded} predictions to {self.record_path}.")
-        if self.record_button.isChecked():
+        rec, self._recorder = self._recorder, None
+        if rec is not None:
+            rec.close()
+            self.record_label.setText(f"Saved {rec.rows} predictions to {rec.path.name}")
+            self.context.show_message(f"Saved {rec.rows} predictions to {rec.path}.")
+        self._set_record_button(False)
+
+    def _set_record_button(self, on: bool) -> None:
+        if self.record_button.isChecked() != on:
             self.record_button.blockSignals(True)
-            self.record_button.setChecked(False)
+            self.record_button.setChecked(on)
             self.record_button.blockSignals(False)
-
-
-def install(window: Any) -> None:
-    """Add the Live tab to the main window (built when first shown) and stop it when the window
-    closes. ``window`` is a ``ui.main_window.MainWindow``."""
-
-    def factory() -> LivePanel:
-        panel = LivePanel(window.controller, settings=window.settings)
-        window.closing.connect(panel.shutdown)
-        panel.message.connect(window.show_message)
-        window.live_panel = panel
-        return panel
-
-    window.live_panel = None
-    window.add_panel("Live", factory, index=1)

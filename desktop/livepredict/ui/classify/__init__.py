@@ -1,0 +1,1 @@
+"""The Classify tab: image cards, the tensor view and the export."""

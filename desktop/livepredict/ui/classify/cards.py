@@ -1,0 +1,192 @@
+"""The card grid: one card per image (thumbnail, name, top-k bars, time or error), rows of a list model
+painted by a delegate (cheap for thousands of images)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPixmap
+from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from livepredict.core.types import Prediction
+from livepredict.ui import theme
+from livepredict.ui.widgets import format_ms
+
+CARD_W = 330
+THUMB = 100
+ROW_H = 20
+
+
+@dataclass
+class Card:
+    key: str  # file path or pasted-image name
+    name: str
+    generation: int
+    job_id: int
+    prediction: Prediction | None
+    error: str | None
+    total_ms: float
+    thumb: QPixmap | None
+    source: Any = None  # path str or NamedImage, to classify again with another model
+
+    @property
+    def top(self) -> tuple[tuple[str, float], ...]:
+        return self.prediction.top if self.prediction is not None else ()
+
+    def time_text(self) -> str:
+        """Total time for this image (read + prepare + model) and the model's own share."""
+        if self.prediction is None:
+            return format_ms(self.total_ms)
+        return f"{format_ms(self.total_ms)} total · model {format_ms(self.prediction.infer_ms)}"
+
+    def to_json(self, k: int) -> dict[str, Any]:
+        if self.prediction is not None and not self.error:
+            return self.prediction.to_json(k) | {"path": self.key}
+        return {"path": self.key, "top": [], "error": self.error}
+
+
+CardRole = Qt.ItemDataRole.UserRole + 1
+
+
+class CardModel(QAbstractListModel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.cards: list[Card] = []
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.cards)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.cards):
+            return None
+        card = self.cards[index.row()]
+        if role == CardRole:
+            return card
+        if role == Qt.ItemDataRole.DisplayRole:
+            return card.name
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return card.key if not card.error else f"{card.key}\n{card.error}"
+        return None
+
+    def add(self, card: Card) -> None:
+        n = len(self.cards)
+        self.beginInsertRows(QModelIndex(), n, n)
+        self.cards.append(card)
+        self.endInsertRows()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self.cards.clear()
+        self.endResetModel()
+
+
+class CardDelegate(QStyledItemDelegate):
+    """Paints one card: thumbnail, name, top-k bars with percentages, time or error sentence."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.top_k = 3
+        self.card_w = CARD_W
+
+    def card_height(self) -> int:
+        return max(THUMB + 24, 44 + ROW_H * self.top_k + 22)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
+        return QSize(self.card_w, self.card_height())
+
+    def paint(self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        card: Card | None = index.data(CardRole)
+        if card is None:
+            return
+        c = theme.current()
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = QRectF(option.rect).adjusted(5, 5, -5, -5)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        p.setPen(QColor(c.accent if selected else c.card_border))
+        p.setBrush(QColor(c.error_bg if card.error else c.card))
+        p.drawRoundedRect(r, 8, 8)
+        # thumbnail, centred on a soft square
+        tr = QRectF(r.left() + 10, r.top() + (r.height() - THUMB) / 2, THUMB, THUMB)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(c.bar_bg))
+        p.drawRoundedRect(tr, 6, 6)
+        if card.thumb is not None and not card.thumb.isNull():
+            pm = card.thumb.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                                   Qt.TransformationMode.SmoothTransformation)
+            path = QPainterPath()
+            pr = QRectF(tr.left() + (THUMB - pm.width()) / 2, tr.top() + (THUMB - pm.height()) / 2,
+                        pm.width(), pm.height())
+            path.addRoundedRect(pr, 6, 6)
+            p.setClipPath(path)
+            p.drawPixmap(pr.topLeft(), pm)
+            p.setClipping(False)
+        x = tr.right() + 12
+        w = r.right() - 12 - x
+        base = QFont(option.font)
+        bold = QFont(base)
+        bold.setBold(True)
+        p.setFont(bold)
+        p.setPen(QColor(c.text))
+        fm = QFontMetrics(bold)
+        y = r.top() + 10
+        p.drawText(QRectF(x, y, w, fm.height()), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                   fm.elidedText(card.name, Qt.TextElideMode.ElideMiddle, int(w)))
+        y += fm.height() + 8
+        p.setFont(base)
+        fmb = QFontMetrics(base)
+        if card.error:
+            p.setPen(QColor(c.error))
+            p.drawText(QRectF(x, y, w, r.bottom() - y - 8),
+                       int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop) | int(Qt.TextFlag.TextWordWrap),
+                       card.error)
+        else:
+            label_w = min(120.0, w * 0.34)
+            pct_w = float(fmb.horizontalAdvance("100.0%") + 4)
+            bar_x = x + label_w + 6
+            bar_w = max(10.0, w - label_w - pct_w - 10)
+            for i, (label, score) in enumerate(card.top[: self.top_k]):
+                ry = y + i * ROW_H
+                f = bold if i == 0 else base
+                p.setFont(f)
+                p.setPen(QColor(c.text if i == 0 else c.muted))
+                p.drawText(QRectF(x, ry, label_w, ROW_H - 4),
+                           Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                           QFontMetrics(f).elidedText(label, Qt.TextElideMode.ElideRight, int(label_w)))
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(QColor(c.bar_bg))
+                br = QRectF(bar_x, ry + 4, bar_w, ROW_H - 12)
+                p.drawRoundedRect(br, 4, 4)
+                s = min(1.0, max(0.0, float(score)))
+                if s > 0:
+                    p.setBrush(QColor(c.accent if i == 0 else c.bar_other))
+                    p.drawRoundedRect(QRectF(br.left(), br.top(), max(4.0, bar_w * s), br.height()), 4, 4)
+                p.setPen(QColor(c.text if i == 0 else c.muted))
+                p.drawText(QRectF(bar_x + bar_w + 4, ry, pct_w, ROW_H - 4),
+                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{100.0 * s:.1f}%")
+            p.setFont(base)
+            p.setPen(QColor(c.muted))
+            p.drawText(QRectF(x, r.bottom() - fmb.height() - 8, w, fmb.height()),
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, card.time_text())
+        p.restore()
+
+
+class CardView(QListView):
+    """A wrapping list of cards whose width is stretched so the columns fill the viewport."""
+
+    def __init__(self, delegate: CardDelegate, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._delegate = delegate
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        # Leave room for the vertical scroll bar whether or not it is shown yet, so that its
+        # appearance never drops a column.
+        w = self.width() - 2 * self.frameWidth() - self.verticalScrollBar().sizeHint().width() - 2
+        cols = max(1, w // CARD_W)
+        width = max(CARD_W - 40, w // cols)
+        if width != self._delegate.card_w:
+            self._delegate.card_w = width
+            self.scheduleDelayedItemsLayout()
+        super().resizeEvent(event)

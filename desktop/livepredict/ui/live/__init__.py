@@ -1,0 +1,1 @@
+"""The Live tab: video with the prediction drawn over it, confidence plot, timing strip."""

@@ -1,0 +1,48 @@
+"""File › Recent Models: the models opened last, newest first, and "Clear Menu"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QWidget
+
+from livepredict.settings import Settings
+
+
+class RecentModelsMenu(QMenu):
+    """Signals: chosen(str) — the path of the model picked."""
+
+    chosen = Signal(str)
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__("&Recent Models", parent)
+        self.settings = settings
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.clear()
+        recent = self.settings.recent_models()
+        for path in recent:
+            a = QAction(Path(path).name, self)
+            a.setToolTip(path)
+            a.setStatusTip(path)
+            a.setData(path)
+            a.triggered.connect(self._on_recent)
+            self.addAction(a)
+        if recent:
+            self.addSeparator()
+            self.addAction("Clear Menu", self._clear)
+        self.setEnabled(bool(recent))
+
+    @Slot()
+    def _on_recent(self) -> None:
+        a = self.sender()
+        if isinstance(a, QAction) and a.data():
+            self.chosen.emit(a.data())
+
+    @Slot()
+    def _clear(self) -> None:
+        self.settings.clear_recent_models()
+        self.refresh()

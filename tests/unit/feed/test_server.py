@@ -313,7 +313,7 @@ def test_malformed_input_gets_errors_and_the_connection_keeps_working(feed):
         ('{"type": "subscribe", "top_k": -3, "id": 7}', "bad-message"),
         (b"\x89PNG\r\n\x1a\n not a frame", "bad-binary"),
         (b"LPF1\xff\xff\xff\xff", "bad-binary"),
-        (P.pack_binary({"type": "subscribe"}, b""), "unknown-type"),
+        (P.pack_binary({"type": "subscribe"}, b""), "bad-binary"),  # only classify goes as binary
         ('{"type": "classify", "id": "x", "image": "!!!"}', "bad-image"),
         ('{"type": "classify", "id": "y", "image": "/etc/passwd"}', "bad-image"),
     ]

@@ -211,6 +211,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from livepredict.core.types import Prediction
+    from livepredict.inference.predict import check_image_classifier, predict_images
     from livepredict.sources.images import collect_image_paths
 
     if args.top < 1:
@@ -228,7 +229,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     model = _open_for_cli(args)
     results: list[Prediction] = []
     try:
-        model.check_classifier()
+        check_image_classifier(model)
         chunk = getattr(model.runtime, "batch", 16)
         writer = None
         if csv_file is not None:
@@ -245,7 +246,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
                 loaded = [f.result() for f in pending]
                 pending = _read_chunk(paths[start + chunk:start + 2 * chunk], pool)  # read ahead
                 good = [(i, img) for i, (img, err) in enumerate(loaded) if err is None]
-                preds = model.classify_arrays([img for _, img in good], top_k=args.top,
+                preds = predict_images(model, [img for _, img in good], top_k=args.top,
                                               paths=[str(part[i]) for i, _ in good]) if good else []
                 by_index = {i: p for (i, _), p in zip(good, preds, strict=True)}
                 for i, p in enumerate(part):

@@ -44,11 +44,12 @@ from PySide6.QtWidgets import (
 )
 
 import livepredict
+from livepredict.core.types import Task
 from livepredict.ui import theme
 from livepredict.ui.plots import keep_menus_with
 from livepredict.ui.widgets import BarChart
 
-GENERATOR_TASKS = ("text-generator", "sequence-forecaster")
+GENERATOR_TASKS = (Task.TEXT_GENERATOR, Task.SEQUENCE_FORECASTER)
 MAX_BLOCKS = 20_000  # lines kept in the text view (older lines scroll out)
 PAINT_MS = 33
 SPEEDS = (("As fast as possible", 0.0), ("2,000 tokens/s", 2000.0), ("300 tokens/s", 300.0),

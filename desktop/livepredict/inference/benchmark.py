@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from livepredict.core.sampling import Sampler, SamplingSettings
+from livepredict.core.types import Task
+from livepredict.inference.generation.plan import InputKind
+from livepredict.inference.tf_env import _say
 
 if TYPE_CHECKING:
     from livepredict.inference.generation import Plan, StepRuntime
@@ -74,7 +77,7 @@ def run_bench(model_path: str | Path, seconds: float = 2.0, trust: bool = False,
     if not seconds or seconds <= 0:
         raise ValueError("seconds must be positive")
     model = open_model(model_path, trust=trust, use_cache=False, status=status)
-    if model.info.task == "text-generator":  # tokens/s per step runtime (bench_generator below)
+    if model.info.task == Task.TEXT_GENERATOR:  # tokens/s per step runtime (bench_generator below)
         km = model.keras_model
         model.close()
         return bench_generator(model_path, seconds=seconds, trust=trust, status=status, keras_model=km)
@@ -87,8 +90,7 @@ def run_bench(model_path: str | Path, seconds: float = 2.0, trust: bool = False,
             calls["predict"] = lambda: km.predict(single, verbose=0)  # the naive reference only
         for name, rt in model.runtimes.items():
             calls[name] = (lambda rt=rt: rt.infer_all(x))
-        if status:
-            status(f"Measuring {', '.join(calls)} for {seconds:g} s each…")
+        _say(status, f"Measuring {', '.join(calls)} for {seconds:g} s each…")
         paths = measure(calls, seconds)
         chosen = model.info.runtime
         runtimes = {k: v for k, v in paths.items() if k != "predict"}
@@ -126,14 +128,13 @@ def bench_generator(path: str | Path, seconds: float = 2.0, trust: bool = False,
     from livepredict.inference.generation import (
         Forecaster,
         TextGenerator,
-        _load_keras,
-        _say,
+        load_keras,
         open_generator,
         stream_stats,
     )
 
     p = Path(path).expanduser().resolve()
-    model = keras_model if keras_model is not None else _load_keras(p, trust, status)
+    model = keras_model if keras_model is not None else load_keras(p, trust, status)
     gen = open_generator(p, trust=trust, status=status, keras_model=model)
     try:
         calls: dict[str, Callable[[], Any]] = {}
@@ -188,7 +189,7 @@ def bench_generator(path: str | Path, seconds: float = 2.0, trust: bool = False,
 def _token_fn(rt: StepRuntime, plan: Plan, start: int) -> Callable[[], None]:
     """One generated token (or forecast step) per call: sample from the last output, feed it back."""
     sampler = Sampler(SamplingSettings(), 0)
-    if plan.input_kind == "values":
+    if plan.input_kind == InputKind.VALUES:
         x = np.zeros((1, 1, plan.in_features), np.float32)
     else:
         x = np.full((1, 1), start, np.int32)
@@ -196,7 +197,7 @@ def _token_fn(rt: StepRuntime, plan: Plan, start: int) -> Callable[[], None]:
 
     def fn() -> None:
         if cell["out"] is not None:
-            if plan.input_kind == "values":
+            if plan.input_kind == InputKind.VALUES:
                 x[0, 0] = cell["out"].reshape(-1)[: plan.in_features]
             else:
                 x[0, 0] = sampler(cell["out"][0])
@@ -216,7 +217,7 @@ def _predict_token_fn(model: Any, plan: Plan, start: int) -> Callable[[], None]:
         if plan.time_dim and len(ids) < window:
             ids = [ids[0]] * (window - len(ids)) + ids
         x = np.asarray([ids], np.int32)
-        if plan.input_kind == "onehot":
+        if plan.input_kind == InputKind.ONEHOT:
             x = np.eye(plan.in_features, dtype=np.float32)[x]
         out = np.asarray(model.predict(x, verbose=0))
         row = out[0, -1] if out.ndim == 3 else out[0]

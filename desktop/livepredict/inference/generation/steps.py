@@ -17,7 +17,7 @@ import numpy as np
 
 from livepredict.core.types import RuntimeCheck
 from livepredict.inference.generation.plan import InputKind, Plan, build_step_model
-from livepredict.inference.runtimes import DEFAULT_TOLERANCE, KerasRuntime, LiteRTRuntime, Runtime
+from livepredict.inference.runtimes import DEFAULT_TOLERANCE, Inputs, KerasRuntime, LiteRTRuntime, Runtime
 from livepredict.inference.tf_env import Status, _say
 
 RUNTIMES = ("auto", "keras", "litert")
@@ -41,7 +41,7 @@ class KerasStep(StepRuntime):
     def __init__(self, step_model: Any, x_shape: tuple[int, ...], x_dtype: str, state_size: int) -> None:
         self.inner = KerasRuntime(step_model, [x_shape, (state_size,)], [x_dtype, "float32"], batch=1)
 
-    def infer_all(self, batch: Sequence[np.ndarray]) -> list[np.ndarray]:
+    def infer_all(self, batch: Inputs) -> list[np.ndarray]:
         return self.inner.infer_all(list(batch))
 
 
@@ -84,12 +84,10 @@ class LiteRTStep(StepRuntime):
         return float(np.max(np.abs(np.asarray(a, np.float64) - b)))
 
     def _raw(self, xs: Sequence[np.ndarray]) -> list[np.ndarray]:
-        feed = [None, None]
-        for pos, arr in zip(self._in_order, xs, strict=True):
-            feed[pos] = arr
+        feed = [xs[self._in_order.index(pos)] for pos in range(len(xs))]  # xs[k] goes to input _in_order[k]
         return self.inner.infer_all(feed)
 
-    def infer_all(self, batch: Sequence[np.ndarray]) -> list[np.ndarray]:
+    def infer_all(self, batch: Inputs) -> list[np.ndarray]:
         raw = self._raw(list(batch))
         return [raw[self._out_order[0]], raw[self._out_order[1]]]
 
@@ -108,7 +106,7 @@ def _time_steps(rt: StepRuntime, probe: list[np.ndarray], budget_s: float = 0.15
     """Median microseconds per chained step (state fed back) over about ``budget_s`` seconds."""
     x, state = probe
     rt.step(x, state)
-    times = []
+    times: list[float] = []
     end = time.perf_counter() + budget_s
     while len(times) < 5 or (time.perf_counter() < end and len(times) < 200):
         t0 = time.perf_counter()
@@ -183,6 +181,7 @@ def build_step_engine(model: Any, plan: Plan, *, runtime: str = "auto", status: 
     tf = import_tf(status)
     _say(status, "Building the step model…")
     step_model = build_step_model(plan)
+    x_shape: tuple[int, ...]
     if plan.input_kind == InputKind.VALUES:
         x_shape, x_dtype = (1, plan.in_features), "float32"
     else:

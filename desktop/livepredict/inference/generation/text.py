@@ -170,6 +170,7 @@ class TextGenerator:
             if should_stop is not None and should_stop():
                 return
             probs = self.probs
+            assert probs is not None  # primed above, and every step sets it
             i = sampler(probs)
             self._feed(i)
             yield Token(i, vocab.text(i), probs)

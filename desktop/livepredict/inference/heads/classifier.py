@@ -13,6 +13,7 @@ Labels come from the model's info; missing ones are numbered (``class 3``). A si
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 
@@ -44,8 +45,8 @@ def binary_labels(labels: Sequence[str]) -> tuple[str, str]:
 class ClassifierHead:
     """Scores and the top ``k`` labels of one input (its first output row)."""
 
-    name = "classifier"
-    tasks = (Task.IMAGE_CLASSIFIER, Task.TEXT_CLASSIFIER)
+    name: ClassVar[str] = "classifier"
+    tasks: ClassVar[tuple[Task, ...]] = (Task.IMAGE_CLASSIFIER, Task.TEXT_CLASSIFIER)
 
     def __init__(self, info: ModelInfo) -> None:
         self.kind = OutputKind(info.output_kind)

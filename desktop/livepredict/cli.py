@@ -306,11 +306,12 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
     from tqdm import tqdm
 
     from livepredict.core.types import Prediction
+    from livepredict.inference.predict import check_image_classifier, predict_images
 
     model = _open_for_cli(args)
     results: list[Prediction] = []
     try:
-        model.check_classifier()
+        check_image_classifier(model)
         chunk = getattr(model.runtime, "batch", 16)
         if writer is not None:
             header = ["path"]
@@ -325,7 +326,7 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
                 loaded = [f.result() for f in pending]
                 pending = _read_chunk(paths[start + chunk:start + 2 * chunk], pool)  # read ahead
                 good = [(i, img) for i, (img, err) in enumerate(loaded) if err is None]
-                preds = model.classify_arrays([img for _, img in good], top_k=args.top,
+                preds = predict_images(model, [img for _, img in good], top_k=args.top,
                                               paths=[str(part[i]) for i, _ in good]) if good else []
                 by_index = {i: p for (i, _), p in zip(good, preds, strict=True)}
                 for i, p in enumerate(part):

@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from livepredict.inference.predict import predict_images
+
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "shapes.keras"
 SIDECAR = ROOT / "models" / "shapes.keras.livepredict.json"
@@ -45,7 +47,7 @@ def loaded():
 
 
 def _classify(loaded, rgbs: list[np.ndarray]) -> list[str]:
-    preds = loaded.classify_arrays(rgbs, top_k=len(loaded.info.labels))
+    preds = predict_images(loaded, rgbs, top_k=len(loaded.info.labels))
     for p in preds:
         assert p.error is None, p.error
         assert sum(score for _, score in p.top) == pytest.approx(1.0, abs=1e-3)  # softmax

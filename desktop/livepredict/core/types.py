@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -19,9 +20,31 @@ COLOR_ORDERS = ("rgb", "bgr", "gray")
 SCALINGS = ("none", "0..1", "-1..1", "mean-std")
 DTYPES = ("float32", "float16", "uint8", "int8", "int32")
 
-TASKS = ("image-classifier", "text-generator", "sequence-forecaster", "generic")
+
+
+class Task(StrEnum):
+    """What a model does; a StrEnum, so it equals (and serialises as) its old string."""
+
+    IMAGE_CLASSIFIER = "image-classifier"
+    TEXT_CLASSIFIER = "text-classifier"
+    TEXT_GENERATOR = "text-generator"
+    SEQUENCE_FORECASTER = "sequence-forecaster"
+    GENERIC = "generic"
+
+
+class OutputKind(StrEnum):
+    """How a classifier's first output reads (what its head does with it)."""
+
+    SOFTMAX = "softmax"
+    SIGMOID_BINARY = "sigmoid-binary"
+    SIGMOID_MULTILABEL = "sigmoid-multilabel"
+    LOGITS = "logits"
+    VALUES = "values"
+
+
+TASKS = tuple(t.value for t in Task)
 PREPROCESS_SOURCES = ("model", "sidecar", "teachable-machine", "labels-file", "default")
-OUTPUT_KINDS = ("softmax", "sigmoid-binary", "sigmoid-multilabel", "logits", "values")
+OUTPUT_KINDS = tuple(k.value for k in OutputKind)
 
 
 def _whole_pixels(v: Any, size: Any) -> int:
@@ -167,7 +190,7 @@ class ModelInfo:
 
     path: str
     format: str  # keras | h5 | savedmodel | tflite
-    task: str
+    task: Task
     inputs: tuple[TensorInfo, ...]
     outputs: tuple[TensorInfo, ...]
     params: int | None
@@ -177,11 +200,16 @@ class ModelInfo:
     runtime: str  # keras | litert | savedmodel
     runtime_check: RuntimeCheck | None
     warnings: tuple[str, ...] = ()
-    output_kind: str = "values"
+    output_kind: OutputKind = OutputKind.VALUES
     layers: tuple[LayerInfo, ...] = ()
     name: str = ""
     vocab: tuple[str, ...] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # callers may pass the plain strings (a cache entry, a sidecar): they become the enums
+        object.__setattr__(self, "task", Task(self.task))
+        object.__setattr__(self, "output_kind", OutputKind(self.output_kind))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -215,9 +243,36 @@ class Frame:
     source: str = ""
 
 
+@runtime_checkable
+class HeadResult(Protocol):
+    """What a head (``inference.heads``) makes of one input's raw outputs.
+
+    ``top`` is its one-line summary, best first (may be empty); ``scores`` the per-label scores
+    when the result has them. Each head adds its own result type (Classification, later
+    detections or masks) that the UI, the CLI and the feed draw or serialise.
+    """
+
+    @property
+    def top(self) -> tuple[tuple[str, float], ...]: ...
+
+    @property
+    def scores(self) -> np.ndarray | None: ...
+
+
+@dataclass(frozen=True)
+class Classification:
+    """A classifier's answer: display scores (float32) with one label each, and their top ranks."""
+
+    top: tuple[tuple[str, float], ...]
+    scores: np.ndarray
+    labels: tuple[str, ...]
+    output_kind: OutputKind = OutputKind.SOFTMAX
+
+
 @dataclass(frozen=True)
 class Prediction:
-    """One model answer for one input. ``top`` is sorted by score, best first."""
+    """One model answer for one input. ``top`` is sorted by score, best first; ``result`` is the
+    head's typed result (a :class:`Classification` for classifiers), None for an error."""
 
     top: tuple[tuple[str, float], ...]
     scores: np.ndarray | None = None
@@ -230,6 +285,7 @@ class Prediction:
     source: str = ""
     path: str = ""
     error: str | None = None
+    result: HeadResult | None = None
 
     @property
     def label(self) -> str:

@@ -49,6 +49,7 @@ from livepredict import __version__
 from livepredict.core.errors import LivePredictError
 from livepredict.core.types import Prediction
 from livepredict.feed import protocol as P
+from livepredict.inference.predict import predict_images
 
 log = logging.getLogger(__name__)
 
@@ -917,7 +918,7 @@ class ModelThread:
         import dataclasses
 
         try:
-            pred = self.model.classify_arrays([frame.image], top_k=self.top_k)[0]
+            pred = predict_images(self.model, [frame.image], top_k=self.top_k)[0]
         except LivePredictError as e:
             pred = Prediction(top=(), error=str(e))
         except Exception as e:  # noqa: BLE001 - one frame failing must not end the thread
@@ -953,7 +954,7 @@ class ModelThread:
                 if job.cancelled:
                     continue
                 try:
-                    job.resolve(self.model.classify_arrays([job.image], top_k=job.top_k)[0])
+                    job.resolve(predict_images(self.model, [job.image], top_k=job.top_k)[0])
                 except LivePredictError as e:
                     job.fail(str(e))
                 except Exception as e:  # noqa: BLE001 - one request failing must not end the thread

@@ -14,6 +14,7 @@ runtime the app uses for this model; ``speedup_vs_predict`` = predict median / c
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from livepredict.core.sampling import Sampler, SamplingSettings
+from livepredict.core.types import Task
+from livepredict.inference.generation.plan import InputKind
+from livepredict.inference.tf_env import _say
 
 if TYPE_CHECKING:
     from livepredict.inference.generation import Plan, StepRuntime
@@ -29,14 +33,14 @@ if TYPE_CHECKING:
 ROUND_S = 0.1
 
 
-def _stats(times_ms: list[float]) -> dict[str, float]:
+def _stats(times_ms: list[float]) -> dict[str, Any]:
     a = np.asarray(times_ms)
     med = float(np.median(a))
     return {"ms_median": round(med, 4), "ms_p95": round(float(np.percentile(a, 95)), 4),
             "per_s": round(1000.0 / med, 2) if med > 0 else None, "calls": int(a.size)}
 
 
-def measure(paths: dict[str, Callable[[], Any]], seconds: float) -> dict[str, dict[str, float]]:
+def measure(paths: dict[str, Callable[[], Any]], seconds: float) -> dict[str, dict[str, Any]]:
     """Median/p95 ms and calls per second of each callable, interleaved, ``seconds`` each."""
     for fn in paths.values():  # warm-up (tracing, allocation, first XNNPACK packing)
         fn()
@@ -74,7 +78,7 @@ def run_bench(model_path: str | Path, seconds: float = 2.0, trust: bool = False,
     if not seconds or seconds <= 0:
         raise ValueError("seconds must be positive")
     model = open_model(model_path, trust=trust, use_cache=False, status=status)
-    if model.info.task == "text-generator":  # tokens/s per step runtime (bench_generator below)
+    if model.info.task == Task.TEXT_GENERATOR:  # tokens/s per step runtime (bench_generator below)
         km = model.keras_model
         model.close()
         return bench_generator(model_path, seconds=seconds, trust=trust, status=status, keras_model=km)
@@ -86,9 +90,8 @@ def run_bench(model_path: str | Path, seconds: float = 2.0, trust: bool = False,
             single = x[0] if len(x) == 1 else x
             calls["predict"] = lambda: km.predict(single, verbose=0)  # the naive reference only
         for name, rt in model.runtimes.items():
-            calls[name] = (lambda rt=rt: rt.infer_all(x))
-        if status:
-            status(f"Measuring {', '.join(calls)} for {seconds:g} s each…")
+            calls[name] = functools.partial(rt.infer_all, x)
+        _say(status, f"Measuring {', '.join(calls)} for {seconds:g} s each…")
         paths = measure(calls, seconds)
         chosen = model.info.runtime
         runtimes = {k: v for k, v in paths.items() if k != "predict"}
@@ -126,14 +129,13 @@ def bench_generator(path: str | Path, seconds: float = 2.0, trust: bool = False,
     from livepredict.inference.generation import (
         Forecaster,
         TextGenerator,
-        _load_keras,
-        _say,
+        load_keras,
         open_generator,
         stream_stats,
     )
 
     p = Path(path).expanduser().resolve()
-    model = keras_model if keras_model is not None else _load_keras(p, trust, status)
+    model = keras_model if keras_model is not None else load_keras(p, trust, status)
     gen = open_generator(p, trust=trust, status=status, keras_model=model)
     try:
         calls: dict[str, Callable[[], Any]] = {}
@@ -152,10 +154,11 @@ def bench_generator(path: str | Path, seconds: float = 2.0, trust: bool = False,
                 for name, rt in gen.engine.runtimes.items():
                     calls[name] = _token_fn(rt, gen.engine.plan, 0)
             else:
+                assert gen.window is not None  # no step engine: a windowed forecaster
                 w = ((hist[-gen.window:] - gen.mean[0]) / gen.std[0]).reshape(1, gen.window, -1)
                 calls["predict"] = lambda: model.predict(w, verbose=0)
                 for name, rt in gen.runtimes.items():
-                    calls[name] = (lambda rt=rt: rt.infer(w))
+                    calls[name] = functools.partial(rt.infer, w)
             unit = "step"
         _say(status, f"Measuring {', '.join(calls)} for {seconds:g} s each…")
         paths = measure(calls, float(seconds))
@@ -188,15 +191,15 @@ def bench_generator(path: str | Path, seconds: float = 2.0, trust: bool = False,
 def _token_fn(rt: StepRuntime, plan: Plan, start: int) -> Callable[[], None]:
     """One generated token (or forecast step) per call: sample from the last output, feed it back."""
     sampler = Sampler(SamplingSettings(), 0)
-    if plan.input_kind == "values":
+    if plan.input_kind == InputKind.VALUES:
         x = np.zeros((1, 1, plan.in_features), np.float32)
     else:
         x = np.full((1, 1), start, np.int32)
-    cell = {"state": np.zeros((1, plan.state_size), np.float32), "out": None}
+    cell: dict[str, Any] = {"state": np.zeros((1, plan.state_size), np.float32), "out": None}
 
     def fn() -> None:
         if cell["out"] is not None:
-            if plan.input_kind == "values":
+            if plan.input_kind == InputKind.VALUES:
                 x[0, 0] = cell["out"].reshape(-1)[: plan.in_features]
             else:
                 x[0, 0] = sampler(cell["out"][0])
@@ -215,8 +218,8 @@ def _predict_token_fn(model: Any, plan: Plan, start: int) -> Callable[[], None]:
         ids = seq[-window:]
         if plan.time_dim and len(ids) < window:
             ids = [ids[0]] * (window - len(ids)) + ids
-        x = np.asarray([ids], np.int32)
-        if plan.input_kind == "onehot":
+        x: np.ndarray = np.asarray([ids], np.int32)
+        if plan.input_kind == InputKind.ONEHOT:
             x = np.eye(plan.in_features, dtype=np.float32)[x]
         out = np.asarray(model.predict(x, verbose=0))
         row = out[0, -1] if out.ndim == 3 else out[0]

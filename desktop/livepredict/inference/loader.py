@@ -16,26 +16,24 @@ import inspect
 import re
 import sys
 import tempfile
-import time
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from livepredict.core.errors import (
-    InferenceError,
     LivePredictError,
     ModelLoadError,
     UnsafeModelError,
-    UnsupportedModelError,
 )
 from livepredict.core.labels import default_labels, read_labels_checked
 from livepredict.core.paths import not_a_file
-from livepredict.core.types import DTYPES, ModelInfo, Prediction, PreprocessSpec, RuntimeCheck
+from livepredict.core.types import DTYPES, ModelInfo, PreprocessSpec, RuntimeCheck
 from livepredict.inference import cache as model_cache
 from livepredict.inference import describe, limits
+from livepredict.inference.model import LoadedModel
 from livepredict.inference.preprocess import preprocess_image
 from livepredict.inference.runtimes import (
     DEFAULT_BATCH,
@@ -122,202 +120,6 @@ def detect_format(path: str | Path) -> str:
                              "check that it was saved or downloaded completely.")
     raise ModelLoadError(f"{p} is not a model Live Predict can open; pick a .keras, .h5 or .tflite file "
                          "or a SavedModel folder.")
-
-
-# ---------------------------------------------------------------- the opened model
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    z = x - np.max(x, axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / np.sum(e, axis=-1, keepdims=True)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-class LoadedModel:
-    """An opened model: its description (``info``), preprocessing and the chosen runtime.
-
-    ``infer`` runs an already preprocessed batch; ``classify_arrays`` does everything for RGB
-    images. ``runtimes`` holds every runtime that was built (for ``bench``); ``keras_model`` is the
-    Keras object when TensorFlow was loaded (None on a warm start from the cache).
-    """
-
-    def __init__(self, info: ModelInfo, runtime: Runtime, *, runtimes: dict[str, Runtime] | None = None,
-                 keras_model: Any = None, structure: dict[str, Any] | None = None) -> None:
-        self.info = info
-        self.runtime = runtime
-        self.runtimes = dict(runtimes or {runtime.name: runtime})
-        self.keras_model = keras_model
-        self.structure = structure or {}
-        self._closed = False
-
-    # -- running
-    @property
-    def spec(self) -> PreprocessSpec | None:
-        return self.info.preprocess
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self.info.labels
-
-    def _input_shape(self) -> tuple[int | None, ...]:
-        return self.info.inputs[0].shape if self.info.inputs else ()
-
-    def infer(self, batch: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
-        """The first output for a preprocessed batch (N, ...) through the chosen runtime."""
-        if self._closed:
-            raise InferenceError("The model was closed; open it again.")
-        try:
-            return self.runtime.infer(batch)
-        except LivePredictError:
-            raise
-        except Exception as e:  # noqa: BLE001 - the runtime's own errors become one sentence
-            raise InferenceError(f"The model failed to run on this input ({type(e).__name__}); check the "
-                                 "preprocessing settings.", details=str(e)) from e
-
-    def preprocess(self, rgb: np.ndarray) -> np.ndarray:
-        """One model-ready tensor (HxWxC of the spec's dtype, reshaped to the model's input rank)."""
-        spec = self.spec
-        if spec is None:
-            raise UnsupportedModelError(self._not_image_reason())
-        x = preprocess_image(rgb, spec)
-        shape = self._input_shape()
-        if len(shape) == 3 and x.ndim == 3 and x.shape[2] == 1:
-            x = x[:, :, 0]  # model takes (N, H, W) grayscale without a channel axis
-        return x
-
-    def _not_image_reason(self) -> str:
-        n = len(self.info.inputs)
-        if n != 1:
-            return (f"This model has {n} inputs, so it cannot classify images; it needs a single image "
-                    "input.")
-        return (f"This model is a {self.info.task}, not an image classifier (input shape "
-                f"{list(self._input_shape())}); use a model that takes images.")
-
-    def check_classifier(self) -> None:
-        if self.spec is None or self.info.task != "image-classifier":
-            raise UnsupportedModelError(self._not_image_reason())
-
-    # -- decoding
-    def scores(self, raw: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
-        """(display scores, their labels) for one raw output row, per the output kind."""
-        r = np.asarray(raw, dtype=np.float64).ravel()
-        kind = self.info.output_kind
-        labels = self.labels
-        if kind == "sigmoid-binary" or (kind == "logits" and r.size == 1):
-            p = float(_sigmoid(r[0])) if kind == "logits" else float(r[0])
-            return np.array([1.0 - p, p]), self._binary_labels(labels)
-        if kind == "logits":
-            r = _softmax(r)
-        if len(labels) < r.size:
-            labels = tuple(labels) + tuple(default_labels(r.size)[len(labels):])
-        return r, tuple(labels[: r.size])
-
-    @staticmethod
-    def _binary_labels(labels: Sequence[str]) -> tuple[str, str]:
-        if len(labels) >= 2:
-            return labels[0], labels[1]
-        if len(labels) == 1:
-            return f"not {labels[0]}", labels[0]
-        return "class 0", "class 1"
-
-    def decode(self, scores_1d: np.ndarray, top_k: int = 5) -> tuple[tuple[str, float], ...]:
-        """Top ``top_k`` (label, score) pairs, best first, for one RAW output row.
-
-        Softmax rows are used as they are; logits get a softmax (a single logit a sigmoid); a single
-        sigmoid becomes two labels with 1 - p and p; multi-label sigmoids are ranked independently.
-        """
-        s, labels = self.scores(scores_1d)
-        k = max(1, int(top_k)) if top_k else s.size
-        order = np.argsort(-s, kind="stable")[:k]
-        return tuple((labels[i], float(s[i])) for i in order)
-
-    def classify_arrays(self, images: Sequence[np.ndarray], top_k: int = 5,
-                        paths: Sequence[str] | None = None) -> list[Prediction]:
-        """Predictions for RGB uint8 images, batched through the chosen runtime, in input order.
-
-        An image that cannot be preprocessed, or whose scores are NaN, gets a Prediction with
-        ``error`` set (one sentence); the others are unaffected.
-        """
-        self.check_classifier()
-        n = len(images)
-        preds: list[Prediction | None] = [None] * n
-        tensors: list[np.ndarray] = []
-        where: list[int] = []
-        pre_ms: list[float] = []
-        for i, im in enumerate(images):
-            t0 = time.perf_counter()
-            try:
-                tensors.append(self.preprocess(im))
-                where.append(i)
-                pre_ms.append((time.perf_counter() - t0) * 1000.0)
-            except (ValueError, TypeError) as e:
-                preds[i] = Prediction(top=(), path=paths[i] if paths else "",
-                                      error=f"This image cannot be prepared for the model ({e}).")
-        batch = self.runtime.batch if hasattr(self.runtime, "batch") else DEFAULT_BATCH
-        for start in range(0, len(tensors), batch):
-            chunk = np.stack(tensors[start:start + batch])
-            t0 = time.perf_counter()
-            t_start = time.monotonic()
-            out = self.infer(chunk)
-            t_end = time.monotonic()
-            per = (time.perf_counter() - t0) * 1000.0 / len(chunk)
-            for j in range(len(chunk)):
-                i = where[start + j]
-                row = out[j]
-                path = paths[i] if paths else ""
-                if not np.all(np.isfinite(row)):
-                    preds[i] = Prediction(top=(), path=path, infer_ms=per, preprocess_ms=pre_ms[start + j],
-                                          error="The model produced NaN or infinite scores for this image; "
-                                                "the model itself is broken, check its weights.")
-                    continue
-                s, _ = self.scores(row)
-                preds[i] = Prediction(top=self.decode(row, top_k), scores=s.astype(np.float32),
-                                      preprocess_ms=pre_ms[start + j], infer_ms=per,
-                                      infer_start_ts=t_start, infer_end_ts=t_end, path=path)
-        return [p for p in preds if p is not None]
-
-    # -- profile
-    def set_profile(self, spec: PreprocessSpec | None = None, labels: Sequence[str] | None = None) -> ModelInfo:
-        """Override preprocessing and/or labels (e.g. edited in the model panel); returns the new info."""
-        changes: dict[str, Any] = {}
-        if spec is not None:
-            fixed = _fixed_size(self.info)
-            if fixed and spec.size != fixed:
-                raise UnsupportedModelError(f"This model takes {fixed[0]}x{fixed[1]} images, not "
-                                            f"{spec.size[0]}x{spec.size[1]}; keep the model's input size."
-                                            if spec.size else "This model takes a fixed image size; "
-                                            "keep the model's input size.")
-            changes["preprocess"] = spec
-        if labels is not None:
-            changes["labels"] = tuple(str(x) for x in labels)
-        if changes:
-            self.info = dataclasses.replace(self.info, **changes)
-        return self.info
-
-    def close(self) -> None:
-        for rt in self.runtimes.values():
-            rt.close()
-        self.runtimes.clear()
-        self.keras_model = None
-        self._closed = True
-
-    def __enter__(self) -> LoadedModel:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _fixed_size(info: ModelInfo) -> tuple[int, int] | None:
-    if not info.inputs:
-        return None
-    shape = info.inputs[0].shape
-    if len(shape) in (3, 4) and shape[1] and shape[2]:
-        return int(shape[1]), int(shape[2])
-    return None
 
 
 # ---------------------------------------------------------------- preprocessing profile

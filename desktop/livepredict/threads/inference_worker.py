@@ -45,7 +45,8 @@ import numpy as np
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
 from livepredict.core.errors import ImageReadError, LivePredictError, UnsafeModelError
-from livepredict.core.types import ModelInfo, Prediction, PreprocessSpec
+from livepredict.core.types import ModelInfo, Prediction, PreprocessSpec, Task
+from livepredict.inference.predict import decode_outputs, predict_images
 
 log = logging.getLogger(__name__)
 
@@ -485,7 +486,7 @@ class InferenceWorker(WorkerResults):
         """Run the chosen runtime a few times at batch 1; the median time in ms (None if not images)."""
         info = model.info
         spec = info.preprocess
-        if spec is None or info.task != "image-classifier":
+        if spec is None or info.task != Task.IMAGE_CLASSIFIER:
             return None
         h, w = spec.size or (64, 64)
         x = model.preprocess(np.zeros((h, w, 3), np.uint8))[None]
@@ -613,7 +614,7 @@ class InferenceWorker(WorkerResults):
         if images:
             try:
                 with self._engine_call("classify_arrays"):
-                    preds = model.classify_arrays(images, top_k=job.top_k, paths=keys)
+                    preds = predict_images(model, images, top_k=job.top_k, paths=keys)
             except Exception as e:  # noqa: BLE001
                 message, _ = _error_parts(e)
                 preds = [Prediction(top=(), path=k, error=message) for k in keys]
@@ -809,15 +810,9 @@ class InferenceWorker(WorkerResults):
                 x = model.preprocess(frame.image)
             t1 = time.monotonic()
             with self._engine_call("live infer"):
-                out = model.infer(x[None])
+                out = model.infer_all(x[None])
             t2 = time.monotonic()
-            row = out[0]
-            if not np.all(np.isfinite(row)):
-                raise LivePredictError("The model produced NaN or infinite scores for this frame; the "
-                                       "model itself is broken, check its weights.")
-            scores, labels = model.scores(row)  # what decode() ranks, computed once
-            order = np.argsort(-scores, kind="stable")[: self._live_top_k]
-            top = tuple((labels[i], float(scores[i])) for i in order)
+            result = decode_outputs(model, [o[0] for o in out], self._live_top_k)
             t3 = time.monotonic()
         except Exception as e:  # noqa: BLE001 - a slot never lets an exception escape
             self.live_errors += 1
@@ -829,7 +824,7 @@ class InferenceWorker(WorkerResults):
             return
         self._live_last_error = ""
         self.live_prediction_ready.emit(Prediction(
-            top=top, scores=scores.astype(np.float32), preprocess_ms=(t1 - t0) * 1000.0,
+            top=result.top, scores=result.scores, result=result, preprocess_ms=(t1 - t0) * 1000.0,
             infer_ms=(t2 - t1) * 1000.0, frame_index=frame.index, capture_ts=frame.capture_ts,
             infer_start_ts=t0, infer_end_ts=t3, source=frame.source), gen)
 
@@ -1064,7 +1059,7 @@ class InferenceWorker(WorkerResults):
                 job.fail("No model is open in the app; open an image model and try again.")
                 return
             with self._engine_call("feed classify"):
-                pred = model.classify_arrays([job.image], top_k=job.top_k)[0]
+                pred = predict_images(model, [job.image], top_k=job.top_k)[0]
         except Exception as e:  # noqa: BLE001 - a slot never lets an exception escape
             job.fail(_error_parts(e)[0])
             return

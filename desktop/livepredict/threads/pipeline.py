@@ -33,7 +33,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QTimer, Si
 
 from livepredict.core.errors import LivePredictError, SourceError, UnsupportedModelError
 from livepredict.core.latest import Latest
-from livepredict.core.types import CAMERA_RESOLUTIONS, CameraInfo, Frame, Prediction
+from livepredict.core.types import CAMERA_RESOLUTIONS, CameraInfo, Frame, Prediction, Task
 from livepredict.threads.capture_worker import CaptureWorker
 from livepredict.threads.inference_worker import InferenceController, LoadFailed, ModelLoaded
 
@@ -376,7 +376,7 @@ def run_live(model: str | Path, source: str, *, frames: int | None = None, unthr
         if state["loaded"] is None:
             raise LivePredictError(f"Opening {model} took longer than {load_timeout:.0f} s; try again.")
         info = state["loaded"].info
-        if info.task != "image-classifier" or info.preprocess is None:
+        if info.task != Task.IMAGE_CLASSIFIER or info.preprocess is None:
             raise UnsupportedModelError(f"{Path(model).name} is a {info.task}, not an image classifier; live "
                                         "mode needs a model that takes images.")
 

@@ -10,6 +10,7 @@ from helpers.models import build_color_classifier, build_nan_model, solid
 
 from livepredict.core.errors import ModelLoadError
 from livepredict.inference.loader import detect_format, open_model
+from livepredict.inference.predict import predict_images
 
 
 def make_bad(tmp_path, kind):
@@ -105,7 +106,7 @@ def test_model_with_nan_output(tmp_path):
     build_nan_model().save(p)
     m = open_model(p, use_cache=False)
     assert any("NaN" in w for w in m.info.warnings)
-    preds = m.classify_arrays([solid((1, 2, 3)), solid((200, 0, 0))])
+    preds = predict_images(m, [solid((1, 2, 3)), solid((200, 0, 0))])
     assert len(preds) == 2
     for pred in preds:
         assert pred.top == () and pred.error.startswith("The model produced NaN or infinite scores")

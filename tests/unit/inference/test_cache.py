@@ -13,6 +13,7 @@ from helpers.models import LABELS, build_color_classifier
 
 from livepredict.inference import cache
 from livepredict.inference.loader import open_model
+from livepredict.inference.predict import predict_images
 
 
 def test_second_open_comes_from_the_cache(tmp_path, monkeypatch, color_images):
@@ -31,7 +32,7 @@ def test_second_open_comes_from_the_cache(tmp_path, monkeypatch, color_images):
     (tmp_path / "m.keras.livepredict.json").write_text(json.dumps({"labels": LABELS}))
     third = open_model(p)
     assert third.info.extras["cached"] is True and third.info.labels == tuple(LABELS)
-    assert third.classify_arrays([color_images["green"]])[0].label == "green"
+    assert predict_images(third, [color_images["green"]])[0].label == "green"
 
 
 def test_a_changed_file_invalidates_its_entry(tmp_path, monkeypatch):
@@ -75,9 +76,10 @@ def test_warm_open_never_imports_tensorflow(tmp_path, model_files, monkeypatch):
         import json, sys
         import numpy as np
         from livepredict.inference.loader import open_model
+        from livepredict.inference.predict import predict_images
         m = open_model({str(model_files["keras"])!r})
         red = np.zeros((20, 20, 3), np.uint8); red[..., 0] = 230
-        pred = m.classify_arrays([red])[0]
+        pred = predict_images(m, [red])[0]
         print(json.dumps({{"tf": "tensorflow" in sys.modules, "keras": "keras" in sys.modules,
                           "cached": m.info.extras["cached"], "label": pred.label,
                           "runtime": m.info.runtime}}))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from livepredict.inference.loader import open_model
+from livepredict.inference.predict import predict_images
 
 FORMATS = ("keras", "h5", "savedmodel", "tflite")
 
@@ -45,7 +46,7 @@ def test_keras_formats_report_params_and_layers(opened, fmt):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_each_format_classifies_colours(opened, fmt, color_images):
     names = ["red", "green", "blue", "blue", "red"]
-    preds = opened[fmt].classify_arrays([color_images[n] for n in names], top_k=2)
+    preds = predict_images(opened[fmt], [color_images[n] for n in names], top_k=2)
     assert [p.label for p in preds] == names
     for p in preds:
         assert p.error is None
@@ -71,7 +72,7 @@ def test_forced_keras_runtime(model_files, color_images):
     m = open_model(model_files["keras"], runtime="keras", use_cache=False)
     assert m.info.runtime == "keras" and m.info.runtime_check is None
     assert set(m.runtimes) == {"keras"}
-    assert m.classify_arrays([color_images["green"]])[0].label == "green"
+    assert predict_images(m, [color_images["green"]])[0].label == "green"
     m.close()
 
 
@@ -84,13 +85,13 @@ def test_status_messages_are_reported(model_files):
 def test_set_profile_changes_labels_and_preprocessing(model_files, color_images):
     m = open_model(model_files["tflite"])
     m.set_profile(labels=["R", "G", "B"])
-    assert m.classify_arrays([color_images["red"]])[0].label == "R"
+    assert predict_images(m, [color_images["red"]])[0].label == "R"
     # scaling to 0..1 on a model that expects raw pixels flattens the scores (the skew is visible)
     spec = m.info.preprocess
     from dataclasses import replace
 
     m.set_profile(spec=replace(spec, scale="0..1"))
-    assert m.classify_arrays([color_images["red"]])[0].score < 0.5
+    assert predict_images(m, [color_images["red"]])[0].score < 0.5
     with pytest.raises(Exception, match="takes 16x16"):
         m.set_profile(spec=replace(spec, size=(32, 32)))
 
@@ -125,7 +126,7 @@ def test_fully_quantized_tflite(tmp_path, color_images):
     assert info.inputs[0].dtype == "uint8" and info.outputs[0].dtype == "uint8"
     assert (info.preprocess.dtype, info.preprocess.scale) == ("uint8", "none")
     assert info.output_kind == "softmax"
-    preds = m.classify_arrays([color_images[c] for c in LABELS], top_k=3)
+    preds = predict_images(m, [color_images[c] for c in LABELS], top_k=3)
     assert [x.label for x in preds] == LABELS
     for x in preds:
         assert 0.9 < x.score <= 1.0 and sum(s for _, s in x.top) == pytest.approx(1.0, abs=0.02)

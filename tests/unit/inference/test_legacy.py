@@ -10,6 +10,7 @@ from helpers.models import LABELS, build_color_classifier
 
 from livepredict.inference import legacy
 from livepredict.inference.loader import open_model
+from livepredict.inference.predict import predict_images
 
 
 def make_keras2_h5(path):
@@ -44,7 +45,7 @@ def test_open_model_repairs_it(tmp_path, color_images):
     m = open_model(p, use_cache=False)
     assert "DepthwiseConv2D: dropped groups" in m.info.extras["legacy_repairs"]
     assert any(w.startswith("Repaired legacy Keras 2 settings") for w in m.info.warnings)
-    assert [x.label for x in m.classify_arrays([color_images[c] for c in LABELS])] == LABELS
+    assert [x.label for x in predict_images(m, [color_images[c] for c in LABELS])] == LABELS
     assert p.read_bytes() == before  # the user's file is untouched
 
 
@@ -118,4 +119,4 @@ def test_keras2_sequential_file(tmp_path, color_images):
     spec = m.info.preprocess
     assert (spec.resize, spec.interpolation) == ("center-crop", "lanczos")
     assert spec.scale == "none"  # this one has a Rescaling layer: the -1..1 of the layout is not doubled
-    assert [x.label for x in m.classify_arrays([color_images[c] for c in LABELS])] == LABELS
+    assert [x.label for x in predict_images(m, [color_images[c] for c in LABELS])] == LABELS

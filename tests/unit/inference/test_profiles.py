@@ -16,6 +16,7 @@ from helpers.models import (
 )
 
 from livepredict.inference.loader import open_model
+from livepredict.inference.predict import predict_images
 
 
 def _save(model, path):
@@ -43,7 +44,7 @@ def test_sidecar_preprocess_is_merged_and_labelled(tmp_path, color_images):
     assert (info.preprocess.resize, info.preprocess.interpolation) == ("center-crop", "lanczos")
     assert info.preprocess.in_model == ("Rescaling(scale=1/255, offset=0)",)  # still shown
     assert info.labels == ("R", "G", "B") and info.warnings == ()
-    assert m.classify_arrays([color_images["blue"]])[0].label == "B"
+    assert predict_images(m, [color_images["blue"]])[0].label == "B"
 
 
 def test_sidecar_that_doubles_in_model_scaling_is_flagged(tmp_path):
@@ -68,7 +69,7 @@ def test_teachable_machine_layout(tmp_path):
     # green | red | blue thirds: only a centre crop sees red alone
     img = np.concatenate([solid((0, 255, 0), 16, 16), solid((255, 0, 0), 16, 16), solid((0, 0, 255), 16, 16)],
                          axis=1)
-    pred = m.classify_arrays([img])[0]
+    pred = predict_images(m, [img])[0]
     assert pred.label == "red" and pred.score > 0.9
 
 
@@ -80,7 +81,7 @@ def test_labels_file_beside_a_model_without_hints(tmp_path, plain_model, color_i
     assert m.info.labels == tuple(LABELS)
     assert m.info.preprocess.scale == "0..1"
     assert any("No preprocessing information" in w for w in m.info.warnings)
-    assert m.classify_arrays([color_images["green"]])[0].label == "green"
+    assert predict_images(m, [color_images["green"]])[0].label == "green"
 
 
 def test_default_profile_warns(tmp_path, plain_model):
@@ -97,7 +98,7 @@ def test_label_count_mismatch_is_a_warning(tmp_path):
     _sidecar(p, {"labels": ["a", "b"]})
     m = open_model(p, use_cache=False, runtime="keras")
     assert any("2 labels were found but the model has 3 classes" in w for w in m.info.warnings)
-    assert {lbl for lbl, _ in m.classify_arrays([solid((0, 0, 255))], top_k=3)[0].top} == {"a", "b", "class 2"}
+    assert {lbl for lbl, _ in predict_images(m, [solid((0, 0, 255))], top_k=3)[0].top} == {"a", "b", "class 2"}
 
 
 def test_single_sigmoid_is_binary(tmp_path):
@@ -105,7 +106,7 @@ def test_single_sigmoid_is_binary(tmp_path):
     _sidecar(p, {"labels": ["blue", "red"]})
     m = open_model(p, use_cache=False)
     assert m.info.output_kind == "sigmoid-binary"
-    red, blue = m.classify_arrays([solid((255, 0, 0)), solid((0, 0, 255))], top_k=2)
+    red, blue = predict_images(m, [solid((255, 0, 0)), solid((0, 0, 255))], top_k=2)
     assert red.label == "red" and blue.label == "blue"
     assert red.top[0][1] + red.top[1][1] == pytest.approx(1.0)
     assert red.scores.shape == (2,)
@@ -115,7 +116,8 @@ def test_binary_without_labels_gets_two_labels(tmp_path):
     p = _save(build_binary_classifier(), tmp_path / "b.keras")
     m = open_model(p, use_cache=False, runtime="keras")
     assert m.info.labels == ("class 0", "class 1")
-    assert m.decode(np.array([0.8]), 2) == (("class 1", pytest.approx(0.8)), ("class 0", pytest.approx(0.2)))
+    assert m.head.decode([np.array([0.8])], 2).top == (("class 1", pytest.approx(0.8)),
+                                                       ("class 0", pytest.approx(0.2)))
 
 
 def test_multilabel_sigmoid_scores_are_independent(tmp_path):
@@ -123,7 +125,7 @@ def test_multilabel_sigmoid_scores_are_independent(tmp_path):
     _sidecar(p, {"labels": LABELS})
     m = open_model(p, use_cache=False)
     assert m.info.output_kind == "sigmoid-multilabel"
-    yellow = m.classify_arrays([solid((255, 255, 0))], top_k=3)[0]
+    yellow = predict_images(m, [solid((255, 255, 0))], top_k=3)[0]
     scores = dict(yellow.top)
     assert scores["red"] > 0.9 and scores["green"] > 0.9 and scores["blue"] < 0.1
 
@@ -135,7 +137,7 @@ def test_logits_are_detected_and_softmaxed_for_display(tmp_path, color_images):
     assert m.info.output_kind == "logits"
     raw = m.infer(m.preprocess(color_images["red"])[None])[0]
     assert raw.max() > 1.0  # really logits
-    pred = m.classify_arrays([color_images["red"]], top_k=3)[0]
+    pred = predict_images(m, [color_images["red"]], top_k=3)[0]
     assert pred.label == "red" and sum(s for _, s in pred.top) == pytest.approx(1.0, abs=1e-5)
 
 

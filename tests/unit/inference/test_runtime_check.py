@@ -9,6 +9,7 @@ import numpy as np
 
 from livepredict.inference import runtimes
 from livepredict.inference.loader import open_model
+from livepredict.inference.predict import predict_images
 
 
 def broken_convert(model):
@@ -32,7 +33,7 @@ def test_broken_conversion_is_rejected(model_files, monkeypatch, color_images):
     assert not check.passed
     assert "produced NaN" in check.reason or "more than the tolerance" in check.reason
     assert any(w.startswith("Using keras instead of LiteRT: ") for w in m.info.warnings)
-    assert m.classify_arrays([color_images["red"]])[0].label == "red"  # Keras gives the right answer
+    assert predict_images(m, [color_images["red"]])[0].label == "red"  # Keras gives the right answer
     # really broken: without its weights the flatbuffer disagrees with Keras on some input (on one
     # image its garbage may happen to land near the right answer, so look at all of them)
     x = np.stack([m.preprocess(img) for img in color_images.values()])
@@ -110,4 +111,4 @@ def test_tensorflow_interpreter_when_litert_is_not_installed(model_files, color_
         m = open_model(model_files["tflite"])
     assert m.info.runtime == "litert"
     np.testing.assert_allclose(m.infer(x), expected, atol=1e-5)
-    assert m.classify_arrays([color_images["green"]])[0].label == "green"
+    assert predict_images(m, [color_images["green"]])[0].label == "green"

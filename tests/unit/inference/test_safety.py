@@ -11,6 +11,7 @@ from helpers.models import build_lambda_model, solid
 
 from livepredict.core.errors import ModelLoadError, UnsafeModelError
 from livepredict.inference.loader import open_model
+from livepredict.inference.predict import predict_images
 
 CUSTOM = '''
 import keras
@@ -34,7 +35,7 @@ def test_lambda_is_refused_then_opened_when_trusted(tmp_path, ext):
     assert msg.startswith(f"lam.{ext} contains a Lambda layer") and "--trust" in msg and "\n" not in msg
     m = open_model(p, trust=True, use_cache=False, runtime="keras")
     assert m.info.extras["trusted"] is True
-    assert len(m.classify_arrays([solid((9, 9, 9))])) == 1
+    assert len(predict_images(m, [solid((9, 9, 9))])) == 1
 
 
 def test_trusted_lambda_in_cache_still_needs_trust(tmp_path, monkeypatch):

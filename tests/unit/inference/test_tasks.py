@@ -8,6 +8,7 @@ from helpers.models import build_forecaster, build_text_generator, build_two_inp
 
 from livepredict.core.errors import UnsupportedModelError
 from livepredict.inference.loader import open_model
+from livepredict.inference.predict import predict_images
 
 
 def test_text_generator(tmp_path):
@@ -19,7 +20,7 @@ def test_text_generator(tmp_path):
     out = m.infer(np.array([[1, 2, 3, 4, 5, 6, 7, 8]], np.int32))
     assert out.shape == (1, 12) and abs(float(out.sum()) - 1) < 1e-4
     with pytest.raises(UnsupportedModelError, match="text-generator, not an image classifier"):
-        m.classify_arrays([solid((1, 2, 3))])
+        predict_images(m, [solid((1, 2, 3))])
 
 
 def test_text_generator_whole_model_is_not_converted_and_no_warning(tmp_path):
@@ -57,7 +58,7 @@ def test_two_inputs_are_described_but_not_classified(tmp_path):
     assert info.task == "generic" and [t.name for t in info.inputs] == ["image", "extra"]
     assert info.preprocess is None
     with pytest.raises(UnsupportedModelError) as e:
-        m.classify_arrays([solid((1, 2, 3))])
+        predict_images(m, [solid((1, 2, 3))])
     assert str(e.value) == ("This model has 2 inputs, so it cannot classify images; it needs a single image "
                             "input.")
     out = m.infer([np.zeros((2, 16, 16, 3), np.float32), np.zeros((2, 4), np.float32)])
@@ -81,7 +82,7 @@ def test_grayscale_model_without_channel_axis(tmp_path):
     m = open_model(p, use_cache=False)
     assert m.info.task == "image-classifier" and m.info.preprocess.color == "gray"
     assert m.preprocess(solid((10, 20, 30), 50, 60)).shape == (28, 28)
-    dark, bright = m.classify_arrays([solid((5, 5, 5)), solid((250, 250, 250))])
+    dark, bright = predict_images(m, [solid((5, 5, 5)), solid((250, 250, 250))])
     assert (dark.label, bright.label) == ("class 0", "class 1")
 
 

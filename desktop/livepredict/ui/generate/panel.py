@@ -23,11 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 import livepredict
+from livepredict.core.types import Task
 from livepredict.ui.generate.forecast_view import ForecastPage
 from livepredict.ui.generate.text_view import TextPage
 from livepredict.ui.panel import AppContext
 
-GENERATOR_TASKS = ("text-generator", "sequence-forecaster")
+GENERATOR_TASKS = (Task.TEXT_GENERATOR, Task.SEQUENCE_FORECASTER)
 
 
 def bundled(name: str) -> Path | None:

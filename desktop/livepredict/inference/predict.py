@@ -1,0 +1,84 @@
+"""Classifying images end to end: preprocess, run in batches, decode through the model's head.
+
+``predict_images`` is the one call the CLI, the worker and the feed use for pictures;
+``decode_outputs`` decodes one input's raw outputs (the live path, which times preprocessing and
+inference itself). numpy only: nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from livepredict.core.errors import InferenceError, UnsupportedModelError
+from livepredict.core.types import HeadResult, Prediction, Task
+
+if TYPE_CHECKING:
+    from livepredict.inference.model import LoadedModel
+
+
+def check_image_classifier(model: LoadedModel) -> None:
+    """UnsupportedModelError (one sentence) unless ``model`` classifies single images."""
+    if model.spec is None or model.info.task != Task.IMAGE_CLASSIFIER:
+        raise UnsupportedModelError(model.not_image_reason())
+
+
+def decode_outputs(model: LoadedModel, outputs: np.ndarray | Sequence[np.ndarray], top_k: int = 5,
+                   what: str = "frame") -> HeadResult:
+    """The head's result for ONE input: ``outputs`` holds one array per model output (batch axis
+    removed), or is the first output's row. InferenceError when the model gave NaN or infinities."""
+    outs = [outputs] if isinstance(outputs, np.ndarray) else list(outputs)
+    if not all(np.all(np.isfinite(o)) for o in outs):
+        raise InferenceError(f"The model produced NaN or infinite scores for this {what}; the model itself "
+                             "is broken, check its weights.")
+    return model.head.decode(outs, top_k)
+
+
+def predict_images(model: LoadedModel, images: Sequence[np.ndarray], top_k: int = 5,
+                   paths: Sequence[str] | None = None) -> list[Prediction]:
+    """Predictions for RGB uint8 images, batched through the chosen runtime, in input order.
+
+    An image that cannot be preprocessed, or whose scores are NaN, gets a Prediction with
+    ``error`` set (one sentence); the others are unaffected. UnsupportedModelError when the model
+    does not classify images.
+    """
+    from livepredict.inference.runtimes import DEFAULT_BATCH  # (not at import: the worker imports this early)
+
+    check_image_classifier(model)
+    preds: list[Prediction | None] = [None] * len(images)
+    tensors: list[np.ndarray] = []
+    where: list[int] = []
+    pre_ms: list[float] = []
+    for i, im in enumerate(images):
+        t0 = time.perf_counter()
+        try:
+            tensors.append(model.preprocess(im))
+            where.append(i)
+            pre_ms.append((time.perf_counter() - t0) * 1000.0)
+        except (ValueError, TypeError) as e:
+            preds[i] = Prediction(top=(), path=paths[i] if paths else "",
+                                  error=f"This image cannot be prepared for the model ({e}).")
+    batch = getattr(model.runtime, "batch", DEFAULT_BATCH)
+    for start in range(0, len(tensors), batch):
+        chunk = np.stack(tensors[start:start + batch])
+        t0 = time.perf_counter()
+        t_start = time.monotonic()
+        outs = model.infer_all(chunk)
+        t_end = time.monotonic()
+        per = (time.perf_counter() - t0) * 1000.0 / len(chunk)
+        for j in range(len(chunk)):
+            i = where[start + j]
+            path = paths[i] if paths else ""
+            try:
+                result = decode_outputs(model, [o[j] for o in outs], top_k, what="image")
+            except InferenceError as e:
+                preds[i] = Prediction(top=(), path=path, infer_ms=per, preprocess_ms=pre_ms[start + j],
+                                      error=str(e))
+                continue
+            preds[i] = Prediction(top=result.top, scores=result.scores, result=result,
+                                  preprocess_ms=pre_ms[start + j], infer_ms=per, infer_start_ts=t_start,
+                                  infer_end_ts=t_end, path=path)
+    return [p for p in preds if p is not None]

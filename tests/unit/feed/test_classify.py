@@ -132,3 +132,26 @@ def test_example_client_classify_sends_its_own_file(feed, bridge, tmp_path):
     assert done.returncode == 0, done.stderr
     label, score = done.stdout.split()
     assert label == "green" and float(score) > 0.9
+
+
+def test_a_burst_of_a_thousand_requests_gets_a_reply_for_every_id(feed, bridge):
+    """A client sends 1,000 classify requests before reading anything: every id is answered once,
+    with a real result (the model on the inference thread) or "busy" (more than 2 were waiting)."""
+    srv = feed(model="colors")
+    bridge.adopt(srv)
+    n = 1000
+    image = base64.b64encode(png((0, 0, 250), size=(16, 16))).decode()
+
+    async def go():
+        async with connect(srv.url) as ws:
+            await recv(ws)
+            for i in range(n):
+                await ws.send(json.dumps({"type": "classify", "id": i, "image": image, "top_k": 1}))
+            return [await recv(ws, 60) for _ in range(n)]
+
+    replies = run(go(), timeout=180)
+    assert sorted(r["id"] for r in replies) == list(range(n))
+    results = [r for r in replies if r["type"] == "result"]
+    busy = [r for r in replies if r["type"] == "error"]
+    assert results and all(r["top"][0]["label"] == "blue" for r in results)
+    assert {r["code"] for r in busy} <= {"busy"} and len(results) + len(busy) == n

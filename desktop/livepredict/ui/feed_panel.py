@@ -284,6 +284,7 @@ def add_feed_action(window: Any, menu: Any) -> QAction:
             ctl.failed.connect(panel.set_failed)
             ctl.clients_changed.connect(panel.set_clients)
             window.closing.connect(ctl.shutdown)
+            window.closing.connect(dialog.close)  # no feed window left open behind the main window
             indicator = FeedIndicator(window)
             window.statusBar().addPermanentWidget(indicator)
             ctl.started.connect(indicator.set_running)

@@ -434,8 +434,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     The app's InferenceController owns the model either way: its InferenceWorker answers classify
     requests on the inference thread (``threads.feed_bridge``). With ``--source`` the live pipeline
-    runs headless (``threads.pipeline.run_live``) and the worker publishes each prediction on its own
-    thread; a video file or folder loops while serving, unless ``--frames N`` (stop after N
+    runs headless (``threads.feed_bridge.serve_live``) and the worker publishes each prediction on
+    its own thread; a video file or folder loops while serving, unless ``--frames N`` (stop after N
     predictions, or at the end). Without ``--source`` it only answers classify requests
     (``threads.feed_bridge.serve_classify_requests``). Prints the client address on stdout
     (``--port 0`` picks a free port). ``$LIVEPREDICT_THREAD_REPORT``: which threads imported and
@@ -466,11 +466,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(f"livepredict: from other machines: {', '.join(others)}", file=sys.stderr, flush=True)
 
     try:
-        if args.source:
-            _serve_source(args, feed, announce)
-        else:
-            from livepredict.threads.feed_bridge import serve_classify_requests
+        from livepredict.threads.feed_bridge import serve_classify_requests, serve_live
 
+        if args.source:
+            summary = serve_live(args.model, args.source, feed, frames=args.frames, trust=args.trust,
+                                 on_status=_status_printer(), on_ready=announce)
+            print(f"livepredict: published {feed.published} predictions ({summary['frames_inferred']} frames "
+                  f"inferred of {summary['frames_read']} read).", file=sys.stderr, flush=True)
+        else:
             serve_classify_requests(args.model, feed, trust=args.trust, on_status=_status_printer(),
                                     on_ready=announce)
         return 0
@@ -478,37 +481,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         feed.publish_status("stopped", "The feed is shutting down.")
         feed.stop()
         _write_thread_report()
-
-
-def _serve_source(args: argparse.Namespace, feed, announce: Callable[[str], None]) -> None:
-    """``serve --source``: the headless live pipeline, its predictions published by the worker."""
-    from pathlib import Path
-
-    from livepredict.threads.feed_bridge import FeedController
-    from livepredict.threads.pipeline import run_live
-
-    say = _status_printer()
-    bridge: list = []
-
-    def on_started(controller, info) -> None:  # main thread, model loaded, before the source opens
-        ctl = FeedController()
-        ctl.attach(controller)  # publish on the inference thread; classify jobs to the worker
-        name = info.name or Path(args.model).stem
-        feed.set_model(name, info.labels)
-        ctl.adopt(feed)
-        feed.start()
-        bridge.append(ctl)
-        announce(name)
-
-    def on_status(text: str) -> None:
-        if say is not None:
-            say(text)
-        feed.publish_status("running", text, source=args.source)
-
-    summary = run_live(args.model, args.source, frames=args.frames, trust=args.trust,
-                       loop=args.frames is None, on_status=on_status, on_started=on_started)
-    print(f"livepredict: published {feed.published} predictions ({summary['frames_inferred']} frames "
-          f"inferred of {summary['frames_read']} read).", file=sys.stderr, flush=True)
 
 
 def _write_thread_report() -> None:
@@ -520,7 +492,6 @@ def _write_thread_report() -> None:
 
     from livepredict.threads.inference_worker import THREAD_GUARD
 
-    report = {**THREAD_GUARD.report(), "main_thread": threading.main_thread().name,
-              "threads_at_exit": sorted(t.name for t in threading.enumerate())}
+    report = {**THREAD_GUARD.report(), "main_thread": threading.main_thread().name}
     with open(path, "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2)

@@ -4,7 +4,8 @@ Per client, memory is bounded whatever the client does:
 
 - predictions, tensors and status use newest-wins slots: a slow client gets the newest prediction
   when it is ready, with ``missed`` counting what it did not get (``max_rate`` and pull mode too);
-- generation messages wait in a queue of ``GENERATION_QUEUE`` (oldest dropped, counted);
+- generation messages wait in a queue of ``GENERATION_QUEUE`` (oldest dropped; the next one sent
+  says how many in its ``missed``);
 - replies (``hello``, ``result``, ``error``, ``busy``, ``pong``, ``subscribed``) are never dropped:
   they wait in a queue of up to ``REPLY_BYTES``; while it is full the server reads no further
   messages from that client (``wait_for_room``), so a client that sends faster than it reads is
@@ -35,7 +36,7 @@ class Client:
     """The state of one connection (loop thread only)."""
 
     __slots__ = ("ws", "cid", "options", "wake", "room", "replies", "reply_bytes", "pred", "tensor", "status",
-                 "gen", "missed", "missed_total", "gen_missed", "sent", "sent_predictions", "inflight",
+                 "gen", "missed", "missed_total", "gen_missed", "gen_pending_missed", "sent", "sent_predictions", "inflight",
                  "last_pred_sent", "rate_timer", "tasks", "errors", "remote", "connected_at", "credits",
                  "read_pauses")
 
@@ -55,6 +56,7 @@ class Client:
         self.missed = 0
         self.missed_total = 0
         self.gen_missed = 0
+        self.gen_pending_missed = 0  # dropped since the last generation message sent
         self.sent = 0
         self.sent_predictions = 0
         self.inflight = 0
@@ -142,7 +144,8 @@ class Client:
             s, self.status = self.status, None
             return s
         if self.gen:
-            return self.gen.popleft()
+            missed, self.gen_pending_missed = self.gen_pending_missed, 0
+            return f'{self.gen.popleft()},"missed":{missed}}}'  # GenerationRecord text: no closing brace
         if self.tensor is not None:
             t, self.tensor = self.tensor, None
             return t.data
@@ -236,6 +239,7 @@ def deliver(records: Iterable[Record], dropped: int, clients: list[Client]) -> P
                 if c.options.generation:
                     if len(c.gen) == c.gen.maxlen:
                         c.gen_missed += 1
+                        c.gen_pending_missed += 1
                     c.gen.append(rec.text)
                     c.wake.set()
         elif rec.kind == "status":

@@ -68,10 +68,17 @@ class TensorRecord:
 
 @dataclass(frozen=True)
 class TextRecord:
-    """An encoded ``generation`` or ``status`` message."""
+    """An encoded ``status`` message, or a ``generation`` message without its ``missed`` field and
+    closing brace (each client adds its own count: see :func:`generation_record`)."""
 
     kind: str  # "generation" | "status"
     text: str
+
+
+def generation_record(msg: dict[str, Any]) -> TextRecord:
+    """``msg`` (``protocol.generation_message``) with ``missed`` left for the client to fill in."""
+    fields = {k: v for k, v in msg.items() if k != "missed"}
+    return TextRecord("generation", P.dumps(fields)[:-1])
 
 
 Record = PredictionRecord | TensorRecord | TextRecord

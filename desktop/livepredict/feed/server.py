@@ -56,6 +56,7 @@ from livepredict.feed.records import (
     Record,
     TensorRecord,
     TextRecord,
+    generation_record,
 )
 
 __all__ = [
@@ -343,7 +344,7 @@ class FeedServer:
             msg = P.generation_message(seq, model=self.model if model is None else model,
                                        index=seq - 1 if index is None else index, token=token, value=value,
                                        done=done, text=text)
-            self._post(TextRecord("generation", P.dumps(msg)))
+            self._post(generation_record(msg))
         return seq
 
     def publish_tensor(self, array: np.ndarray, *, name: str = "output", seq: int | None = None) -> int:

@@ -162,6 +162,29 @@ def test_generation_tokens_arrive_in_order(feed):
     assert forecast["value"] == [1.5, 2.5] and forecast["model"] == "chars"
 
 
+def test_generation_messages_a_slow_client_lost_are_counted_in_missed(feed):
+    """A client that reads nothing while 3,000 tokens are made keeps the newest GENERATION_QUEUE;
+    when it reads, ``missed`` says how many it lost just before each message (seq gaps agree)."""
+    srv = feed(model="chars")
+    n = 3000
+
+    async def go():
+        loop = asyncio.get_running_loop()
+        async with connect(srv.url, max_queue=1, close_timeout=0.5) as ws:
+            await recv(ws)
+            for i in range(n):
+                await loop.run_in_executor(None, lambda i=i: srv.publish_generation(token="x", done=i == n - 1))
+            got = []
+            while not got or not got[-1]["done"]:
+                got.append(await recv_until(ws, "generation"))
+            return got
+
+    got = run(go(), timeout=120)
+    seqs = [m["seq"] for m in got]
+    assert seqs[-1] == n and sum(m["missed"] for m in got) == n - len(got) > 0
+    assert all(m["missed"] == seq - prev - 1 for m, seq, prev in zip(got, seqs, [0] + seqs, strict=False))
+
+
 def test_clients_hear_when_the_model_changes(feed):
     srv = feed(model="first")
 

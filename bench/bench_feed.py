@@ -13,6 +13,10 @@ Scenarios (each prints one line):
   serve    the real thing: `livepredict serve models/shapes.keras --source resources/samples/shapes.avi`
            (capture → inference worker → feed, published on the inference thread), unthrottled
            clients in other processes.
+  burst    `livepredict serve models/shapes.keras` (no source: classify requests answered on the
+           inference thread); one client sends ``--burst`` classify requests with ids before reading
+           anything, then reads: how many ids got a reply (result or busy), and how long it took.
+           ``--burst-only`` runs just this one.
 Latency uses the machine-wide monotonic clock (publisher: infer_end_ts = time.monotonic() just
 before publish; client: time.monotonic() at receipt).
 """
@@ -234,6 +238,63 @@ def scenario_serve(n_clients: int, seconds: float) -> dict | None:
     }
 
 
+def _burst_client(url: str, n: int) -> dict:
+    import base64
+    import io
+
+    from PIL import Image
+    from websockets.asyncio.client import connect
+
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 32), (200, 40, 40)).save(buf, format="PNG")
+    image = base64.b64encode(buf.getvalue()).decode()
+
+    async def go() -> dict:
+        async with connect(url, max_size=None) as ws:
+            await ws.recv()  # hello
+            t0 = time.monotonic()
+            for i in range(n):
+                await ws.send(json.dumps({"type": "classify", "id": i, "image": image, "top_k": 1}))
+            sent = time.monotonic()
+            replies: dict[int, str] = {}
+            while len(replies) < n:
+                try:
+                    m = json.loads(await asyncio.wait_for(ws.recv(), 10.0))
+                except TimeoutError:
+                    break  # no reply for 10 s: the rest are lost
+                if m.get("id") is not None and m["type"] in ("result", "error"):
+                    replies[m["id"]] = m["type"] if m["type"] == "result" else m["code"]
+            done = time.monotonic()
+        kinds = list(replies.values())
+        return {"scenario": "burst", "requests": n, "answered": len(replies),
+                "unanswered": n - len(replies), "results": kinds.count("result"), "busy": kinds.count("busy"),
+                "other_errors": len(kinds) - kinds.count("result") - kinds.count("busy"),
+                "send_s": sent - t0, "all_answered_s": done - t0}
+
+    return asyncio.run(go())
+
+
+def scenario_burst(n: int) -> dict | None:
+    model = ROOT / "models" / "shapes.keras"
+    if not model.exists():
+        return None
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "desktop"), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    serve = subprocess.Popen([sys.executable, "-m", "livepredict", "serve", str(model), "--port", "0"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        url = serve.stdout.readline().strip()
+        return _burst_client(url, n) if url.startswith("ws://") else None
+    finally:
+        serve.terminate()
+        serve.wait(30)
+
+
+def print_burst(r: dict) -> None:
+    print(f"  burst      {r['requests']} classify requests sent before reading (in {r['send_s'] * 1000:.0f} ms): "
+          f"{r['answered']} answered ({r['results']} results, {r['busy']} busy, {r['other_errors']} other "
+          f"errors), {r['unanswered']} unanswered; last reply after {r['all_answered_s'] * 1000:.0f} ms")
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--client":
         client_main(sys.argv[2:])
@@ -244,8 +305,17 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=30.0)
     ap.add_argument("--fast-rate", type=float, default=300.0, help="publish rate of the 'fast' scenario")
     ap.add_argument("--rounds", type=int, default=3, help="alternating paced/stalled rounds (medians)")
+    ap.add_argument("--burst", type=int, default=1000, help="classify requests in the 'burst' scenario")
+    ap.add_argument("--burst-only", action="store_true", help="run only the 'burst' scenario")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    burst = scenario_burst(args.burst)
+    if args.burst_only:
+        if args.json:
+            print(json.dumps(burst, indent=2))
+        elif burst is not None:
+            print_burst(burst)
+        return
     # paced and stalled alternate for --rounds rounds, so machine noise hits both alike
     paced_runs, stalled_runs = [], []
     for _ in range(args.rounds):
@@ -262,7 +332,7 @@ def main() -> None:
     if served is not None:
         results.append(served)
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps(results + ([burst] if burst else []), indent=2))
         return
     print(f"feed benchmark: {args.clients} clients in {min(CLIENT_PROCS, args.clients)} other processes, {args.seconds:g} s per scenario, "
           f"{os.cpu_count()} CPU(s)")
@@ -277,6 +347,8 @@ def main() -> None:
           f"stalled/paced slowest reader: "
           f"{stalled['per_client_msgs_per_s_min'] / max(1e-9, paced['per_client_msgs_per_s_min']):.2f}x "
           f"(medians of {args.rounds} alternating rounds)")
+    if burst is not None:
+        print_burst(burst)
 
 if __name__ == "__main__":
     main()

@@ -509,20 +509,21 @@ def cmd_live(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- serve (feed)
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Publish live predictions (and answer classify requests) over WebSocket until Ctrl+C.
+    """Publish live predictions (and answer classify requests) over WebSocket until Ctrl+C/SIGTERM.
 
-    With ``--source`` the live pipeline runs headless (``threads.pipeline.run_live``): the app's
-    InferenceWorker owns the model, publishes each prediction on its own thread and answers classify
-    requests there. A video file or folder loops while serving, unless ``--frames N`` (stop after N
-    predictions, or at the end). Without ``--source`` a model thread answers classify requests only.
-    Prints the client address on stdout (``--port 0`` picks a free port).
+    The app's InferenceController owns the model either way: its InferenceWorker answers classify
+    requests on the inference thread (``threads.feed_bridge``). With ``--source`` the live pipeline
+    runs headless (``threads.feed_bridge.serve_live``) and the worker publishes each prediction on
+    its own thread; a video file or folder loops while serving, unless ``--frames N`` (stop after N
+    predictions, or at the end). Without ``--source`` it only answers classify requests
+    (``threads.feed_bridge.serve_classify_requests``). Prints the client address on stdout
+    (``--port 0`` picks a free port). ``$LIVEPREDICT_THREAD_REPORT``: which threads imported and
+    called the engine, written at exit.
     """
     import logging
-    import signal
-    import threading
-    from pathlib import Path
 
     from livepredict.feed.server import FeedServer
+    from livepredict.threads.inference_worker import install_import_watch
 
     feed = FeedServer(host=args.host, port=args.port, token=args.token)  # refuses a bare network host
     if args.frames is not None and args.frames <= 0:
@@ -531,7 +532,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise LivePredictError("--frames counts live predictions, so it needs --source.")
     if not args.debug and not logging.getLogger().handlers:
         logging.getLogger("livepredict").addHandler(logging.NullHandler())  # failures are raised, once
-    say = _status_printer()
+    install_import_watch()
 
     def announce(model_name: str) -> None:
         print(feed.client_url(), flush=True)
@@ -544,58 +545,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(f"livepredict: from other machines: {', '.join(others)}", file=sys.stderr, flush=True)
 
     try:
+        from livepredict.threads.feed_bridge import serve_classify_requests, serve_live
+
         if args.source:
-            from livepredict.threads.feed_bridge import FeedController
-            from livepredict.threads.pipeline import run_live
-
-            bridge: list = []
-
-            def on_started(controller, info) -> None:  # main thread, model loaded, before the source opens
-                ctl = FeedController()
-                ctl.attach(controller)  # publish on the inference thread; classify jobs to the worker
-                name = info.name or Path(args.model).stem
-                feed.set_model(name, info.labels)
-                ctl.adopt(feed)
-                feed.start()
-                bridge.append(ctl)
-                announce(name)
-
-            def on_status(text: str) -> None:
-                if say is not None:
-                    say(text)
-                feed.publish_status("running", text, source=args.source)
-
-            summary = run_live(args.model, args.source, frames=args.frames, trust=args.trust,
-                               loop=args.frames is None, on_status=on_status, on_started=on_started)
+            summary = serve_live(args.model, args.source, feed, frames=args.frames, trust=args.trust,
+                                 on_status=_status_printer(), on_ready=announce)
             print(f"livepredict: published {feed.published} predictions ({summary['frames_inferred']} frames "
                   f"inferred of {summary['frames_read']} read).", file=sys.stderr, flush=True)
-            return 0
-
-        from livepredict.feed.server import ModelThread
-
-        def opener():  # model thread
-            from livepredict.inference.loader import open_model
-
-            return open_model(args.model, trust=args.trust, status=say)
-
-        model = ModelThread(opener).start()
-        try:
-            info = model.model.info
-            name = info.name or Path(args.model).stem
-            feed.set_model(name, info.labels)
-            feed.set_classify_handler(model.submit)
-            feed.start()
-            announce(name)
-            done = threading.Event()
-            old = signal.signal(signal.SIGTERM, lambda *_: done.set())
-            try:
-                while not done.wait(0.5):
-                    pass
-            finally:
-                signal.signal(signal.SIGTERM, old)
-            return 0
-        finally:
-            model.stop()
+        else:
+            serve_classify_requests(args.model, feed, trust=args.trust, on_status=_status_printer(),
+                                    on_ready=announce)
+        return 0
     finally:
         feed.publish_status("stopped", "The feed is shutting down.")
         feed.stop()
+        _write_thread_report()
+
+
+def _write_thread_report() -> None:
+    """``$LIVEPREDICT_THREAD_REPORT``: the thread guard's record (engine calls and imports by thread)."""
+    path = os.environ.get("LIVEPREDICT_THREAD_REPORT")
+    if not path:
+        return
+    import threading
+
+    from livepredict.threads.inference_worker import THREAD_GUARD
+
+    report = {**THREAD_GUARD.report(), "main_thread": threading.main_thread().name}
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=2)

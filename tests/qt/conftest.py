@@ -1,102 +1,21 @@
-"""Qt test fixtures: fail a test that leaves a QThread running, a QTimer active or a window open.
-
-QThread.start and QTimer.start are wrapped (for the whole Qt test session) to remember every thread
-and timer started from Python; after each test (and after pytest-qt has closed the widgets it was
-given) none may still be running. Settings go to a temporary location (``isolated_settings``).
+"""Qt test fixtures: fail a test that leaves a QThread running, a QTimer active or a window open
+(``helpers/qt_fixtures.py``, shared with the hardening and feed Qt tests); settings go to a temporary
+location (``isolated_settings``); ``window`` is the real main window.
 """
 
 from __future__ import annotations
 
-import weakref
-
 import pytest
-import shiboken6
-from PySide6.QtCore import QSettings, QThread, QTimer
-from PySide6.QtWidgets import QApplication
+from helpers import qt_fixtures
 
-_threads: weakref.WeakSet = weakref.WeakSet()
-_timers: weakref.WeakSet = weakref.WeakSet()
-_orig_thread_start = QThread.start
-_orig_timer_start = QTimer.start
-
-
-def _thread_start(self, *args, **kwargs):
-    _threads.add(self)
-    return _orig_thread_start(self, *args, **kwargs)
-
-
-def _timer_start(self, *args, **kwargs):
-    _timers.add(self)
-    return _orig_timer_start(self, *args, **kwargs)
-
-
-QThread.start = _thread_start
-QTimer.start = _timer_start
-
-
-def _alive(obj) -> bool:
-    try:
-        return shiboken6.isValid(obj)
-    except Exception:  # noqa: BLE001
-        return False
-
-
-def leaked_threads() -> list[str]:
-    return [t.objectName() or repr(t) for t in list(_threads) if _alive(t) and t.isRunning()]
-
-
-def leaked_timers() -> list[str]:
-    out = []
-    for t in list(_timers):
-        if _alive(t) and t.isActive():
-            parent = t.parent()
-            out.append(f"{t.objectName() or 'QTimer'} (interval {t.interval()} ms, parent "
-                       f"{type(parent).__name__ if parent is not None else None})")
-    return out
-
-
-def open_windows() -> list[str]:
-    app = QApplication.instance()
-    if app is None:
-        return []
-    return [f"{type(w).__name__} {w.windowTitle()!r}" for w in app.topLevelWidgets() if w.isVisible()]
+# the shared fixtures, for every test below tests/qt (the leak check is autouse)
+qt_leak_check = qt_fixtures.qt_leak_check
+isolated_settings = qt_fixtures.isolated_settings
+controller = qt_fixtures.controller
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "allow_leaks: skip the thread/timer/window leak check")
-
-
-@pytest.fixture(autouse=True)
-def qt_leak_check(qapp, request):
-    """Runs before qtbot is set up, so its checks run after qtbot has closed its widgets."""
-    yield
-    if request.node.get_closest_marker("allow_leaks"):
-        return
-    app = QApplication.instance()
-    # Let deleteLater() and queued thread-finished notifications run.
-    for _ in range(3):
-        app.processEvents()
-        app.sendPostedEvents(None, 0)
-    problems = []
-    if threads := leaked_threads():
-        problems.append(f"QThread still running: {threads}")
-    if timers := leaked_timers():
-        problems.append(f"QTimer still active: {timers}")
-    if windows := open_windows():
-        problems.append(f"top-level window still open: {windows}")
-    if problems:
-        pytest.fail("; ".join(problems), pytrace=False)
-
-
-@pytest.fixture
-def isolated_settings(tmp_path, monkeypatch):
-    """QSettings and the log file under ``tmp_path`` (never the user's real configuration)."""
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
-        QSettings.setPath(QSettings.Format.IniFormat, scope, str(tmp_path / "settings"))
-    monkeypatch.setenv("LIVEPREDICT_SETTINGS_DIR", str(tmp_path / "settings"))
-    monkeypatch.setenv("LIVEPREDICT_LOG_DIR", str(tmp_path / "logs"))
-    return tmp_path / "settings"
 
 
 @pytest.fixture
@@ -114,13 +33,3 @@ def window(qtbot, isolated_settings):
     yield w
     w.close()
     assert not controller.thread.isRunning()
-
-
-@pytest.fixture
-def controller(qtbot):
-    """An inference controller with its own thread, shut down (and checked) afterwards."""
-    from livepredict.threads.inference_worker import InferenceController
-
-    c = InferenceController()
-    yield c
-    assert c.shutdown(5000)

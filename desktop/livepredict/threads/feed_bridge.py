@@ -11,6 +11,11 @@
   runs on the inference thread; the worker resolves the job (thread-safe) when done;
 - the model name and labels follow ``model_loaded`` (queued to the GUI thread).
 
+Headless (``livepredict serve``), the same wiring: :func:`serve_live` runs the live pipeline
+(``threads.pipeline.run_live``) and publishes from the inference thread; :func:`serve_classify_requests`
+(no source) opens the model with the same ``InferenceController`` (so the same inference thread)
+and answers classify requests until SIGINT or SIGTERM.
+
 Signals:
     started(str url): the feed listens at ``url``.
     reachable_at(list): other addresses (``ws://LAN-IP:PORT``) when bound to all interfaces.
@@ -22,13 +27,17 @@ Signals:
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QTimer, Signal, Slot
 
-from livepredict.core.errors import LivePredictError
+from livepredict.core.errors import LivePredictError, UnsupportedModelError
+from livepredict.threads.inference_worker import InferenceController
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +123,7 @@ class FeedController(QObject):
         if self._model and not server.model:
             server.set_model(self._model, self._labels)
         if self._worker is not None and hasattr(self._worker, "classify_feed_job"):
-            server.set_classify_handler(self._handle_job)
+            server.set_classify_handler(self.submit_job)
 
     @Slot()
     def stop(self, quiet: bool = False) -> None:
@@ -171,8 +180,8 @@ class FeedController(QObject):
         except Exception:  # noqa: BLE001 - the feed must never break generation
             log.exception("feed publish failed")
 
-    def _handle_job(self, job: Any) -> None:
-        """Feed thread: queue a classify job to the inference thread."""
+    def submit_job(self, job: Any) -> None:
+        """A classify handler (any thread, normally the feed's): queue ``job`` to the inference thread."""
         self._feed_job_requested.emit(job)
 
     # ---------------------------------------------------------------- GUI-thread bookkeeping
@@ -196,3 +205,155 @@ class FeedController(QObject):
         if counts != self._last_counts:
             self._last_counts = counts
             self.clients_changed.emit(*counts)
+
+
+# ------------------------------------------------------------------ headless: serve without a source
+
+class _HeadlessServe(QObject):
+    """The main thread's side of ``serve`` without a source: an InferenceController whose worker
+    answers the feed's classify requests, and an event loop that ends on SIGINT/SIGTERM."""
+
+    def __init__(self, on_status: Callable[[str], None] | None) -> None:
+        super().__init__()
+        self.loop = QEventLoop()
+        self.controller = InferenceController()
+        self.bridge = FeedController(self)
+        self.bridge.attach(self.controller)  # classify jobs go to the worker's classify_feed_job slot
+        self.loaded: Any = None
+        self.failed: Any = None
+        self.signalled = 0
+        self.controller.model_loaded.connect(self._on_loaded)
+        self.controller.load_failed.connect(self._on_failed)
+        self._on_status = on_status
+        if on_status is not None:
+            self.controller.status_changed.connect(self._status)
+        self._tick = QTimer(self)
+        self._tick.setInterval(100)  # Python runs signal handlers only between bytecodes
+        self._tick.timeout.connect(self._check)
+        self._deadline = QTimer(self)
+        self._deadline.setSingleShot(True)
+        self._deadline.timeout.connect(self.loop.quit)
+        self._previous: dict[int, Any] = {}
+
+    @Slot(object)
+    def _on_loaded(self, loaded: Any) -> None:
+        self.loaded = loaded
+        self.loop.quit()
+
+    @Slot(object)
+    def _on_failed(self, failed: Any) -> None:
+        self.failed = failed
+        self.loop.quit()
+
+    @Slot(str)
+    def _status(self, text: str) -> None:
+        self._on_status(text)
+
+    @Slot()
+    def _check(self) -> None:
+        if self.signalled:
+            self.loop.quit()
+
+    def _signal(self, signum: int, _frame: Any) -> None:
+        self.signalled = signum
+
+    def catch_signals(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._signal)
+
+    def run(self, timeout_s: float | None = None) -> None:
+        """Run the event loop until a signal (or ``timeout_s``, or a slot quits it)."""
+        if self.signalled:
+            return
+        if timeout_s is not None:
+            self._deadline.start(int(timeout_s * 1000))
+        self._tick.start()
+        self.loop.exec()
+        self._tick.stop()
+        self._deadline.stop()
+
+    def open(self, model: str, trust: bool, timeout_s: float) -> Any:
+        """Open ``model`` on the inference thread; its ModelInfo, or a LivePredictError."""
+        self.controller.open_model(model, trust=trust)
+        self.run(timeout_s)
+        if self.failed is not None:
+            hint = " Run again with --trust if you trust this model." if self.failed.needs_trust else ""
+            raise LivePredictError(self.failed.message + hint, self.failed.details)
+        if self.loaded is None:
+            if self.signalled:
+                raise KeyboardInterrupt
+            raise LivePredictError(f"Opening {model} took longer than {timeout_s:.0f} s; try again.")
+        info = self.loaded.info
+        if info.task != "image-classifier" or info.preprocess is None:
+            raise UnsupportedModelError(f"{Path(model).name} is a {info.task}, not an image classifier; serve "
+                                        "classifies the pictures clients send, so it needs a model that takes images.")
+        return info
+
+    def close(self) -> None:
+        self._tick.stop()
+        self._deadline.stop()
+        self.controller.shutdown(3000)
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
+        self._previous.clear()
+
+
+def serve_classify_requests(model: str | Path, feed: Any, *, trust: bool = False,
+                            on_status: Callable[[str], None] | None = None,
+                            on_ready: Callable[[str], None] | None = None, load_timeout: float = 600.0) -> None:
+    """``livepredict serve MODEL`` without a source: open ``model`` on the app's inference thread,
+    start ``feed`` (a FeedServer) answering classify requests there, call ``on_ready(model name)``,
+    then serve until SIGINT or SIGTERM. Raises a LivePredictError (one sentence) if the model cannot
+    be opened or does not take images; the feed is started only once the model is ready."""
+    app = QCoreApplication.instance() or QCoreApplication([])
+    headless = _HeadlessServe(on_status)
+    headless.catch_signals()
+    try:
+        info = headless.open(str(model), trust, load_timeout)
+        name = info.name or Path(model).stem
+        feed.set_model(name, info.labels)
+        headless.bridge.adopt(feed)
+        feed.start()
+        if on_ready is not None:
+            on_ready(name)
+        headless.run()
+    finally:
+        feed.set_classify_handler(None)  # requests from now on: "no-classifier", not a stopped worker
+        headless.close()
+        headless.deleteLater()
+        del app
+
+
+def serve_live(model: str | Path, source: str, feed: Any, *, frames: int | None = None, trust: bool = False,
+               on_status: Callable[[str], None] | None = None,
+               on_ready: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """``livepredict serve MODEL --source SRC``: the headless live pipeline, every prediction
+    published by the inference worker and classify requests answered by it; ``feed`` starts once
+    the model is ready (then ``on_ready(model name)``). A finite source loops unless ``frames`` is
+    given. Returns ``run_live``'s summary."""
+    from livepredict.threads.pipeline import run_live
+
+    bridge: list[FeedController] = []
+
+    def on_started(controller: InferenceController, info: Any) -> None:  # model loaded, source not open yet
+        ctl = FeedController()
+        ctl.attach(controller)
+        name = info.name or Path(model).stem
+        feed.set_model(name, info.labels)
+        ctl.adopt(feed)
+        feed.start()
+        bridge.append(ctl)
+        if on_ready is not None:
+            on_ready(name)
+
+    def status(text: str) -> None:
+        if on_status is not None:
+            on_status(text)
+        feed.publish_status("running", text, source=source)
+
+    try:
+        return run_live(model, source, frames=frames, trust=trust, loop=frames is None, on_status=status,
+                        on_started=on_started)
+    finally:
+        feed.set_classify_handler(None)

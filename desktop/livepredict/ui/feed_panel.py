@@ -328,6 +328,8 @@ class PredictionFeed(QObject):
 
     @Slot()
     def shutdown(self) -> None:
-        """The window is closing: stop serving (clients are told)."""
+        """The window is closing: stop serving (clients are told) and close the feed window with it."""
         if self.controller is not None:
             self.controller.shutdown()
+        if self.dialog is not None:
+            self.dialog.close()  # no feed window left open behind the main window

@@ -1,8 +1,8 @@
-"""classify requests answered by a real tiny Keras model that lives on its own thread.
+"""classify requests answered by a real tiny Keras model on the app's inference thread.
 
-The model (tests/helpers/models.py colour classifier: red/green/blue) is opened by a
-``ModelThread``, never on the asyncio thread: the server only decodes the image and hands the job
-over, as the app's inference worker does.
+The model (tests/helpers/models.py colour classifier: red/green/blue) is opened by the app's
+``InferenceController`` and its jobs reach the worker through the app's ``FeedController``, never
+the asyncio thread: the server only decodes the image and hands the job over.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from PIL import Image
 from websockets.asyncio.client import connect
 
 from livepredict.feed import protocol as P
-from livepredict.feed.server import MAX_CLIENT_INFLIGHT, ModelThread
+from livepredict.feed.server import MAX_CLIENT_INFLIGHT
+from livepredict.threads.feed_bridge import FeedController
+from livepredict.threads.inference_worker import THREAD_GUARD, InferenceController
 
 
 def png(color, size=(40, 30), fmt="PNG") -> bytes:
@@ -34,25 +36,30 @@ def color_model_path(feed_model_files):
 
 
 @pytest.fixture(scope="module")
-def model_thread(color_model_path):
-    from livepredict.inference.loader import open_model
+def bridge(qapp, color_model_path):
+    """The app's model owner (an InferenceController: the inference thread) with the colour model
+    open, and the app's FeedController that queues the feed's classify jobs to it."""
+    from PySide6.QtCore import QEventLoop, QTimer
 
-    opened_on: list[str] = []
+    controller = InferenceController()
+    ctl = FeedController()
+    ctl.attach(controller)
+    loop = QEventLoop()
+    loaded: list = []
+    controller.model_loaded.connect(lambda m: (loaded.append(m), loop.quit()))
+    controller.load_failed.connect(lambda f: (loaded.append(f), loop.quit()))
+    QTimer.singleShot(120_000, loop.quit)
+    controller.open_model(color_model_path)
+    loop.exec()
+    assert loaded and hasattr(loaded[0], "info"), loaded
+    yield ctl
+    assert controller.shutdown(5000)
 
-    def opener():
-        opened_on.append(threading.current_thread().name)
-        return open_model(color_model_path, runtime="keras", use_cache=False)
 
-    mt = ModelThread(opener).start(timeout=120)
-    mt.opened_on = opened_on
-    yield mt
-    mt.stop()
-
-
-def test_classify_json_and_binary_requests_get_real_answers(feed, model_thread):
+def test_classify_json_and_binary_requests_get_real_answers(feed, bridge):
     srv = feed(model="colors")
-    srv.set_classify_handler(model_thread.submit)
-    assert model_thread.opened_on == ["livepredict-model"]
+    bridge.adopt(srv)
+    calls_before = len(THREAD_GUARD.calls)
 
     async def go():
         async with connect(srv.url) as ws:
@@ -71,9 +78,13 @@ def test_classify_json_and_binary_requests_get_real_answers(feed, model_thread):
     assert [t["label"] for t in red["top"]][:1] == ["red"] and len(red["top"]) == 2 and red["top"][0]["score"] > 0.9
     assert green["id"] == 2 and green["top"][0]["label"] == "green" and len(green["top"]) == 3
     assert bad["type"] == "error" and bad["code"] == "bad-image" and bad["id"] == "bad"
+    # both answers came from the inference thread: the one that opened the model, not this one
+    opened = [c for c in THREAD_GUARD.calls if c[0] == "open_model"][-1]
+    classified = [c for c in THREAD_GUARD.calls[calls_before:] if c[0] == "feed classify"]
+    assert len(classified) == 2 and {c[2] for c in classified} == {opened[2]} != {threading.get_ident()}
 
 
-def test_classify_without_a_model_and_when_busy(feed, model_thread):
+def test_classify_without_a_model_and_when_busy(feed, bridge):
     srv = feed()
     jobs = []
     all_held = threading.Event()
@@ -95,7 +106,7 @@ def test_classify_without_a_model_and_when_busy(feed, model_thread):
             busy = await recv(ws)
             assert await asyncio.get_running_loop().run_in_executor(None, all_held.wait, TIMEOUT)
             for job in jobs:  # now let the real model answer the held jobs
-                model_thread.submit(job)
+                bridge.submit_job(job)
             answers = [await recv(ws, TIMEOUT) for _ in range(MAX_CLIENT_INFLIGHT)]
             return none, busy, answers
 
@@ -106,14 +117,14 @@ def test_classify_without_a_model_and_when_busy(feed, model_thread):
     assert all(a["type"] == "result" and a["top"][0]["label"] == "blue" for a in answers)
 
 
-def test_example_client_classify_sends_its_own_file(feed, model_thread, tmp_path):
+def test_example_client_classify_sends_its_own_file(feed, bridge, tmp_path):
     import subprocess
     import sys
 
     from feedkit import ROOT
 
     srv = feed(model="colors")
-    srv.set_classify_handler(model_thread.submit)
+    bridge.adopt(srv)
     image = tmp_path / "green.png"
     image.write_bytes(png((0, 200, 0)))
     done = subprocess.run([sys.executable, str(ROOT / "examples" / "feed_client.py"), srv.url,
@@ -121,3 +132,26 @@ def test_example_client_classify_sends_its_own_file(feed, model_thread, tmp_path
     assert done.returncode == 0, done.stderr
     label, score = done.stdout.split()
     assert label == "green" and float(score) > 0.9
+
+
+def test_a_burst_of_a_thousand_requests_gets_a_reply_for_every_id(feed, bridge):
+    """A client sends 1,000 classify requests before reading anything: every id is answered once,
+    with a real result (the model on the inference thread) or "busy" (more than 2 were waiting)."""
+    srv = feed(model="colors")
+    bridge.adopt(srv)
+    n = 1000
+    image = base64.b64encode(png((0, 0, 250), size=(16, 16))).decode()
+
+    async def go():
+        async with connect(srv.url) as ws:
+            await recv(ws)
+            for i in range(n):
+                await ws.send(json.dumps({"type": "classify", "id": i, "image": image, "top_k": 1}))
+            return [await recv(ws, 60) for _ in range(n)]
+
+    replies = run(go(), timeout=180)
+    assert sorted(r["id"] for r in replies) == list(range(n))
+    results = [r for r in replies if r["type"] == "result"]
+    busy = [r for r in replies if r["type"] == "error"]
+    assert results and all(r["top"][0]["label"] == "blue" for r in results)
+    assert {r["code"] for r in busy} <= {"busy"} and len(results) + len(busy) == n

@@ -1,6 +1,8 @@
 """The feed panel and the FeedController with the real inference worker (pytest-qt, offscreen).
 
-A real websockets client runs on its own thread; the test waits with qtbot.waitUntil.
+A real websockets client runs on its own thread; the test waits with qtbot.waitUntil. Every test
+here runs under the Qt leak check of tests/qt (no QThread running, QTimer active or window open
+afterwards).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import threading
 
 import pytest
 from feedkit import recv
+from helpers.qt_fixtures import qt_leak_check  # noqa: F401  (autouse here: the leak check of tests/qt)
 from PIL import Image
 from PySide6.QtGui import QGuiApplication
 from websockets.asyncio.client import connect
@@ -60,13 +63,6 @@ def test_panel_makes_a_token_for_a_network_address_and_shows_failures(qtbot):
     assert not panel.enabled.isChecked() and panel.message.text() == "Port 9000 is in use; pick another port."
 
 
-@pytest.fixture
-def inference(qtbot):
-    c = InferenceController()
-    yield c
-    assert c.shutdown(5000)
-
-
 def _client_thread(url: str, work) -> dict:
     """Run ``work(ws)`` on a fresh thread with its own asyncio loop; returns a result holder."""
     holder: dict = {}
@@ -86,13 +82,13 @@ def _client_thread(url: str, work) -> dict:
     return holder
 
 
-def test_feed_controller_classifies_on_the_inference_thread_and_stops(qtbot, inference, feed_model_files):
+def test_feed_controller_classifies_on_the_inference_thread_and_stops(qtbot, controller, feed_model_files):
     model_path = feed_model_files[0]
     dialog = FeedDialog()
     qtbot.addWidget(dialog)
     panel = dialog.panel
     ctl = FeedController()
-    ctl.attach(inference)
+    ctl.attach(controller)
     panel.start_requested.connect(ctl.start)
     panel.stop_requested.connect(ctl.stop)
     ctl.started.connect(panel.set_running)
@@ -100,8 +96,8 @@ def test_feed_controller_classifies_on_the_inference_thread_and_stops(qtbot, inf
     ctl.failed.connect(panel.set_failed)
     ctl.clients_changed.connect(panel.set_clients)
 
-    with qtbot.waitSignal(inference.model_loaded, timeout=60_000):
-        inference.open_model(model_path)
+    with qtbot.waitSignal(controller.model_loaded, timeout=60_000):
+        controller.open_model(model_path)
     qtbot.waitUntil(lambda: ctl._model == "colors", timeout=5000)  # via model_loaded
 
     panel.port.setValue(0)  # a free port
@@ -230,7 +226,7 @@ def test_live_panel_predictions_reach_a_feed_client(qtbot, isolated_settings, fe
     assert not window.feed.controller.running and not controller.thread.isRunning()
 
 
-def test_generated_text_reaches_a_feed_client(qtbot, inference, tmp_path_factory):
+def test_generated_text_reaches_a_feed_client(qtbot, controller, tmp_path_factory):
     """A real (tiny) text generator on the inference thread; its chunks become generation messages."""
     from helpers.models import build_text_generator
 
@@ -241,15 +237,15 @@ def test_generated_text_reaches_a_feed_client(qtbot, inference, tmp_path_factory
     (folder / "chars.keras.livepredict.json").write_text(json.dumps({"vocab": vocab}), encoding="utf-8")
 
     ctl = FeedController()
-    ctl.attach(inference)
-    with qtbot.waitSignal(inference.model_loaded, timeout=60_000):
-        inference.open_model(path)
-    with qtbot.waitSignal(inference.generator_ready, timeout=60_000):
-        inference.prepare_generator()
+    ctl.attach(controller)
+    with qtbot.waitSignal(controller.model_loaded, timeout=60_000):
+        controller.open_model(path)
+    with qtbot.waitSignal(controller.generator_ready, timeout=60_000):
+        controller.prepare_generator()
     with qtbot.waitSignal(ctl.started, timeout=10_000):
         ctl.start("127.0.0.1", 0, "")
     chunks: list = []
-    inference.text_chunk.connect(chunks.append)
+    controller.text_chunk.connect(chunks.append)
 
     async def until_done(ws):
         got = []
@@ -261,7 +257,7 @@ def test_generated_text_reaches_a_feed_client(qtbot, inference, tmp_path_factory
 
     holder = _client_thread(ctl.server.url, until_done)
     qtbot.waitUntil(lambda: "hello" in holder, timeout=10_000)
-    inference.start_text("abc", 40, 1.0, 0, 1.0, seed=3)
+    controller.start_text("abc", 40, 1.0, 0, 1.0, seed=3)
     qtbot.waitUntil(lambda: "result" in holder or "error" in holder, timeout=30_000)
     assert "error" not in holder, holder.get("error")
     got = holder["result"]

@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from livepredict.core.types import Prediction
 from livepredict.feed import protocol as P
-from livepredict.feed.server import REPLY_QUEUE, FeedError, FeedServer, is_loopback
+from livepredict.feed.server import REPLY_BYTES, FeedError, FeedServer, is_loopback
 
 
 def png(color, size=(20, 20)) -> bytes:
@@ -160,6 +160,29 @@ def test_generation_tokens_arrive_in_order(feed):
     assert "".join(m["token"] for m in msgs) == "hello"
     assert [m["index"] for m in msgs] == list(range(5)) and msgs[-1]["done"] and not msgs[0]["done"]
     assert forecast["value"] == [1.5, 2.5] and forecast["model"] == "chars"
+
+
+def test_generation_messages_a_slow_client_lost_are_counted_in_missed(feed):
+    """A client that reads nothing while 3,000 tokens are made keeps the newest GENERATION_QUEUE;
+    when it reads, ``missed`` says how many it lost just before each message (seq gaps agree)."""
+    srv = feed(model="chars")
+    n = 3000
+
+    async def go():
+        loop = asyncio.get_running_loop()
+        async with connect(srv.url, max_queue=1, close_timeout=0.5) as ws:
+            await recv(ws)
+            for i in range(n):
+                await loop.run_in_executor(None, lambda i=i: srv.publish_generation(token="x", done=i == n - 1))
+            got = []
+            while not got or not got[-1]["done"]:
+                got.append(await recv_until(ws, "generation"))
+            return got
+
+    got = run(go(), timeout=120)
+    seqs = [m["seq"] for m in got]
+    assert seqs[-1] == n and sum(m["missed"] for m in got) == n - len(got) > 0
+    assert all(m["missed"] == seq - prev - 1 for m, seq, prev in zip(got, seqs, [0] + seqs, strict=False))
 
 
 def test_clients_hear_when_the_model_changes(feed):
@@ -360,24 +383,34 @@ def test_oversize_message_closes_only_that_client(feed):
     assert msg["type"] == "prediction" and srv.running
 
 
-def test_a_flood_of_bad_messages_from_a_client_that_never_reads_stays_bounded(feed):
+def test_a_flood_from_a_client_that_does_not_read_is_paused_not_dropped(feed):
+    """8,000 bad messages and a ping from a client that reads nothing: the server stops reading it
+    once its unread answers fill REPLY_BYTES (bounded memory), and when the client reads, every
+    message has its answer, the ping's last."""
     srv = feed()
+    n = 8000
 
     async def go():
+        loop = asyncio.get_running_loop()
         async with connect(srv.url, max_queue=1, close_timeout=0.5) as ws:
-            for _ in range(500):
+            for _ in range(n):
                 await ws.send("{bad")
             await ws.send(json.dumps({"type": "ping", "id": "last"}))
-            for _ in range(100):
-                st = await asyncio.get_running_loop().run_in_executor(None, srv.stats)
-                if st["per_client"] and st["per_client"][0]["errors"] >= 500:
-                    return st
-                await asyncio.sleep(0.05)
-            return st
+            before = None
+            for _ in range(200):  # until the server has stopped reading: its answers fill every buffer
+                await asyncio.sleep(0.1)
+                paused = (await loop.run_in_executor(None, srv.stats))["per_client"][0]
+                if before is not None and paused["errors"] == before["errors"] and paused["read_pauses"]:
+                    break
+                before = paused
+            answers = [await recv(ws) for _ in range(n + 2)]  # hello, n errors, pong
+            return paused, answers
 
-    st = run(go())
-    c = st["per_client"][0]
-    assert c["errors"] == 500 and c["queued_replies"] <= REPLY_QUEUE
+    paused, answers = run(go())
+    assert paused["read_pauses"] >= 1 and paused["errors"] < n
+    assert REPLY_BYTES <= paused["queued_reply_bytes"] < REPLY_BYTES + 1024
+    assert answers[0]["type"] == "hello" and answers[-1] == {**answers[-1], "type": "pong", "id": "last"}
+    assert [a["code"] for a in answers[1:-1]] == ["bad-json"] * n
 
 
 # ------------------------------------------------------------------ many and slow clients

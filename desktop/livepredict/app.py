@@ -129,7 +129,7 @@ def main(argv: list[str]) -> int:
     from livepredict.log import setup_logging
 
     log_path = setup_logging()
-    from livepredict.threads.inference_worker import install_import_watch
+    from livepredict.threads.engine.guard import install_import_watch
 
     install_import_watch()
     from PySide6.QtCore import QObject, QTimer, Slot
@@ -138,7 +138,8 @@ def main(argv: list[str]) -> int:
 
     import livepredict
     from livepredict.settings import ORG, Settings
-    from livepredict.threads.inference_worker import THREAD_GUARD, InferenceController
+    from livepredict.threads.engine.controller import InferenceController
+    from livepredict.threads.engine.guard import THREAD_GUARD
     from livepredict.ui import theme
 
     sys.setswitchinterval(0.001)  # keep the GUI responsive while the worker runs Python (DESIGN §8)

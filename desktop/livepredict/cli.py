@@ -401,7 +401,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     """The live pipeline without a window: one line per inferred frame (or a JSON summary)."""
     import logging
 
-    from livepredict.threads.pipeline import SUMMARY_KEYS, run_live
+    from livepredict.live_command import SUMMARY_KEYS, run_live
 
     if not args.debug and not logging.getLogger().handlers:
         logging.getLogger("livepredict").addHandler(logging.NullHandler())  # failures are raised, once
@@ -432,7 +432,7 @@ def cmd_live(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Publish live predictions (and answer classify requests) over WebSocket until Ctrl+C.
 
-    With ``--source`` the live pipeline runs headless (``threads.pipeline.run_live``): the app's
+    With ``--source`` the live pipeline runs headless (``live_command.run_live``): the app's
     InferenceWorker owns the model, publishes each prediction on its own thread and answers classify
     requests there. A video file or folder loops while serving, unless ``--frames N`` (stop after N
     predictions, or at the end). Without ``--source`` a model thread answers classify requests only.
@@ -466,8 +466,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     try:
         if args.source:
+            from livepredict.live_command import run_live
             from livepredict.threads.feed_bridge import FeedController
-            from livepredict.threads.pipeline import run_live
 
             bridge: list = []
 

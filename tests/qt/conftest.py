@@ -103,7 +103,7 @@ def isolated_settings(tmp_path, monkeypatch):
 def window(qtbot, isolated_settings):
     """The real main window with its own inference thread; closed (thread stopped) afterwards."""
     from livepredict.settings import Settings
-    from livepredict.threads.inference_worker import InferenceController
+    from livepredict.threads.engine.controller import InferenceController
     from livepredict.ui.main_window import MainWindow
 
     controller = InferenceController()
@@ -119,7 +119,7 @@ def window(qtbot, isolated_settings):
 @pytest.fixture
 def controller(qtbot):
     """An inference controller with its own thread, shut down (and checked) afterwards."""
-    from livepredict.threads.inference_worker import InferenceController
+    from livepredict.threads.engine.controller import InferenceController
 
     c = InferenceController()
     yield c

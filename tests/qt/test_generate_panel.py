@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from livepredict.threads.inference_worker import InferenceController
+from livepredict.threads.engine.controller import InferenceController
 from livepredict.ui.generate_panel import MAX_BLOCKS, GeneratePanel, read_series, token_label
 
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")

@@ -10,7 +10,7 @@ from helpers.dnd import drop
 from helpers.video import COLORS, color_of, write_color_video
 from PySide6.QtGui import QImage
 
-from livepredict.threads.inference_worker import InferenceController
+from livepredict.threads.engine.controller import InferenceController
 from livepredict.ui.live_panel import RECORD_COLUMNS, LivePanel, score_labels
 
 # The offscreen platform plugin warns about this when a pyqtgraph view is shown; harmless.

@@ -16,7 +16,7 @@ import threading
 import pytest
 import shiboken6
 
-from livepredict.threads.inference_worker import InferenceController
+from livepredict.threads.engine.controller import InferenceController
 from livepredict.ui.generate_panel import GeneratePanel
 from livepredict.ui.plots import ConfidencePlot
 

@@ -45,7 +45,8 @@ from livepredict.core.errors import LivePredictError
 from livepredict.core.history import History
 from livepredict.core.types import Prediction
 from livepredict.settings import Settings
-from livepredict.threads.inference_worker import InferenceController, ModelLoaded
+from livepredict.threads.engine.controller import InferenceController
+from livepredict.threads.engine.payloads import ModelLoaded
 from livepredict.threads.pipeline import RESOLUTIONS, CameraEntry, CameraScanner, LivePipeline
 from livepredict.ui.plots import ConfidencePlot, TimingStrip, VideoView
 

@@ -37,14 +37,8 @@ from PySide6.QtWidgets import (
 
 import livepredict
 from livepredict.settings import Settings
-from livepredict.threads.inference_worker import (
-    BatchFinished,
-    InferenceController,
-    LoadFailed,
-    ModelLoaded,
-    Versions,
-    WorkerError,
-)
+from livepredict.threads.engine.controller import InferenceController
+from livepredict.threads.engine.payloads import BatchFinished, LoadFailed, ModelLoaded, Versions, WorkerError
 from livepredict.ui import theme
 from livepredict.ui.classify_panel import ClassifyPanel
 from livepredict.ui.feed_panel import add_feed_action
@@ -482,7 +476,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_model_loaded(self, loaded: ModelLoaded) -> None:
-        if loaded.generation != self.controller.generation:
+        if loaded.load_id != self.controller.load_id:
             return
         self.loaded = loaded
         info = loaded.info
@@ -541,7 +535,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_batch_finished(self, f: BatchFinished) -> None:
-        if f.generation != self.controller.generation:
+        if f.load_id != self.controller.load_id:
             return  # a job of a model that has been replaced meanwhile
         if f.cancelled and not f.message:
             self.show_message(f"Cancelled after {f.done} of {f.total} images." if f.total else "Cancelled.")

@@ -38,7 +38,8 @@ from livepredict.core.types import (
     ModelInfo,
     PreprocessSpec,
 )
-from livepredict.threads.inference_worker import BenchResult, InferenceController, ModelLoaded
+from livepredict.threads.engine.controller import InferenceController
+from livepredict.threads.engine.payloads import BenchResult, ModelLoaded
 from livepredict.ui.widgets import BarChart, format_ms
 
 SOURCE_TEXT = {
@@ -240,7 +241,7 @@ class ModelPanel(QWidget):
     # -- showing
     @Slot(object)
     def on_model_loaded(self, loaded: ModelLoaded) -> None:
-        if loaded.generation != self.controller.generation:
+        if loaded.load_id != self.controller.load_id:
             return  # a newer model was asked for meanwhile
         self.loaded = loaded
         self.show_info(loaded)

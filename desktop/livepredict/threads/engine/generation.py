@@ -99,6 +99,7 @@ class TextTask(Task):
         self.total = 0
         self.first_ms: float | None = None
         self.budget = 0.0
+        self.parts: list[str] = []  # tokens of the step under way (kept if the step fails)
 
     def is_cancelled(self) -> bool:
         return self.host.stopped(self.run_id)
@@ -107,13 +108,16 @@ class TextTask(Task):
         return 0.016 if self.rate > 0 else 0.0
 
     def on_cancel(self) -> Sequence[Any]:
-        return [self.chunk([], "stopped")]
+        return [self.chunk("stopped")]
 
     def on_error(self, message: str, details: str) -> Sequence[Any]:
-        return [self.chunk([], message)]
+        return [self.chunk(message)]  # with the tokens made before the fault
 
-    def chunk(self, parts: list[str], reason: str) -> TextChunk:
+    def chunk(self, reason: str) -> TextChunk:
+        """The tokens made since the last chunk, and the distribution after the last one."""
         from livepredict.core.sampling import top_n
+
+        parts, self.parts = self.parts, []
 
         gen = self.host.current("text")
         labels: tuple[str, ...] = ()
@@ -130,7 +134,7 @@ class TextTask(Task):
     def steps(self) -> Iterator[Sequence[Any]]:
         gen = self.host.current("text")
         if gen is None:
-            yield [self.chunk([], "Open a text model and wait for the generator to be ready.")]
+            yield [self.chunk("Open a text model and wait for the generator to be ready.")]
             return
         with engine_call("prime"):
             if gen.probs is None:
@@ -138,29 +142,30 @@ class TextTask(Task):
         while True:
             gen = self.host.current("text")
             if gen is None:
-                yield [self.chunk([], CHANGED.format("generation"))]
+                yield [self.chunk(CHANGED.format("generation"))]
                 return
-            parts, reason = self._slice(gen)
-            yield [self.chunk(parts, reason)]
+            reason = self._slice(gen)
+            yield [self.chunk(reason)]
             if reason:
                 return
 
-    def _slice(self, gen: Any) -> tuple[list[str], str]:
-        """Tokens for one display tick (or as many as the pacing allows); the end reason, if any."""
+    def _slice(self, gen: Any) -> str:
+        """Tokens for one display tick (or as many as the pacing allows) into ``parts``; the end
+        reason, if any."""
         now = time.perf_counter()
         if self.rate > 0:  # paced: tokens owed since the last slice
             self.budget = min(self.budget + (now - self.last) * self.rate, self.rate * 0.25 + 1)
         self.last = now
         end = now + GEN_SLICE_S
-        parts: list[str] = []
+        parts = self.parts
         with engine_call("generate"):
             while True:
                 if self.host.stopped(self.run_id):
-                    return parts, "stopped"
+                    return "stopped"
                 if self.left == 0:
-                    return parts, "done"
+                    return "done"
                 if self.rate > 0 and self.budget < 1:
-                    return parts, ""
+                    return ""
                 parts.append(next(gen.stream(1, self.sampler)).text)
                 self.total += 1
                 if self.left > 0:
@@ -170,7 +175,7 @@ class TextTask(Task):
                 if self.first_ms is None:
                     self.first_ms = (time.perf_counter() - self.t0) * 1000.0
                 if (len(parts) & 63) == 0 and time.perf_counter() >= end:
-                    return parts, ""
+                    return ""
 
 
 class ForecastTask(Task):

@@ -103,3 +103,13 @@ def test_live_frames_go_to_every_slot_and_each_drops_its_own(qtbot, controller, 
     assert sorted(got) == [("b", "B", 29), ("main", "blue", 29)]  # frame 29 is blue; b says "B"
     assert pipeline.dropped("main") == pipeline.dropped("b") == 29
     assert pipeline.frames_inferred == 1  # the pipeline's own figures follow its first slot
+
+
+def test_closing_a_slot_frees_it_and_leaves_the_others(qtbot, controller, model_files, red_png):
+    for i in range(MAX_SLOTS):
+        _load(qtbot, controller, model_files["tflite"], f"s{i}")
+    controller.close_model("s1")
+    fifth = _load(qtbot, controller, model_files["tflite"], "s4")  # a free place again
+    assert fifth.slot == "s4" and controller.active_load_id_of("s1") == -1
+    assert set(controller.worker.models.names()) == {"s0", "s2", "s3", "s4"}
+    assert _classify(qtbot, controller, red_png, "s0").prediction.label == "red"

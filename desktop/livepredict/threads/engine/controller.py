@@ -60,7 +60,8 @@ class InferenceController(WorkerResults):
     Signals (requests, connected to the worker's slots; the last argument is the slot):
         load_requested(str, bool, int, str), classify_requested(int, int, object, int, str),
         preview_requested(int, str, str), profile_requested(int, object, object, bool, str),
-        versions_requested(), bench_requested(int, float, bool, str), shutdown_requested().
+        versions_requested(), bench_requested(int, float, bool, str), close_requested(str),
+        shutdown_requested().
 
     Signals (results): those of :class:`WorkerResults`, re-emitted in the GUI thread with the
         worker's payloads. Widgets connect to these (GUI-thread signals), never to the worker's.
@@ -76,6 +77,7 @@ class InferenceController(WorkerResults):
     profile_requested = Signal(int, object, object, bool, str)
     versions_requested = Signal()
     bench_requested = Signal(int, float, bool, str)
+    close_requested = Signal(str)
     shutdown_requested = Signal()
     live_mailbox_requested = Signal(object, int, str)  # (core.latest.Latest | None, top_k, slot)
     live_flush_requested = Signal()
@@ -98,11 +100,12 @@ class InferenceController(WorkerResults):
         self.worker.moveToThread(self.thread)
         self.thread.finished.connect(self.worker.deleteLater)
         w = self.worker
-        for signal, slot in ((self.load_requested, w.load_model), (self.classify_requested, w.classify_paths),
-                             (self.preview_requested, w.preview_tensor), (self.profile_requested, w.apply_profile),
-                             (self.versions_requested, w.report_versions), (self.bench_requested, w.run_benchmark),
-                             (self.shutdown_requested, w.shutdown), (self.live_mailbox_requested, w.set_live_mailbox),
-                             (self.live_flush_requested, w.flush_live)):
+        requests = ((self.load_requested, w.load_model), (self.classify_requested, w.classify_paths),
+                    (self.preview_requested, w.preview_tensor), (self.profile_requested, w.apply_profile),
+                    (self.versions_requested, w.report_versions), (self.bench_requested, w.run_benchmark),
+                    (self.close_requested, w.close_slot), (self.shutdown_requested, w.shutdown),
+                    (self.live_mailbox_requested, w.set_live_mailbox), (self.live_flush_requested, w.flush_live))
+        for signal, slot in requests:
             signal.connect(slot)
         w.stopped.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)  # quit is thread-safe
         w.model_loaded.connect(self._on_model_loaded)
@@ -156,6 +159,15 @@ class InferenceController(WorkerResults):
         self.worker.note_load_request(s.load_id, slot)
         self.load_requested.emit(str(path), bool(trust), s.load_id, slot)
         return s.load_id
+
+    def close_model(self, slot: str) -> None:
+        """Close ``slot``'s model (its jobs are cancelled; the slot is free for another model)."""
+        s = self._slot(slot)
+        self._loads += 1
+        s.load_id, s.active_load_id, s.path, s.trusted = self._loads, -1, "", False
+        self.worker.cancel_slot(slot)
+        self.worker.note_load_request(s.load_id, slot)  # a load still queued for this slot is skipped
+        self.close_requested.emit(slot)
 
     def classify(self, items: Sequence[Any], top_k: int = 5, slot: str = MAIN) -> int:
         """Classify paths (files/folders) and NamedImages with ``slot``'s newest model; returns a job id."""

@@ -28,13 +28,13 @@ CHANGED = "The model changed; start the {} again."
 class GeneratorHost:
     """The generator of one slot's model, and the thread-safe stop flag of the runs."""
 
-    def __init__(self, models: ModelSlots) -> None:
+    def __init__(self, models: ModelSlots, shutting_down: Callable[[], bool] = lambda: False) -> None:
         self.models = models
+        self.shutting_down = shutting_down
         self.gen: Any = None  # inference.generation.TextGenerator | Forecaster
         self.slot = MAIN
         self.load_id = -1
         self.stop_upto = 0  # runs with id <= this are stopped (set from any thread)
-        self.shutting_down: Callable[[], bool] = lambda: False
 
     def stop(self, upto_run: int) -> None:
         self.stop_upto = max(self.stop_upto, int(upto_run))

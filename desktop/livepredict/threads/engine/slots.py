@@ -91,11 +91,6 @@ class ModelSlots:
                  info.runtime, loaded.load_s, loaded.warm)
         return loaded
 
-    def set_loaded(self, slot: str, loaded: ModelLoaded) -> None:
-        s = self._slots.get(slot)
-        if s is not None:
-            s.loaded = loaded
-
     def close(self, slot: str | None = None) -> None:
         """Close ``slot``'s model (None: every slot)."""
         for name in (list(self._slots) if slot is None else [slot]):

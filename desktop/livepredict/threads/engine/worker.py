@@ -118,8 +118,7 @@ class InferenceWorker(WorkerResults):
         self.runner = TaskRunner(self._emit_result, qt_schedule(self), self._stop.is_set)
         self.live = LiveInference(self.models, self.live_prediction_ready.emit, self.live_failed.emit,
                                   self._stop.is_set)
-        self.generator = GeneratorHost(self.models)
-        self.generator.shutting_down = self._stop.is_set
+        self.generator = GeneratorHost(self.models, self._stop.is_set)
         # Cleared by the app until its window is shown; a TensorFlow import waits for it (max 2 s).
         self.gui_ready = threading.Event()
         self.gui_ready.set()

@@ -118,7 +118,6 @@ class TextTask(Task):
         from livepredict.core.sampling import top_n
 
         parts, self.parts = self.parts, []
-
         gen = self.host.current("text")
         labels: tuple[str, ...] = ()
         probs: tuple[float, ...] = ()

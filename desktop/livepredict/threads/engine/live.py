@@ -50,6 +50,7 @@ class LiveInference:
         self._emit_failure = emit_failure
         self._stopping = stopping
         self.feeds: dict[str, _Feed] = {}
+        self._order: tuple[tuple[str, _Feed], ...] = ()  # the feeds, as taken per frame
         self.gate = threading.Lock()
         self.taken = 0  # frames taken from the mailboxes
         self.skipped = 0  # taken while no image model was open in that slot
@@ -61,6 +62,7 @@ class LiveInference:
             self.feeds.pop(slot, None)
         else:
             self.feeds[slot] = _Feed(mailbox, max(1, int(top_k)))
+        self._order = tuple(self.feeds.items())
 
     def take(self) -> None:
         """Infer the newest frame waiting for each slot, while new ones keep arriving, for up to
@@ -71,7 +73,7 @@ class LiveInference:
         while True:
             took = False
             with self.gate:
-                for slot, feed in list(self.feeds.items()):
+                for slot, feed in self._order:
                     frame = feed.mailbox.take()
                     if frame is None:
                         continue  # an older wake-up: the newest frame was already taken

@@ -51,7 +51,7 @@ def rss_mb() -> float:
 def headless_run(model: Path, frames: int) -> dict:
     import numpy as np
 
-    from livepredict.threads.pipeline import run_live
+    from livepredict.live_command import run_live
 
     compute: list[float] = []
     latency: list[float] = []
@@ -122,7 +122,7 @@ def live_window(model: Path):
     app = QApplication([])
     from livepredict.app import build_window
     from livepredict.settings import Settings
-    from livepredict.threads.inference_worker import InferenceController
+    from livepredict.threads.engine.controller import InferenceController
     from livepredict.ui import theme
     from livepredict.ui.gui_gc import GuiThreadCollector
 

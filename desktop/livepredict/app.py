@@ -130,7 +130,8 @@ def main(argv: list[str]) -> int:
     from PySide6.QtCore import QTimer
 
     import livepredict
-    from livepredict.threads.inference_worker import THREAD_GUARD, InferenceController
+    from livepredict.threads.engine.controller import InferenceController
+    from livepredict.threads.engine.guard import THREAD_GUARD
     from livepredict.ui.gui_gc import GuiThreadCollector
 
     app = _application()
@@ -162,7 +163,7 @@ def _prepare_process() -> Path:
     """Before Qt and the engine: TensorFlow's log level, the log file, the import watch."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from livepredict.log import setup_logging
-    from livepredict.threads.inference_worker import install_import_watch
+    from livepredict.threads.engine.guard import install_import_watch
 
     log_path = setup_logging()
     install_import_watch()

@@ -480,7 +480,7 @@ def cmd_live(args: argparse.Namespace) -> int:
     """The live pipeline without a window: one line per inferred frame (or a JSON summary)."""
     import logging
 
-    from livepredict.threads.pipeline import SUMMARY_KEYS, run_live
+    from livepredict.live_command import SUMMARY_KEYS, run_live
 
     if not args.debug and not logging.getLogger().handlers:
         logging.getLogger("livepredict").addHandler(logging.NullHandler())  # failures are raised, once
@@ -513,7 +513,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     The app's InferenceController owns the model either way: its InferenceWorker answers classify
     requests on the inference thread (``threads.feed_bridge``). With ``--source`` the live pipeline
-    runs headless (``threads.feed_bridge.serve_live``) and the worker publishes each prediction on
+    runs headless (``live_command.serve_live``) and the worker publishes each prediction on
     its own thread; a video file or folder loops while serving, unless ``--frames N`` (stop after N
     predictions, or at the end). Without ``--source`` it only answers classify requests
     (``threads.feed_bridge.serve_classify_requests``). Prints the client address on stdout
@@ -523,7 +523,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import logging
 
     from livepredict.feed.server import FeedServer
-    from livepredict.threads.inference_worker import install_import_watch
+    from livepredict.threads.engine.guard import install_import_watch
 
     feed = FeedServer(host=args.host, port=args.port, token=args.token)  # refuses a bare network host
     if args.frames is not None and args.frames <= 0:
@@ -545,7 +545,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(f"livepredict: from other machines: {', '.join(others)}", file=sys.stderr, flush=True)
 
     try:
-        from livepredict.threads.feed_bridge import serve_classify_requests, serve_live
+        from livepredict.live_command import serve_live
+        from livepredict.threads.feed_bridge import serve_classify_requests
 
         if args.source:
             summary = serve_live(args.model, args.source, feed, frames=args.frames, trust=args.trust,
@@ -569,7 +570,7 @@ def _write_thread_report() -> None:
         return
     import threading
 
-    from livepredict.threads.inference_worker import THREAD_GUARD
+    from livepredict.threads.engine.guard import THREAD_GUARD
 
     report = {**THREAD_GUARD.report(), "main_thread": threading.main_thread().name}
     with open(path, "w", encoding="utf-8") as f:

@@ -13,7 +13,7 @@ from helpers.video import write_video
 
 from livepredict.app import build_window
 from livepredict.settings import Settings
-from livepredict.threads.inference_worker import InferenceController
+from livepredict.threads.engine.controller import InferenceController
 
 
 def _window(qtbot):

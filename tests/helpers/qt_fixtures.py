@@ -101,7 +101,7 @@ def isolated_settings(tmp_path, monkeypatch):
 @pytest.fixture
 def controller(qtbot):
     """An inference controller with its own thread, shut down (and checked) afterwards."""
-    from livepredict.threads.inference_worker import InferenceController
+    from livepredict.threads.engine.controller import InferenceController
 
     c = InferenceController()
     yield c

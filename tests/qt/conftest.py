@@ -22,7 +22,7 @@ def pytest_configure(config):
 def window(qtbot, isolated_settings):
     """The real main window with its own inference thread; closed (thread stopped) afterwards."""
     from livepredict.settings import Settings
-    from livepredict.threads.inference_worker import InferenceController
+    from livepredict.threads.engine.controller import InferenceController
     from livepredict.ui.main_window import MainWindow
 
     controller = InferenceController()

@@ -115,7 +115,7 @@ def test_bad_model_argument_keeps_window_and_exits_zero(tmp_path):
 SCRIPT = r"""
 import sys
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Slot
-from livepredict.threads.inference_worker import InferenceController
+from livepredict.threads.engine.controller import InferenceController
 
 app = QCoreApplication([])
 c = InferenceController()

@@ -75,7 +75,7 @@ def test_open_model_dialog_loads_the_chosen_model_and_remembers_its_folder(qtbot
         window.open_model_action.trigger()
     assert d.seen[0].directory == keras_path.parent
     assert b.args[0].info.format == "savedmodel" and Path(b.args[0].info.path) == pb.parent
-    assert b.args[0].generation == loaded.generation + 1
+    assert b.args[0].load_id == loaded.load_id + 1
     assert window.settings.last_dir("models") == str(pb.parent)
     assert [a.data() for a in window.recent_menu.actions() if a.data()][:2] == [
         str(pb.parent.resolve()), str(keras_path.resolve())]
@@ -88,7 +88,7 @@ def test_open_model_dialog_cancel_changes_nothing(qtbot, window, model_files):
     with driving(cancel) as d:
         window.open_model_action.trigger()
     assert d.seen and d.seen[0].directory == Path(model_files["keras"]).parent
-    assert window.controller.generation == loaded.generation  # no load was even asked for
+    assert window.controller.load_id == loaded.load_id  # no load was even asked for
     assert window.loaded is loaded and (window.windowTitle(), window.model_label.text()) == (title, label)
     assert window.busy.isHidden()
     assert window.settings.last_dir("models") == str(Path(model_files["keras"]).parent)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from livepredict.settings import Settings
-from livepredict.threads.inference_worker import InferenceController
+from livepredict.threads.engine.controller import InferenceController
 from livepredict.ui.generate.forecast_view import read_series
 from livepredict.ui.generate.panel import GeneratePanel
 from livepredict.ui.generate.text_view import MAX_BLOCKS, token_label

@@ -11,8 +11,8 @@ from helpers.threads import ThreadHold
 from PIL import Image
 from PySide6.QtCore import QMetaObject, Qt
 
-from livepredict.threads.inference_worker import (
-    THREAD_GUARD,
+from livepredict.threads.engine.guard import THREAD_GUARD
+from livepredict.threads.engine.payloads import (
     BatchFinished,
     ImageResult,
     LoadFailed,
@@ -40,7 +40,7 @@ def _load(qtbot, controller, path, trust=False, timeout=60_000):
         gen = controller.open_model(path, trust=trust)
     loaded = blocker.args[0]
     assert isinstance(loaded, ModelLoaded)
-    assert loaded.generation == gen
+    assert loaded.load_id == gen
     return loaded
 
 
@@ -71,7 +71,7 @@ def test_load_and_classify_folder_in_worker_thread(qtbot, controller, model_file
         assert r.error is None and r.prediction.label == name
         assert r.prediction.score > 0.9
         assert r.thumbnail is not None and r.thumbnail.dtype == np.uint8
-        assert r.generation == loaded.generation
+        assert r.load_id == loaded.load_id
     assert "broken.png" in by_name and by_name["broken.png"].error
     # every engine call ran in the worker thread, never the GUI (main) thread
     calls = THREAD_GUARD.report()["calls"]
@@ -87,7 +87,7 @@ def test_pasted_image_and_tensor_preview(qtbot, controller, model_files, color_i
     with qtbot.waitSignal(controller.tensor_previewed, timeout=10_000) as blocker:
         controller.preview("pasted-1")
     prev = blocker.args[0]
-    assert prev.generation == loaded.generation
+    assert prev.load_id == loaded.load_id
     assert prev.image.shape[:2] == loaded.info.preprocess.size
     # the displayed tensor is the green image as the model sees it
     assert prev.image[..., 1].mean() > 150 and prev.image[..., 0].mean() < 60
@@ -101,14 +101,14 @@ def test_bad_model_keeps_previous_and_unsafe_needs_trust(qtbot, controller, mode
         controller.open_model(bad)
     failed: LoadFailed = blocker.args[0]
     assert "HTML" in failed.message and not failed.needs_trust
-    assert failed.active_generation == loaded.generation
-    assert controller.active_generation == loaded.generation
+    assert failed.active_load_id == loaded.load_id
+    assert controller.active_load_id == loaded.load_id
     # the previous model still answers, with its own generation
     results, _ = _collect(qtbot, controller, [NamedImage("x", solid((220, 30, 20)))])
-    assert results[0].prediction.label == "red" and results[0].generation == loaded.generation
+    assert results[0].prediction.label == "red" and results[0].load_id == loaded.load_id
 
 
-def test_new_model_cancels_old_batch_and_tags_generation(qtbot, controller, model_files, tmp_path):
+def test_new_model_cancels_old_batch_and_tags_load_id(qtbot, controller, model_files, tmp_path):
     folder = tmp_path / "many"
     folder.mkdir()
     for i in range(40):
@@ -122,12 +122,12 @@ def test_new_model_cancels_old_batch_and_tags_generation(qtbot, controller, mode
     with qtbot.waitSignal(controller.model_loaded, timeout=60_000) as blocker:
         gen2 = controller.open_model(model_files["h5"])
     second = blocker.args[0]
-    assert second.generation == gen2 == first.generation + 1
+    assert second.load_id == gen2 == first.load_id + 1
     qtbot.waitUntil(lambda: any(f.job_id == job for f in finished), timeout=10_000)
     done = next(f for f in finished if f.job_id == job)
     # the old job never ran on the new model: it finished or was cancelled on the old one
-    assert all(r.generation == first.generation for r in results if r.job_id == job)
-    assert done.generation == first.generation
+    assert all(r.load_id == first.load_id for r in results if r.job_id == job)
+    assert done.load_id == first.load_id
     assert done.cancelled or done.done == 40
 
 
@@ -176,5 +176,5 @@ def test_queued_older_load_is_skipped(qtbot, controller, model_files):
     gen2 = controller.open_model(model_files["tflite"])
     with qtbot.waitSignal(controller.model_loaded, timeout=60_000):
         blocker.release.set()
-    assert [m.generation for m in loaded] == [gen2] and loaded[0].info.format == "tflite"
+    assert [m.load_id for m in loaded] == [gen2] and loaded[0].info.format == "tflite"
     blocker.deleteLater()

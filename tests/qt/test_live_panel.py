@@ -11,7 +11,7 @@ from helpers.video import COLORS, color_of, write_color_video
 from PySide6.QtGui import QImage
 
 from livepredict.settings import Settings
-from livepredict.threads.inference_worker import InferenceController
+from livepredict.threads.engine.controller import InferenceController
 from livepredict.ui.live.panel import LivePanel
 from livepredict.ui.live.plot_side import score_labels
 from livepredict.ui.live.recording import RECORD_COLUMNS

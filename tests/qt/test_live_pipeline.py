@@ -10,7 +10,7 @@ import pytest
 from helpers.video import color_of, write_color_video
 
 from livepredict.core.types import Prediction, PreprocessSpec
-from livepredict.threads.inference_worker import ModelLoaded
+from livepredict.threads.engine.payloads import ModelLoaded
 from livepredict.threads.pipeline import LivePipeline
 
 
@@ -114,7 +114,7 @@ def test_switch_model_source_and_profile_while_live(qtbot, controller, pipeline,
     assert all(p.label in ("rouge", "vert", "bleu") for p in got[n:])
 
     # A new preprocessing profile and labels, applied to live frames at once.
-    spec = controller.worker._active()[0].info.preprocess
+    spec = controller.worker.models.active("main")[0].info.preprocess
     with qtbot.waitSignal(controller.profile_applied, timeout=10_000):
         controller.apply_profile(PreprocessSpec(**{**spec.to_json(), "size": tuple(spec.size)}),
                                  ["R", "G", "B"], save=False)

@@ -22,7 +22,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from livepredict.settings import Settings
-from livepredict.threads.inference_worker import InferenceController
+from livepredict.threads.engine.controller import InferenceController
 from livepredict.ui.main_window import MainWindow
 from livepredict.ui.panel import AppContext, PanelSpec
 from livepredict.ui.panels import PANELS
@@ -126,10 +126,10 @@ def test_drop_model_file_switches_model_and_reclassifies(qtbot, window, model_fi
     with qtbot.waitSignal(window.controller.model_loaded, timeout=60_000) as blocker:
         drop(window, [model_files["tflite"]])
     second = blocker.args[0]
-    assert second.generation == first.generation + 1 and second.info.format == "tflite"
+    assert second.load_id == first.load_id + 1 and second.info.format == "tflite"
     wait_batch(qtbot, window)
     cards = window.classify_panel.model.cards
-    assert len(cards) == 3 and all(c.generation == second.generation for c in cards)
+    assert len(cards) == 3 and all(c.load_id == second.load_id for c in cards)
     assert [c.prediction.label for c in cards] == ["red", "green", "blue"]
     assert window.windowTitle().startswith("colors.tflite")
 
@@ -147,12 +147,12 @@ def test_old_model_results_never_shown_as_new(qtbot, window, model_files, tmp_pa
     with qtbot.waitSignal(window.controller.model_loaded, timeout=60_000) as blocker:
         window.open_model(model_files["h5"])
     second = blocker.args[0]
-    assert second.generation > first.generation
+    assert second.load_id > first.load_id
     wait_batch(qtbot, window)
-    assert all(c.generation == second.generation for c in panel.model.cards)
+    assert all(c.load_id == second.load_id for c in panel.model.cards)
     # whatever the old model produced after the switch was dropped, not shown
-    old = [r for r in seen if r.generation == first.generation]
-    assert not any(c.generation == first.generation for c in panel.model.cards) or not old
+    old = [r for r in seen if r.load_id == first.load_id]
+    assert not any(c.load_id == first.load_id for c in panel.model.cards) or not old
 
 
 def test_bad_model_message_and_copy_details(qtbot, window, model_files, tmp_path):

@@ -17,7 +17,7 @@ import pytest
 import shiboken6
 
 from livepredict.settings import Settings
-from livepredict.threads.inference_worker import InferenceController
+from livepredict.threads.engine.controller import InferenceController
 from livepredict.ui.generate.panel import GeneratePanel
 from livepredict.ui.panel import AppContext
 from livepredict.ui.plots import ConfidencePlot

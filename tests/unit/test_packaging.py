@@ -232,7 +232,7 @@ def test_cli_version_and_about_dialog_show_the_package_version(tmp_path):
         "from PySide6.QtWidgets import QApplication\n"
         "app = QApplication(['livepredict'])\n"
         "from livepredict.settings import Settings\n"
-        "from livepredict.threads.inference_worker import InferenceController\n"
+        "from livepredict.threads.engine.controller import InferenceController\n"
         "from livepredict.ui.main_window import MainWindow\n"
         "c = InferenceController()\n"
         "w = MainWindow(c, Settings())\n"

@@ -11,8 +11,8 @@
   runs on the inference thread; the worker resolves the job (thread-safe) when done;
 - the model name and labels follow ``model_loaded`` (queued to the GUI thread).
 
-Headless (``livepredict serve``), the same wiring: :func:`serve_live` runs the live pipeline
-(``threads.pipeline.run_live``) and publishes from the inference thread; :func:`serve_classify_requests`
+Headless (``livepredict serve``), the same wiring: ``live_command.serve_live`` runs the live pipeline
+(``live_command.run_live``) and publishes from the inference thread; :func:`serve_classify_requests`
 (no source) opens the model with the same ``InferenceController`` (so the same inference thread)
 and answers classify requests until SIGINT or SIGTERM.
 
@@ -37,7 +37,8 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QTimer, Signal, Slot
 
 from livepredict.core.errors import LivePredictError, UnsupportedModelError
-from livepredict.threads.inference_worker import InferenceController
+from livepredict.core.types import Task
+from livepredict.threads.engine.controller import InferenceController
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +286,7 @@ class _HeadlessServe(QObject):
                 raise KeyboardInterrupt
             raise LivePredictError(f"Opening {model} took longer than {timeout_s:.0f} s; try again.")
         info = self.loaded.info
-        if info.task != "image-classifier" or info.preprocess is None:
+        if info.task != Task.IMAGE_CLASSIFIER or info.preprocess is None:
             raise UnsupportedModelError(f"{Path(model).name} is a {info.task}, not an image classifier; serve "
                                         "classifies the pictures clients send, so it needs a model that takes images.")
         return info
@@ -323,37 +324,3 @@ def serve_classify_requests(model: str | Path, feed: Any, *, trust: bool = False
         headless.close()
         headless.deleteLater()
         del app
-
-
-def serve_live(model: str | Path, source: str, feed: Any, *, frames: int | None = None, trust: bool = False,
-               on_status: Callable[[str], None] | None = None,
-               on_ready: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """``livepredict serve MODEL --source SRC``: the headless live pipeline, every prediction
-    published by the inference worker and classify requests answered by it; ``feed`` starts once
-    the model is ready (then ``on_ready(model name)``). A finite source loops unless ``frames`` is
-    given. Returns ``run_live``'s summary."""
-    from livepredict.threads.pipeline import run_live
-
-    bridge: list[FeedController] = []
-
-    def on_started(controller: InferenceController, info: Any) -> None:  # model loaded, source not open yet
-        ctl = FeedController()
-        ctl.attach(controller)
-        name = info.name or Path(model).stem
-        feed.set_model(name, info.labels)
-        ctl.adopt(feed)
-        feed.start()
-        bridge.append(ctl)
-        if on_ready is not None:
-            on_ready(name)
-
-    def status(text: str) -> None:
-        if on_status is not None:
-            on_status(text)
-        feed.publish_status("running", text, source=source)
-
-    try:
-        return run_live(model, source, frames=frames, trust=trust, loop=frames is None, on_status=status,
-                        on_started=on_started)
-    finally:
-        feed.set_classify_handler(None)

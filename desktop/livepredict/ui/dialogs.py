@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
 import livepredict
-from livepredict.threads.inference_worker import LoadFailed
+from livepredict.threads.engine.payloads import LoadFailed
 
 
 def trust_box(parent: QWidget, failed: LoadFailed) -> tuple[QMessageBox, QAbstractButton]:

@@ -36,14 +36,8 @@ from PySide6.QtWidgets import (
 
 import livepredict
 from livepredict.settings import Settings
-from livepredict.threads.inference_worker import (
-    BatchFinished,
-    InferenceController,
-    LoadFailed,
-    ModelLoaded,
-    Versions,
-    WorkerError,
-)
+from livepredict.threads.engine.controller import InferenceController
+from livepredict.threads.engine.payloads import BatchFinished, LoadFailed, ModelLoaded, Versions, WorkerError
 from livepredict.ui import theme
 from livepredict.ui.classify.export import ask_export_path
 from livepredict.ui.classify.panel import ClassifyPanel
@@ -418,7 +412,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_model_loaded(self, loaded: ModelLoaded) -> None:
-        if loaded.generation != self.controller.generation:
+        if loaded.load_id != self.controller.load_id:
             return
         self.loaded = loaded
         info = loaded.info
@@ -466,7 +460,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_batch_finished(self, f: BatchFinished) -> None:
-        if f.generation != self.controller.generation:
+        if f.load_id != self.controller.load_id:
             return  # a job of a model that has been replaced meanwhile
         if f.cancelled and not f.message:
             self.show_message(f"Cancelled after {f.done} of {f.total} images." if f.total else "Cancelled.")

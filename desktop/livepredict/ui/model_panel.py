@@ -38,7 +38,7 @@ from livepredict.core.types import (
     ModelInfo,
     PreprocessSpec,
 )
-from livepredict.threads.inference_worker import BenchResult, ModelLoaded
+from livepredict.threads.engine.payloads import BenchResult, ModelLoaded
 from livepredict.ui.panel import AppContext
 from livepredict.ui.widgets import BarChart, format_ms
 
@@ -259,7 +259,7 @@ class ModelPanel(QWidget):
     # -- showing
     @Slot(object)
     def on_model_loaded(self, loaded: ModelLoaded) -> None:
-        if loaded.generation != self.controller.generation:
+        if loaded.load_id != self.controller.load_id:
             return  # a newer model was asked for meanwhile
         self.loaded = loaded
         self.show_info(loaded)

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from livepredict.settings import Settings
-from livepredict.threads.inference_worker import InferenceController, ModelLoaded
+from livepredict.threads.engine.controller import InferenceController
+from livepredict.threads.engine.payloads import ModelLoaded
 
 if TYPE_CHECKING:
     from livepredict.ui.feed_panel import PredictionFeed

@@ -18,7 +18,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
-from livepredict.threads.inference_worker import InferenceController
+from livepredict.threads.engine.controller import InferenceController
 from livepredict.ui.main_window import MainWindow
 
 log = logging.getLogger("livepredict.app")

@@ -20,8 +20,9 @@ from websockets.asyncio.client import connect
 
 from livepredict.feed import protocol as P
 from livepredict.feed.server import MAX_CLIENT_INFLIGHT
+from livepredict.threads.engine.controller import InferenceController
+from livepredict.threads.engine.guard import THREAD_GUARD
 from livepredict.threads.feed_bridge import FeedController
-from livepredict.threads.inference_worker import THREAD_GUARD, InferenceController
 
 
 def png(color, size=(40, 30), fmt="PNG") -> bytes:

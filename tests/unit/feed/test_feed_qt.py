@@ -20,8 +20,9 @@ from PIL import Image
 from PySide6.QtGui import QGuiApplication
 from websockets.asyncio.client import connect
 
+from livepredict.threads.engine.controller import InferenceController
+from livepredict.threads.engine.guard import THREAD_GUARD
 from livepredict.threads.feed_bridge import FeedController
-from livepredict.threads.inference_worker import THREAD_GUARD, InferenceController
 from livepredict.ui.feed_panel import FeedDialog, FeedPanel
 
 

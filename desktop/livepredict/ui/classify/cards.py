@@ -23,7 +23,7 @@ ROW_H = 20
 class Card:
     key: str  # file path or pasted-image name
     name: str
-    generation: int
+    load_id: int
     job_id: int
     prediction: Prediction | None
     error: str | None

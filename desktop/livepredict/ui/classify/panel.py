@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from livepredict.threads.inference_worker import (
+from livepredict.threads.engine.payloads import (
     BatchFinished,
     BatchProgress,
     ImageResult,
@@ -109,7 +109,7 @@ class ClassifyPanel(QWidget):
         self.context = context
         self.controller = controller = context.controller
         top_k = context.settings.top_k()
-        self._jobs: dict[int, int] = {}  # job id -> generation
+        self._jobs: dict[int, int] = {}  # job id -> load id
         self._batch_job: int | None = None
         self._spec_text = ""
         self._model: ModelLoaded | None = None
@@ -221,7 +221,7 @@ class ClassifyPanel(QWidget):
 
     def adopt_job(self, job: int) -> int:
         """Show the results and progress of a job submitted to the controller (also by the app)."""
-        self._jobs[job] = self.controller.generation
+        self._jobs[job] = self.controller.load_id
         self._batch_job = job
         self.progress.setRange(0, 0)
         self.progress_label.setText("Finding images…")
@@ -248,12 +248,12 @@ class ClassifyPanel(QWidget):
         self._update_summary()
 
     # -- results (GUI thread; each does a little work only)
-    def _is_current(self, generation: int) -> bool:
-        return generation == self.controller.generation
+    def _is_current(self, load_id: int) -> bool:
+        return load_id == self.controller.load_id
 
     @Slot(object)
     def on_result(self, r: ImageResult) -> None:
-        if r.job_id not in self._jobs or not self._is_current(r.generation):
+        if r.job_id not in self._jobs or not self._is_current(r.load_id):
             return  # an older model's result: never shown as the current model's
         name = Path(r.path).name if not r.path.startswith("Pasted") else r.path
         # Thumbnails for the first MAX_THUMBS cards only: memory stays bounded on huge folders.
@@ -262,7 +262,7 @@ class ClassifyPanel(QWidget):
         src: Any = r.path
         if r.path.startswith("Pasted"):
             src = None
-        self.model.add(Card(key=r.path, name=name, generation=r.generation, job_id=r.job_id,
+        self.model.add(Card(key=r.path, name=name, load_id=r.load_id, job_id=r.job_id,
                             prediction=r.prediction, error=r.error, total_ms=r.total_ms, thumb=thumb, source=src))
         if self.model.rowCount() == 1:
             self.view.setCurrentIndex(self.model.index(0))
@@ -291,7 +291,7 @@ class ClassifyPanel(QWidget):
             self._batch_job = None
         if not self._jobs:
             self.progress_row.hide()
-        if f.message and self._is_current(f.generation):
+        if f.message and self._is_current(f.load_id):
             self.context.show_message(f.message)
         if not self.model.cards:
             self.stack.setCurrentWidget(self.hint)
@@ -300,19 +300,19 @@ class ClassifyPanel(QWidget):
     @Slot(object)
     def on_preview(self, prev: TensorPreview) -> None:
         cur = self.current_card()
-        if cur is None or cur.key != prev.key or not self._is_current(prev.generation):
+        if cur is None or cur.key != prev.key or not self._is_current(prev.load_id):
             return
         self.tensor.show_preview(prev, self._spec_text)
 
     @Slot(object)
     def on_model_loaded(self, loaded: ModelLoaded) -> None:
-        if loaded.generation != self.controller.generation:
+        if loaded.load_id != self.controller.load_id:
             return  # a newer model was asked for meanwhile; its results will replace these
         self._model = loaded
         spec = loaded.info.preprocess
         self._spec_text = (f"Preprocessing: {spec.describe()} (from {loaded.info.preprocess_source})"
                            if spec else "")
-        stale = [c for c in self.model.cards if c.generation != loaded.generation]
+        stale = [c for c in self.model.cards if c.load_id != loaded.load_id]
         if stale:
             # Results of the previous model are dropped and the same files classified again.
             again = [c.source for c in self.model.cards if c.source is not None][:MAX_RERUN]
@@ -326,7 +326,7 @@ class ClassifyPanel(QWidget):
 
     @Slot(object)
     def on_profile_applied(self, loaded: ModelLoaded) -> None:
-        # Same generation, new preprocessing/labels: classify the same files again.
+        # Same load, new preprocessing/labels: classify the same files again.
         self._model = loaded
         spec = loaded.info.preprocess
         self._spec_text = f"Preprocessing: {spec.describe()} (edited)" if spec else ""

@@ -133,7 +133,7 @@ class GeneratePanel(QWidget):
 
     @Slot(object)
     def on_generator_failed(self, failed: Any) -> None:
-        if failed.generation != self.controller.active_generation:
+        if failed.load_id != self.controller.active_load_id:
             return
         self.model_label.setText(failed.message)
         self.vocab_button.setVisible(failed.needs_vocab)
@@ -142,7 +142,7 @@ class GeneratePanel(QWidget):
 
     @Slot(object)
     def on_generator_ready(self, ready: Any) -> None:
-        if ready.generation != self.controller.active_generation:
+        if ready.load_id != self.controller.active_load_id:
             return
         self.ready = ready
         self.kind = ready.kind

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from livepredict.core.errors import LivePredictError
 from livepredict.core.history import History
 from livepredict.core.types import Prediction
-from livepredict.threads.inference_worker import ModelLoaded
+from livepredict.threads.engine.payloads import ModelLoaded
 from livepredict.threads.pipeline import RESOLUTIONS, CameraScanner, LivePipeline
 from livepredict.ui.live.plot_side import PlotSide, score_labels
 from livepredict.ui.live.recording import PredictionRecorder, annotated, save_png, timestamped

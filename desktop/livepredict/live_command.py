@@ -1,0 +1,294 @@
+"""The headless ``livepredict live`` command (and ``serve --source``): the live pipeline without a window.
+
+It sits above ``threads`` (like ``cli`` and ``app``): it runs a ``QCoreApplication`` event loop in
+the main thread, opens the model through an ``InferenceController``, feeds a ``LivePipeline`` from
+the source and returns a JSON summary (``SUMMARY_KEYS``); ``--trace`` writes one CSV row per frame.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Slot
+
+from livepredict.core.errors import LivePredictError, SourceError, UnsupportedModelError
+from livepredict.core.types import ModelInfo, Prediction, Task
+from livepredict.threads.engine.controller import InferenceController
+from livepredict.threads.engine.payloads import LoadFailed, ModelLoaded
+from livepredict.threads.feed_bridge import FeedController
+from livepredict.threads.pipeline import LivePipeline
+
+TRACE_COLUMNS = ("frame", "capture_ts", "infer_start_ts", "infer_end_ts", "label", "score")
+SUMMARY_KEYS = ("frames_read", "frames_inferred", "frames_dropped", "inference_fps", "preprocess_ms_p50",
+                "infer_ms_p50", "latency_ms_p50", "latency_ms_p95")
+
+
+def percentile(values, q: float) -> float | None:
+    if len(values) == 0:
+        return None
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
+
+
+def _r(v: float | None) -> float | None:
+    return None if v is None or not math.isfinite(v) else round(v, 3)
+
+
+class _Waiter(QObject):
+    """Runs a nested event loop until ``done`` (checked on every event and every 50 ms)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = QEventLoop()
+        self.timer = QTimer(self)
+        self.timer.setInterval(50)  # lets Python handle Ctrl+C while Qt runs the loop
+        self.timer.timeout.connect(self._tick)
+        self.check: Callable[[], bool] = lambda: False
+
+    @Slot()
+    def _tick(self) -> None:
+        if self.check():
+            self.loop.quit()
+
+    def wait(self, check: Callable[[], bool], timeout: float | None = None) -> bool:
+        self.check = check
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if check():
+            return True
+        if deadline is not None:
+            inner = check
+            self.check = lambda: inner() or time.monotonic() > deadline
+        self.timer.start()
+        self.loop.exec()
+        self.timer.stop()
+        return check()
+
+    def poke(self) -> None:
+        """Re-check now (call from slots that change what ``check`` looks at)."""
+        if self.loop.isRunning() and self.check():
+            self.loop.quit()
+
+
+class _Recorder:
+    """The figures of one run: per-frame times, the trace file, the end reason."""
+
+    def __init__(self, frames: int | None, trace: str | Path | None,
+                 on_prediction: Callable[[Prediction, float], None] | None, waiter: _Waiter) -> None:
+        self.frames, self.on_prediction, self.waiter = frames, on_prediction, waiter
+        self.rows: list[tuple[int, float, float, float, str, float]] = []
+        self.pre_ms: list[float] = []
+        self.inf_ms: list[float] = []
+        self.lat_ms: list[float] = []
+        self.end: str | None = None
+        self.error = ""
+        self.flushed = False
+        self.trace_file = None
+        self.writer: Any = None
+        if trace is not None:
+            try:
+                self.trace_file = open(trace, "w", newline="", encoding="utf-8")  # noqa: SIM115
+            except OSError as e:
+                raise LivePredictError(f"Cannot write the trace file {trace} ({e.strerror}); pick another "
+                                       "path.") from None
+            self.writer = csv.writer(self.trace_file)
+            self.writer.writerow(TRACE_COLUMNS)
+
+    def close(self) -> None:
+        if self.trace_file is not None:
+            self.trace_file.close()
+
+    def finish(self, why: str, error: str = "") -> None:
+        if error:
+            self.error = error
+        self.end = self.end or why
+        self.waiter.poke()
+
+    def record(self, pred: Prediction, received_ts: float) -> None:
+        if self.frames is not None and len(self.lat_ms) >= self.frames:
+            return
+        latency = (received_ts - pred.capture_ts) * 1000.0
+        self.pre_ms.append(pred.preprocess_ms)
+        self.inf_ms.append(pred.infer_ms)
+        self.lat_ms.append(latency)
+        self.rows.append((pred.frame_index, pred.capture_ts, pred.infer_start_ts, pred.infer_end_ts, pred.label,
+                          pred.score))
+        if self.writer is not None:
+            self.writer.writerow((pred.frame_index, f"{pred.capture_ts:.6f}", f"{pred.infer_start_ts:.6f}",
+                                  f"{pred.infer_end_ts:.6f}", pred.label, f"{pred.score:.6f}"))
+        if self.on_prediction is not None:
+            self.on_prediction(pred, latency)
+        if self.frames is not None and len(self.lat_ms) >= self.frames:
+            self.finish("frames")
+
+    def summary(self, frames_read: int) -> dict[str, Any]:
+        n = len(self.lat_ms)
+        fps = 0.0
+        if n >= 2:
+            span = self.rows[-1][3] - self.rows[0][2]
+            fps = n / span if span > 0 else 0.0
+        return {
+            "frames_read": int(frames_read),
+            "frames_inferred": int(n),
+            "frames_dropped": int(max(0, frames_read - n)),
+            "inference_fps": round(fps, 3),
+            "preprocess_ms_p50": _r(percentile(self.pre_ms, 50)),
+            "infer_ms_p50": _r(percentile(self.inf_ms, 50)),
+            "latency_ms_p50": _r(percentile(self.lat_ms, 50)),
+            "latency_ms_p95": _r(percentile(self.lat_ms, 95)),
+        }
+
+
+def _open(controller: InferenceController, waiter: _Waiter, model: str | Path, trust: bool,
+          load_timeout: float) -> ModelInfo:
+    """Open ``model`` and wait for it; its info, or a LivePredictError (one sentence)."""
+    got: dict[str, Any] = {}
+
+    def on_loaded(loaded: ModelLoaded) -> None:
+        got["loaded"] = loaded
+        waiter.poke()
+
+    def on_failed(failed: LoadFailed) -> None:
+        got["failed"] = failed
+        waiter.poke()
+
+    controller.model_loaded.connect(on_loaded)
+    controller.load_failed.connect(on_failed)
+    controller.open_model(str(model), trust=trust)
+    waiter.wait(lambda: bool(got), timeout=load_timeout)
+    if "failed" in got:
+        f: LoadFailed = got["failed"]
+        if f.needs_trust:
+            raise LivePredictError(f"{f.message} Run again with --trust if you trust this model.")
+        raise LivePredictError(f.message, f.details)
+    if "loaded" not in got:
+        raise LivePredictError(f"Opening {model} took longer than {load_timeout:.0f} s; try again.")
+    info = got["loaded"].info
+    if info.task != Task.IMAGE_CLASSIFIER or info.preprocess is None:
+        raise UnsupportedModelError(f"{Path(model).name} is a {info.task}, not an image classifier; live "
+                                    "mode needs a model that takes images.")
+    return info
+
+
+def _connect(pipeline: LivePipeline, rec: _Recorder, status: Callable[[str], None]) -> None:
+    def source_ended(message: str) -> None:
+        status(message)
+        rec.finish("ended")
+
+    def flushed() -> None:
+        rec.flushed = True
+        rec.waiter.poke()
+
+    pipeline.prediction_ready.connect(lambda pred: rec.record(pred, pipeline.last_received_ts))
+    pipeline.source_failed.connect(lambda message: rec.finish("failed", message))
+    pipeline.source_ended.connect(source_ended)
+    pipeline.source_status.connect(status)
+    pipeline.inference_failed.connect(lambda message: rec.finish("inference", message))
+    pipeline.flushed.connect(flushed)
+
+
+def _stream(pipeline: LivePipeline, src: Any, rec: _Recorder) -> None:
+    """Run ``src`` through the pipeline until the run ends; raises if the source or inference failed."""
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, lambda _signum, _frame: rec.finish("interrupted"))
+    try:
+        pipeline.set_source(src)
+        rec.waiter.wait(lambda: rec.end is not None)
+        pipeline.stop_source(timeout=1.0)
+        if rec.end in ("ended", "frames", "interrupted"):
+            # Let the worker finish the frame it holds and the last one waiting in the mailbox.
+            pipeline.flush()
+            rec.waiter.wait(lambda: rec.flushed, timeout=30.0)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if rec.end == "failed":
+        raise SourceError(rec.error)
+    if rec.end == "inference" and not rec.lat_ms:
+        raise LivePredictError(rec.error)
+
+
+def run_live(model: str | Path, source: str, *, frames: int | None = None, unthrottled: bool = False,
+             trace: str | Path | None = None, trust: bool = False, top_k: int = 5, loop: bool = False,
+             on_prediction: Callable[[Prediction, float], None] | None = None,
+             on_status: Callable[[str], None] | None = None, load_timeout: float = 600.0,
+             on_started: Callable[[InferenceController, Any], None] | None = None) -> dict[str, Any]:
+    """Run the live pipeline without a window; returns the JSON summary (``SUMMARY_KEYS``).
+
+    Stops after ``frames`` inferred frames, at the end of a finite source, or on Ctrl+C. Raises a
+    LivePredictError (one sentence) if the model or the source cannot be opened. ``latency`` is
+    capture → result delivered to this thread; ``on_prediction(pred, latency_ms)`` sees each one.
+    ``on_started(controller, info)`` runs once the model is open, before the source opens (``serve``
+    attaches the feed there).
+    """
+    from livepredict.sources import make_source
+
+    if frames is not None and frames <= 0:
+        raise LivePredictError("--frames must be a positive number of frames.")
+    src = make_source(source, throttle=not unthrottled, loop=loop)  # bad text fails before the model loads
+    app = QCoreApplication.instance() or QCoreApplication([])
+    controller = InferenceController()
+    waiter = _Waiter()
+    pipeline: LivePipeline | None = None
+    rec: _Recorder | None = None
+
+    def status(text: str) -> None:
+        if on_status:
+            on_status(text)
+
+    try:
+        rec = _Recorder(frames, trace, on_prediction, waiter)
+        controller.status_changed.connect(status)
+        info = _open(controller, waiter, model, trust, load_timeout)
+        pipeline = LivePipeline(controller, top_k=top_k)
+        if on_started is not None:
+            on_started(controller, info)
+        _connect(pipeline, rec, status)
+        _stream(pipeline, src, rec)
+        return rec.summary(pipeline.frames_read)
+    finally:
+        if pipeline is not None:
+            pipeline.close(timeout=1.0)
+        controller.shutdown(3000)
+        if rec is not None:
+            rec.close()
+        del app
+
+
+def serve_live(model: str | Path, source: str, feed: Any, *, frames: int | None = None, trust: bool = False,
+               on_status: Callable[[str], None] | None = None,
+               on_ready: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """``livepredict serve MODEL --source SRC``: the headless live pipeline, every prediction
+    published by the inference worker and classify requests answered by it; ``feed`` starts once
+    the model is ready (then ``on_ready(model name)``). A finite source loops unless ``frames`` is
+    given. Returns ``run_live``'s summary."""
+    bridge: list[FeedController] = []
+
+    def on_started(controller: InferenceController, info: Any) -> None:  # model loaded, source not open yet
+        ctl = FeedController()
+        ctl.attach(controller)
+        name = info.name or Path(model).stem
+        feed.set_model(name, info.labels)
+        ctl.adopt(feed)
+        feed.start()
+        bridge.append(ctl)
+        if on_ready is not None:
+            on_ready(name)
+
+    def status(text: str) -> None:
+        if on_status is not None:
+            on_status(text)
+        feed.publish_status("running", text, source=source)
+
+    try:
+        return run_live(model, source, frames=frames, trust=trust, loop=frames is None, on_status=status,
+                        on_started=on_started)
+    finally:
+        feed.set_classify_handler(None)

@@ -72,7 +72,9 @@ class FeedController(QObject):
         live = getattr(worker, "live_prediction_ready", None)
         if live is not None:
             live.connect(self.publish_live, Qt.ConnectionType.DirectConnection)
-        loaded = getattr(worker, "model_loaded", None)
+        # The controller's own model_loaded (emitted in the GUI thread when it handles the worker's),
+        # not the worker's: a model that loaded while this bridge was being made is then still seen.
+        loaded = getattr(inference, "model_loaded", None)
         if loaded is not None:
             loaded.connect(self.on_model_loaded)
         for name, target in (("text_chunk", self.publish_text_chunk), ("forecast_step", self.publish_forecast_step)):

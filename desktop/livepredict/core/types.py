@@ -19,7 +19,7 @@ COLOR_ORDERS = ("rgb", "bgr", "gray")
 SCALINGS = ("none", "0..1", "-1..1", "mean-std")
 DTYPES = ("float32", "float16", "uint8", "int8", "int32")
 
-TASKS = ("image-classifier", "text-generator", "sequence-forecaster", "generic")
+TASKS = ("image-classifier", "text-generator", "text-classifier", "sequence-forecaster", "generic")
 PREPROCESS_SOURCES = ("model", "sidecar", "teachable-machine", "labels-file", "default")
 OUTPUT_KINDS = ("softmax", "sigmoid-binary", "sigmoid-multilabel", "logits", "values")
 
@@ -169,6 +169,9 @@ class ModelInfo:
     name: str = ""
     vocab: tuple[str, ...] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    loader: str = ""  # what loaded the file, e.g. "tf_keras 2.21.0 (Keras 2)", "keras 3.15.1", "litert"
+    output_index: int = 0  # the output shown (of ``outputs``)
+    quantization: dict[str, Any] = field(default_factory=dict)  # LiteRT scale/zero point per tensor
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -189,6 +192,9 @@ class ModelInfo:
             "layers": [layer.to_json() for layer in self.layers],
             "vocab_size": len(self.vocab) if self.vocab else None,
             "extras": self.extras,
+            "loader": self.loader,
+            "output_index": self.output_index,
+            "quantization": self.quantization,
         }
 
 

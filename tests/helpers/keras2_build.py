@@ -11,6 +11,7 @@ from the test process): ``python keras2_build.py OUT_DIR PICTURE...``. It writes
   GAP, Dense softmax])``, trained on -1..1;
 - ``tfop/tfop.h5``: the TensorFlow tutorial form, ``preprocess_input`` (TFOpLambda layers) inside;
 - ``savedmodel_rescaling/``: a tf_keras SavedModel folder with ``Rescaling(1/255)`` inside;
+- ``unsafe/lambda.h5`` (a Lambda layer) and ``unsafe/custom.h5`` (a custom layer class);
 - ``reference.json``: every model's own scores (computed here, by Keras 2) on the pictures, after
   the preprocessing it was trained with.
 
@@ -52,11 +53,17 @@ def _set_weights(model, seed: int) -> None:
                 v = rng.normal(0.0, 0.2, w.shape)
             else:
                 fan_in = int(np.prod(w.shape[:-1])) if w.ndim > 1 else 1
-                if "depthwise" in name:
+                if "depthwise" in name or type(layer).__name__ == "DepthwiseConv2D":
                     fan_in = int(np.prod(w.shape[:2]))
                 v = rng.normal(0.0, 1.6 / np.sqrt(max(fan_in, 1)), w.shape)
             new.append(v.astype(np.float32))
         layer.set_weights(new)
+
+
+def _predict(model, x):
+    """What the framework predicts (``model.predict``: graph mode, as users and the app run it; eager
+    calls differ from it by up to ~2e-4 on these deep random-weight nets, from fused kernels)."""
+    return model.predict(x, verbose=0).tolist()
 
 
 def _all_layers(model):
@@ -101,7 +108,6 @@ def _write_older(src: Path, dst: Path) -> None:
 
 
 def build(out: Path, pictures: list[Path]) -> dict:
-    import tensorflow as tf
     import tf_keras as k
     from PIL import Image
 
@@ -127,8 +133,8 @@ def build(out: Path, pictures: list[Path]) -> dict:
     (out / "tm").mkdir(parents=True, exist_ok=True)
     tm.save(out / "tm" / "keras_model.h5")
     x_tm = pics("center-crop", "lanczos") / 127.5 - 1.0
-    ref["tm"] = tm(x_tm, training=False).numpy().tolist()
-    ref["tm_wrong_scale"] = tm(x_tm * 0.5 + 0.5, training=False).numpy().tolist()
+    ref["tm"] = _predict(tm, x_tm)
+    ref["tm_wrong_scale"] = _predict(tm, x_tm * 0.5 + 0.5)
     _write_older(out / "tm" / "keras_model.h5", out / "tm_old" / "keras_model.h5")
     for d in ("tm", "tm_old"):
         (out / d / "labels.txt").write_text("".join(f"{i} {n}\n" for i, n in enumerate(LABELS)))
@@ -143,8 +149,8 @@ def build(out: Path, pictures: list[Path]) -> dict:
     tr.save(out / "transfer" / "transfer.h5")
     _write_older(out / "transfer" / "transfer.h5", out / "transfer_old" / "transfer.h5")
     x_sq = pics("squash", "bilinear")
-    ref["transfer"] = tr(x_sq / 127.5 - 1.0, training=False).numpy().tolist()
-    ref["transfer_wrong_scale"] = tr(x_sq / 255.0, training=False).numpy().tolist()
+    ref["transfer"] = _predict(tr, x_sq / 127.5 - 1.0)
+    ref["transfer_wrong_scale"] = _predict(tr, x_sq / 255.0)
 
     # the tutorial form: preprocess_input inside the model (TFOpLambda layers on a Keras tensor)
     inp = k.Input(shape)
@@ -156,8 +162,8 @@ def build(out: Path, pictures: list[Path]) -> dict:
     _set_weights(tf_op, 3)
     (out / "tfop").mkdir(parents=True, exist_ok=True)
     tf_op.save(out / "tfop" / "tfop.h5")
-    ref["tfop"] = tf_op(x_sq, training=False).numpy().tolist()
-    ref["tfop_wrong_scale"] = tf_op(x_sq / 255.0, training=False).numpy().tolist()
+    ref["tfop"] = _predict(tf_op, x_sq)
+    ref["tfop_wrong_scale"] = _predict(tf_op, x_sq / 255.0)
 
     # a tf_keras SavedModel folder with Rescaling inside
     sm = k.Sequential([k.Input(shape), k.layers.Rescaling(1.0 / 255), k.layers.Conv2D(8, 3, activation="relu"),
@@ -165,8 +171,20 @@ def build(out: Path, pictures: list[Path]) -> dict:
                       name="rescaled")
     _set_weights(sm, 4)
     sm.save(str(out / "savedmodel_rescaling"), save_format="tf")
-    ref["savedmodel_rescaling"] = sm(x_sq, training=False).numpy().tolist()
-    ref["savedmodel_rescaling_wrong_scale"] = sm(x_sq / 255.0, training=False).numpy().tolist()
+    ref["savedmodel_rescaling"] = _predict(sm, x_sq)
+    ref["savedmodel_rescaling_wrong_scale"] = _predict(sm, x_sq / 255.0)
+    # a Lambda layer (Keras 2 runs its marshalled code on load) and a custom class nobody provides
+    lam = k.Sequential([k.Input((8, 8, 3)), k.layers.Lambda(lambda t: t * 2.0), k.layers.Flatten(),
+                        k.layers.Dense(2, activation="softmax")], name="with_lambda")
+    (out / "unsafe").mkdir(parents=True, exist_ok=True)
+    lam.save(out / "unsafe" / "lambda.h5")
+
+    class Doubler(k.layers.Layer):
+        def call(self, t):
+            return t * 2.0
+
+    cus = k.Sequential([k.Input((8, 8, 3)), Doubler(), k.layers.Flatten(), k.layers.Dense(2, activation="softmax")])
+    cus.save(out / "unsafe" / "custom.h5")
     for name in ("tm", "transfer", "tfop", "savedmodel_rescaling"):
         delta = np.max(np.abs(np.array(ref[name]) - np.array(ref[name + "_wrong_scale"])))
         if delta < 0.05:

@@ -357,8 +357,10 @@ def describe_keras(model: Any, output_index: int = 0, loader: str = "") -> Model
     """The :class:`ModelStructure` of a Keras 3 or Keras 2 model, output ``output_index`` chosen."""
     inputs = tuple(tensor_info(getattr(t, "name", f"input_{i}") or f"input_{i}", t.shape, t.dtype)
                    for i, t in enumerate(model.inputs))
-    outputs = tuple(tensor_info(getattr(t, "name", f"output_{i}") or f"output_{i}", t.shape, t.dtype)
-                    for i, t in enumerate(model.outputs))
+    names = list(getattr(model, "output_names", None) or [])
+    if len(names) != len(model.outputs):
+        names = [getattr(t, "name", "") or f"output_{i}" for i, t in enumerate(model.outputs)]
+    outputs = tuple(tensor_info(n, t.shape, t.dtype) for n, t in zip(names, model.outputs, strict=True))
     flat = flat_layers(model)
     kinds = {type(layer).__name__ for layer in flat}
     first = next((layer for layer in flat if type(layer).__name__ != "InputLayer"), None)

@@ -12,6 +12,7 @@ model is known to take raw 0..255 pixels.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,29 +73,29 @@ def _operations(model: Any) -> list[Any]:
     return list(ops) if ops else list(getattr(model, "layers", []))
 
 
-def first_real(model: Any) -> tuple[Any | None, bool]:
-    """(the first operation that is neither passive nor a weightless elementwise op, whether
-    elementwise ops came before it)."""
-    seen_ops = False
+def first_real(model: Any) -> tuple[Any | None, Any | None]:
+    """(the first operation that is neither passive nor a weightless elementwise op, the last
+    elementwise op before it or None)."""
+    last = None
     for op in _operations(model):
         kind = _kind(op)
         if kind in PASSIVE or _is_augmentation(op):
             continue
-        if kind in ELEMENTWISE and not op.weights:
-            seen_ops = True
+        if kind in ELEMENTWISE and not getattr(op, "weights", None):
+            last = op
             continue
-        return op, seen_ops
-    return None, seen_ops
+        return op, last
+    return None, last
 
 
 def graph_prefix(model: Any, model_class: Any) -> AffineMap | None:
     """The affine map the operations before the first real layer apply, or None when there are
     none (or they are not a per-pixel affine map of a 3-channel image)."""
-    op, seen = first_real(model)
-    if op is None or not seen or len(getattr(model, "inputs", None) or []) != 1:
+    op, last = first_real(model)
+    if op is None or last is None or len(getattr(model, "inputs", None) or []) != 1:
         return None
     try:
-        cut = op.input
+        cut = last.output
         if isinstance(cut, list | tuple):
             return None
         sub = model_class(model.inputs, cut)
@@ -105,7 +106,9 @@ def graph_prefix(model: Any, model_class: Any) -> AffineMap | None:
         for k in range(3):
             probes[k + 1, ..., k] = 100.0
         probes[4] = 77.0
-        out = np.asarray(sub(probes, training=False), np.float64)[:, 0, 0, :]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Keras 3 notes that one array was passed for a list of one
+            out = np.asarray(sub(probes, training=False), np.float64)[:, 0, 0, :]
     except Exception:  # noqa: BLE001 - a graph that cannot be cut is simply not described
         return None
     b = out[0]

@@ -413,6 +413,12 @@ def _info(p: Path, fmt: str, structure: ModelStructure, profile: tuple, *, runti
         output_index=structure.output_index)
 
 
+def _extras(sidecar: dict[str, Any] | None, **kw: Any) -> dict[str, Any]:
+    if sidecar and sidecar.get("tokenize"):
+        kw["tokenize"] = sidecar["tokenize"]
+    return kw
+
+
 def _vocab(sidecar: dict[str, Any] | None) -> tuple[str, ...] | None:
     return tuple(sidecar["vocab"]) if sidecar and sidecar.get("vocab") else None
 
@@ -432,8 +438,8 @@ def _open_cold(p: Path, fmt: str, sidecar: dict[str, Any] | None, ref: _Referenc
     km = ref.keras.model if ref.keras else None
     runtimes, chosen, check, blob, timings = choose_runtime(ref.runtime, km, p, runtime, task, probes, tolerance,
                                                             batch, status, warnings)
-    extras = {"timings_ms": {k: round(v, 4) for k, v in timings.items()}, "cached": False,
-              "legacy_repairs": repairs, "trusted": trust}
+    extras = _extras(sidecar, timings_ms={k: round(v, 4) for k, v in timings.items()}, cached=False,
+                     legacy_repairs=repairs, trusted=trust)
     info = _info(p, fmt, structure, (spec, labels, source, task, None), runtime=chosen, check=check,
                  warnings=warnings, vocab=vocab, extras=extras)
     if key is not None:
@@ -460,8 +466,8 @@ def _open_cached(p: Path, fmt: str, entry: dict[str, Any], blob: bytes, sidecar:
     spec, labels, source, task, warnings = resolve_profile(p, structure, sidecar)
     warnings = notes + list(entry.get("warnings_engine", [])) + warnings
     check = entry.get("runtime_check")
-    extras = {"timings_ms": entry.get("timings_ms", {}), "cached": True,
-              "legacy_repairs": entry.get("repairs", []), "trusted": bool(entry.get("needs_trust"))}
+    extras = _extras(sidecar, timings_ms=entry.get("timings_ms", {}), cached=True,
+                     legacy_repairs=entry.get("repairs", []), trusted=bool(entry.get("needs_trust")))
     info = _info(p, fmt, structure, (spec, labels, source, task, None), runtime="litert",
                  check=RuntimeCheck(**check) if check else None, warnings=warnings, vocab=_vocab(sidecar),
                  extras=extras)

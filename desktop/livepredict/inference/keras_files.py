@@ -155,8 +155,13 @@ def needs_trust(path: Path, fmt: str) -> bool:
 
 
 def tf_keras_module() -> Any | None:
+    """``tf_keras`` (Keras 2), imported with TensorFlow's native start-up noise filtered, or None."""
+    from livepredict.inference.tf_env import _IMPORT_NOISE, import_tf, native_stderr_filtered
+
+    import_tf()
     try:
-        import tf_keras
+        with native_stderr_filtered(_IMPORT_NOISE):
+            import tf_keras
     except ImportError:
         return None
     return tf_keras

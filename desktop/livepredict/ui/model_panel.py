@@ -256,7 +256,7 @@ class ModelPanel(QWidget):
         info: ModelInfo = loaded.info
         f = self.fields
         f["name"].setText(info.path)
-        f["format"].setText(info.format)
+        f["format"].setText(info.format + (f", loaded by {info.loader}" if getattr(info, "loader", "") else ""))
         f["task"].setText(info.task + (f" ({info.output_kind})" if info.output_kind else ""))
         f["inputs"].setText("\n".join(f"{t.name}: {_shape(t.shape)} {t.dtype}" for t in info.inputs) or "–")
         f["outputs"].setText("\n".join(f"{t.name}: {_shape(t.shape)} {t.dtype}" for t in info.outputs) or "–")

@@ -233,7 +233,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if args.text is not None:
         return _classify_text(args)
     if not args.paths:
-        raise LivePredictError("Give image files or folders to classify, or --text TEXT for a text classifier.")
+        raise LivePredictError("the following arguments are required: PATH (image files or folders), or --text TEXT "
+                               "for a text classifier.")
     paths = collect_image_paths(args.paths)  # bad paths fail before the slow model load
     if not paths:
         raise LivePredictError(f"No images found in {', '.join(args.paths)}; give PNG/JPEG files or folders "

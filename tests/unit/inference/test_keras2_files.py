@@ -75,7 +75,7 @@ def test_each_refusal_is_one_line_on_stderr(keras2_files, name, expected):  # no
 
 
 def test_info_says_which_loader_ran(keras2_files):  # noqa: F811
-    run = _cli("info", str(keras2_files / "tm" / "keras_model.h5"))
+    run = _cli("info", str(keras2_files / "savedmodel_rescaling"))
     assert run.returncode == 0, run.stderr
     assert "Loaded by   tf_keras 2." in run.stdout
     assert run.stderr.strip() == "" or all(not ln.startswith(("WARNING", "/")) for ln in run.stderr.splitlines())

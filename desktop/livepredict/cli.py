@@ -42,13 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="allow unsafe deserialisation (Lambda layers, custom code) for a model you trust")
         return sp
 
+    output_help = "the output of a multi-output model to show (index or name; default: the first)"
     sp = cmd("info", "Describe a model: inputs, outputs, task, preprocessing, runtime.")
     sp.add_argument("model")
     sp.add_argument("--json", action="store_true")
+    sp.add_argument("--output", default=None, metavar="OUT", help=output_help)
 
-    sp = cmd("classify", "Classify image files and folders (recursive).")
+    sp = cmd("classify", "Classify image files and folders (recursive), or text with --text.")
     sp.add_argument("model")
-    sp.add_argument("paths", nargs="+", metavar="PATH")
+    sp.add_argument("paths", nargs="*", metavar="PATH")
+    sp.add_argument("--text", action="append", default=None, metavar="TEXT",
+                    help="classify this text with a text classifier (repeat for several)")
+    sp.add_argument("--output", default=None, metavar="OUT", help=output_help)
     sp.add_argument("--top", type=int, default=3, metavar="K")
     sp.add_argument("--csv", metavar="FILE")
     sp.add_argument("--json", action="store_true")
@@ -218,7 +223,7 @@ def _status_printer() -> Callable[[str], None] | None:
 def _open_for_cli(args: argparse.Namespace):
     from livepredict.inference.loader import open_model
 
-    return open_model(args.model, trust=args.trust, status=_status_printer())
+    return open_model(args.model, trust=args.trust, status=_status_printer(), output=getattr(args, "output", None))
 
 
 def _format_info(info) -> str:
@@ -226,10 +231,20 @@ def _format_info(info) -> str:
         return "(" + ", ".join("None" if d is None else str(d) for d in t.shape) + ")"
 
     lines = [f"Model       {info.path}", f"Format      {info.format}", f"Task        {info.task}"]
+    if info.loader:
+        lines.append(f"Loaded by   {info.loader}")
+    quant = {q["name"]: q for q in (info.quantization.get("inputs", []) + info.quantization.get("outputs", []))}
+
+    def q(t) -> str:
+        return (f" quantised: scale {quant[t.name]['scale']:.6g}, zero point {quant[t.name]['zero_point']}"
+                if t.name in quant else "")
+
     for t in info.inputs:
-        lines.append(f"Input       {t.name} {shape(t)} {t.dtype}")
-    for t in info.outputs:
-        lines.append(f"Output      {t.name} {shape(t)} {t.dtype} ({info.output_kind})")
+        lines.append(f"Input       {t.name} {shape(t)} {t.dtype}{q(t)}")
+    for i, t in enumerate(info.outputs):
+        shown = f" ({info.output_kind}, shown)" if i == info.output_index else " (not shown)"
+        lines.append(f"Output {i:<4} {t.name} {shape(t)} {t.dtype}{q(t)}" + (shown if len(info.outputs) > 1 else
+                                                                              f" ({info.output_kind})"))
     lines.append(f"Parameters  {info.params:,}" if info.params is not None else "Parameters  unknown")
     if info.labels:
         shown = ", ".join(info.labels[:12]) + (f", … ({len(info.labels)} in all)" if len(info.labels) > 12 else "")
@@ -286,6 +301,11 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         raise LivePredictError(f"--top must be at least 1, not {args.top}; ask for 1 or more labels.")
+    if args.text is not None:
+        return _classify_text(args)
+    if not args.paths:
+        raise LivePredictError("the following arguments are required: PATH (image files or folders), or --text TEXT "
+                               "for a text classifier.")
     paths = collect_image_paths(args.paths)  # bad paths fail before the slow model load
     if not paths:
         raise LivePredictError(f"No images found in {', '.join(args.paths)}; give PNG/JPEG files or folders "
@@ -351,6 +371,24 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
               file=sys.stderr)
         if failed == len(results):
             return 2  # nothing could be classified: scripts must see it (partial runs keep exit 0)
+    return 0
+
+
+def _classify_text(args: argparse.Namespace) -> int:
+    from livepredict.inference.text import classify_texts
+
+    if args.paths or args.csv:
+        raise LivePredictError("--text classifies the given text only; leave out image paths and --csv.")
+    model = _open_for_cli(args)
+    try:
+        preds = classify_texts(model, args.text, top_k=args.top)
+    finally:
+        model.close()
+    if args.json:
+        _print_json([p.to_json(args.top) for p in preds])
+    else:
+        for p in preds:
+            print(_format_prediction(p))
     return 0
 
 

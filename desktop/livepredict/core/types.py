@@ -205,6 +205,9 @@ class ModelInfo:
     name: str = ""
     vocab: tuple[str, ...] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    loader: str = ""  # what loaded the file, e.g. "tf_keras 2.21.0 (Keras 2)", "keras 3.15.1", "litert"
+    output_index: int = 0  # the output shown (of ``outputs``)
+    quantization: dict[str, Any] = field(default_factory=dict)  # LiteRT scale/zero point per tensor
 
     def __post_init__(self) -> None:
         # callers may pass the plain strings (a cache entry, a sidecar): they become the enums
@@ -230,6 +233,9 @@ class ModelInfo:
             "layers": [layer.to_json() for layer in self.layers],
             "vocab_size": len(self.vocab) if self.vocab else None,
             "extras": self.extras,
+            "loader": self.loader,
+            "output_index": self.output_index,
+            "quantization": self.quantization,
         }
 
 

@@ -30,7 +30,7 @@ class LoadedModel:
     """
 
     def __init__(self, info: ModelInfo, runtime: Runtime, *, runtimes: dict[str, Runtime] | None = None,
-                 keras_model: Any = None, structure: dict[str, Any] | None = None) -> None:
+                 keras_model: Any = None, structure: Any = None) -> None:
         self.info = info
         self.runtime = runtime
         self.runtimes = dict(runtimes or {runtime.name: runtime})
@@ -59,8 +59,10 @@ class LoadedModel:
         return self.info.inputs[0].shape if self.info.inputs else ()
 
     def infer(self, batch: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
-        """The first output for a preprocessed batch (N, ...) through the chosen runtime."""
-        return self.infer_all(batch)[0]
+        """The shown output (``info.output_index``) for a preprocessed batch (N, ...)."""
+        outs = self.infer_all(batch)
+        index = self.info.output_index
+        return outs[index] if len(outs) > index else outs[0]
 
     def infer_all(self, batch: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
         """Every output (N, ...) for a preprocessed batch through the chosen runtime."""

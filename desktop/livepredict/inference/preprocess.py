@@ -91,7 +91,7 @@ def preprocess_image(rgb: np.ndarray, spec: PreprocessSpec) -> np.ndarray:
     if spec.scale == "0..1":
         f *= 1.0 / 255.0
     elif spec.scale == "-1..1":
-        f = f * (1.0 / 127.5) - 1.0
+        f = f / 127.5 - 1.0  # as preprocess_input and Teachable Machine write it (bit-exact)
     elif spec.scale == "mean-std":
         mean, std = _mean_std(spec, f.shape[2])
         f = (f - mean) / std

@@ -2,7 +2,9 @@
 
 Keys (all optional): ``labels`` (list of strings), ``preprocess`` (PreprocessSpec JSON, partial is
 fine: missing keys keep what was detected), ``task``, ``vocab`` (list of tokens), ``mean``, ``std``
-(numbers or lists, for forecasters), ``window`` (int), ``notes`` (string). Unknown keys are refused
+(numbers or lists, for forecasters), ``window`` (int), ``output`` (index or name of the output a multi-output model shows),
+``tokenize`` (``words`` or ``chars``: how a text classifier's input is split into ``vocab`` tokens),
+``notes`` (string). Unknown keys are refused
 so a typo never passes silently.
 """
 
@@ -18,7 +20,8 @@ from livepredict.core.paths import not_a_file
 from livepredict.core.types import TASKS, PreprocessSpec
 
 SUFFIX = ".livepredict.json"
-KEYS = ("labels", "preprocess", "task", "vocab", "mean", "std", "window", "notes")
+KEYS = ("labels", "preprocess", "task", "vocab", "mean", "std", "window", "output", "tokenize", "notes")
+TOKENIZE = ("words", "chars")
 
 
 def sidecar_path(model_path: str | os.PathLike) -> Path:
@@ -62,6 +65,12 @@ def validate_sidecar(data: Any, path: Path) -> dict[str, Any]:
             isinstance(v, list) and all(isinstance(x, int | float) for x in v))
         if not ok or isinstance(v, bool):
             raise _fail(path, f"has '{key}' that is not a number or a list of numbers")
+    output = data.get("output")
+    if output is not None and (isinstance(output, bool) or not isinstance(output, int | str) or
+                               (isinstance(output, int) and output < 0)):
+        raise _fail(path, "has 'output' that is neither an output index (0, 1, …) nor an output name")
+    if data.get("tokenize") is not None and data["tokenize"] not in TOKENIZE:
+        raise _fail(path, f"has tokenize {data['tokenize']!r}, not one of {', '.join(TOKENIZE)}")
     if data.get("notes") is not None and not isinstance(data["notes"], str):
         raise _fail(path, "has 'notes' that is not a string")
     return data

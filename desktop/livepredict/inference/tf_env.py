@@ -39,12 +39,18 @@ def import_tf(status: Status = None) -> Any:
             import tensorflow  # noqa: F401 - the first import, with its native noise filtered
     import tensorflow as tf
 
+    if not os.environ.get("LIVEPREDICT_DEBUG"):
+        # "WARNING:tensorflow:…" lines (retracing notes, "Compiled the loaded model…" from Keras 2)
+        # would come before the app's own one-line message; LIVEPREDICT_DEBUG=1 shows them.
+        tf.get_logger().setLevel("ERROR")
     return tf
 
 
 # Lines TensorFlow's native code prints while it is imported, whatever TF_CPP_MIN_LOG_LEVEL says
 # (absl logs before its InitializeLog; on CPUs where oneDNN's custom operations are on).
-_IMPORT_NOISE = ("before absl::InitializeLog() is called", "oneDNN custom operations are on")
+# The full "tensorflow" wheel (pulled in beside tensorflow-cpu by tf_keras) also looks for CUDA.
+_IMPORT_NOISE = ("before absl::InitializeLog() is called", "oneDNN custom operations are on",
+                 "Could not find cuda drivers", "failed call to cuInit")
 
 
 def import_keras(status: Status = None) -> Any:

@@ -281,7 +281,7 @@ class ModelPanel(QWidget):
         f["outputs"].setText("\n".join(f"{t.name}: {_shape(t.shape)} {t.dtype}" for t in info.outputs) or "–")
         f["params"].setText(_params(info.params))
         cached = " (warm start from the cache)" if loaded.warm else ""
-        f["runtime"].setText(info.runtime + cached)
+        f["runtime"].setText(info.runtime + cached + (f"; loaded by {info.loader}" if getattr(info, "loader", "") else ""))
         chk = info.runtime_check
         if chk is None:
             f["check"].setText("not needed (the model runs as it is)")

@@ -99,27 +99,12 @@ def test_set_profile_changes_labels_and_preprocessing(model_files, color_images)
 def test_fully_quantized_tflite(tmp_path, color_images):
     """uint8 in, uint8 out (what many exported .tflite files are): fed raw bytes, scores dequantized."""
     import json
-    import warnings
 
-    import tensorflow as tf
     from helpers.models import LABELS, build_color_classifier
+    from helpers.real_models import quantised_tflite
 
-    rng = np.random.default_rng(0)
-
-    def representative():
-        for _ in range(20):
-            yield [rng.integers(0, 256, (1, 16, 16, 3)).astype(np.float32)]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(build_color_classifier())
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.uint8
-    conv.inference_output_type = tf.uint8
     p = tmp_path / "q.tflite"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "Statistics for quantized inputs were expected"
-        p.write_bytes(conv.convert())
+    p.write_bytes(quantised_tflite(build_color_classifier(), 0, 256, (16, 16, 3)))
     (tmp_path / "q.tflite.livepredict.json").write_text(json.dumps({"labels": LABELS}))
     m = open_model(p)
     info = m.info

@@ -1,4 +1,4 @@
-"""``ClassifierHead``: class scores from a classifier's first output, per its output kind.
+"""``ClassifierHead``: class scores from a classifier's shown output (``info.output_index``), per its kind.
 
 - ``softmax``: the row is used as it is;
 - ``logits``: a softmax for display (a single logit: a sigmoid, read as binary);
@@ -43,7 +43,7 @@ def binary_labels(labels: Sequence[str]) -> tuple[str, str]:
 
 @register
 class ClassifierHead:
-    """Scores and the top ``k`` labels of one input (its first output row)."""
+    """Scores and the top ``k`` labels of one input (the row of its shown output)."""
 
     name: ClassVar[str] = "classifier"
     tasks: ClassVar[tuple[Task, ...]] = (Task.IMAGE_CLASSIFIER, Task.TEXT_CLASSIFIER)
@@ -51,12 +51,13 @@ class ClassifierHead:
     def __init__(self, info: ModelInfo) -> None:
         self.kind = OutputKind(info.output_kind)
         self.labels = tuple(info.labels)
+        self.output_index = int(getattr(info, "output_index", 0))
 
     @classmethod
     def detect(cls, info: ModelInfo) -> bool:
         """One (N, classes) output whose values read as class scores."""
-        return (len(info.outputs) == 1 and len(info.outputs[0].shape) == 2
-                and info.output_kind != OutputKind.VALUES)
+        shown = info.outputs[info.output_index] if len(info.outputs) > info.output_index else None
+        return shown is not None and len(shown.shape) == 2 and info.output_kind != OutputKind.VALUES
 
     def scores(self, raw: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
         """(display scores as float64, their labels) for one raw output row."""
@@ -74,7 +75,8 @@ class ClassifierHead:
 
     def decode(self, outputs: Sequence[np.ndarray], top_k: int) -> Classification:
         """The :class:`Classification` of one input; ``top_k`` 0 or None ranks every label."""
-        s, labels = self.scores(outputs[0])
+        # ``outputs`` holds every output of a multi-output model (or only the shown one)
+        s, labels = self.scores(outputs[self.output_index] if len(outputs) > self.output_index else outputs[0])
         k = max(1, int(top_k)) if top_k else s.size
         order = np.argsort(-s, kind="stable")[:k]
         return Classification(top=tuple((labels[i], float(s[i])) for i in order), scores=s.astype(np.float32),

@@ -1,0 +1,87 @@
+"""The model files people actually have, built for real, with their framework's own scores.
+
+- ``keras2_files`` (session): the Keras-2 files of :mod:`helpers.keras2_build`, written by the real
+  Keras 2 (``tf_keras``) in a subprocess and cached under ``tests/artifacts/keras2-<hash>`` (rebuilt
+  when the builder changes), with ``reference.json``: Keras 2's own scores on :data:`PICTURES`.
+- :func:`set_weights`: deterministic weights whose outputs depend on the input scale.
+- :func:`pictures`: the real sample pictures, resized as the app resizes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILDER = Path(__file__).with_name("keras2_build.py")
+_IMAGES = ROOT / "resources" / "samples" / "images"
+PICTURES = [_IMAGES / n for n in ("circle_01.png", "cross_01.png", "circle_paper_01.jpg", "circle_03.png",
+                                  "cross_03.png")]
+PICTURES += sorted(p for p in _IMAGES.iterdir() if not p.name.startswith(("circle", "cross")))[:3]
+
+
+def read_pictures() -> list[np.ndarray]:
+    from PIL import Image
+
+    return [np.asarray(Image.open(p).convert("RGB")) for p in PICTURES]
+
+
+def pictures(size: tuple[int, int], mode: str = "squash", interpolation: str = "bilinear") -> np.ndarray:
+    from livepredict.inference.preprocess import resize_image
+
+    return np.stack([resize_image(im, size, mode, interpolation) for im in read_pictures()]).astype(np.float32)
+
+
+def set_weights(model, seed: int) -> None:
+    sys.path.insert(0, str(BUILDER.parent))
+    from keras2_build import _set_weights
+
+    _set_weights(model, seed)
+
+
+@pytest.fixture(scope="session")
+def keras2_files() -> Path:
+    digest = hashlib.sha256(BUILDER.read_bytes() + "".join(map(str, PICTURES)).encode()).hexdigest()[:12]
+    out = ROOT / "tests" / "artifacts" / f"keras2-{digest}"
+    if not (out / "reference.json").is_file():
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT / "desktop"))
+        run = subprocess.run([sys.executable, str(BUILDER), str(out), *map(str, PICTURES)], env=env,
+                             capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stderr[-3000:]
+    return out
+
+
+def reference(root: Path, name: str) -> np.ndarray:
+    return np.asarray(json.loads((root / "reference.json").read_text())[name])
+
+
+def quantised_tflite(model, low: float, high: float, shape: tuple[int, ...]) -> bytes:
+    """``model`` fully integer-quantised (uint8 in and out), calibrated on random values low..high
+    (whole numbers, like pixels, when both bounds are ints)."""
+    import warnings
+
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+
+    def representative():
+        for _ in range(20):
+            draw = rng.integers if isinstance(low, int) and isinstance(high, int) else rng.uniform
+            yield [draw(low, high, (1, *shape)).astype(np.float32)]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.uint8
+    conv.inference_output_type = tf.uint8
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Statistics for quantized inputs were expected"
+        return bytes(conv.convert())

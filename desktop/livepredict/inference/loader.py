@@ -107,8 +107,7 @@ def open_model(path: str | Path, *, trust: bool = False, runtime: str = "auto", 
             if entry.get("needs_trust") and not trust:
                 raise UnsafeModelError(f"{p.name} contains a Lambda layer or custom code and was not opened; if "
                                        "you trust its source, open it again with --trust (or confirm in the app).")
-            if blob is not None and entry.get("chosen") == "litert" and runtime in ("auto", "litert") \
-                    and "structure_v2" in entry:
+            if blob is not None and entry.get("chosen") == "litert" and runtime in ("auto", "litert"):
                 return _open_cached(p, fmt, entry, blob, sidecar, status, batch, wanted)
     opened = _load_reference(p, fmt, trust, status, batch, sidecar, wanted)
     return _open_cold(p, fmt, sidecar, opened, trust=trust, runtime=runtime, key=key, status=status,
@@ -253,7 +252,7 @@ def _open_cold(p: Path, fmt: str, sidecar: dict[str, Any] | None, ref: _Referenc
                  warnings=warnings, vocab=vocab, extras=extras)
     if key is not None:
         used_custom = bool(ref.keras and ref.keras.used_custom)
-        entry = {"source": str(p), "format": fmt, "structure_v2": structure.to_json(), "chosen": chosen,
+        entry = {"source": str(p), "format": fmt, "structure": structure.to_json(), "chosen": chosen,
                  "runtime_check": check.to_json() if check else None, "timings_ms": timings,
                  "needs_trust": bool(trust and (used_custom or needs_trust(p, fmt))), "repairs": repairs,
                  "warnings_engine": [w for w in warnings if w.startswith(("Using", "The model outputs",
@@ -266,7 +265,7 @@ def _open_cold(p: Path, fmt: str, sidecar: dict[str, Any] | None, ref: _Referenc
 def _open_cached(p: Path, fmt: str, entry: dict[str, Any], blob: bytes, sidecar: dict[str, Any] | None,
                  status: Status, batch: int, wanted: str | int | None) -> LoadedModel:
     _say(status, "Loading the cached LiteRT model…")
-    structure = ModelStructure.from_json(entry["structure_v2"])
+    structure = ModelStructure.from_json(entry["structure"])
     kind = structure.output_kind
     structure, notes = choose_output(structure, wanted, p)
     if structure.output_kind is None:

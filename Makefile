@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip >/dev/null
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q --no-deps 'tf_keras==2.21.*'  # Keras 2 for Keras-2 files; see pyproject.toml
 	@touch $(STAMP)
 
 sysdeps:

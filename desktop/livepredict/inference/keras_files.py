@@ -101,7 +101,7 @@ def keras_error(e: Exception, path: Path, trust: bool, found_py: list[Path]) -> 
         cls = (m.group(1) or m.group(2) or "?").split(".")[-1]
         if cls in ("TFOpLambda", "SlicingOpLambda", "Functional", "Model"):
             return ModelLoadError(f"{path.name} is a Keras 2 model ({cls} layers) that Keras 3 cannot read; install "
-                                  "Keras 2 (pip install 'tf_keras==2.21.*') and open it again.", details)
+                                  "Keras 2 (pip install --no-deps 'tf_keras==2.21.*') and open it again.", details)
         if found_py and not trust:
             return UnsafeModelError(f"{path.name} needs the custom class {cls} from {found_py[0].name} beside "
                                     "it, which runs code; if you trust it, open the model again with --trust.",

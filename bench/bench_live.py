@@ -51,7 +51,7 @@ def rss_mb() -> float:
 def headless_run(model: Path, frames: int) -> dict:
     import numpy as np
 
-    from livepredict.live_command import run_live
+    from livepredict.commands.live import run_live
 
     compute: list[float] = []
     latency: list[float] = []

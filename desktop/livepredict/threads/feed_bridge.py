@@ -11,8 +11,8 @@
   runs on the inference thread; the worker resolves the job (thread-safe) when done;
 - the model name and labels follow ``model_loaded`` (queued to the GUI thread).
 
-Headless (``livepredict serve``), the same wiring: ``live_command.serve_live`` runs the live pipeline
-(``live_command.run_live``) and publishes from the inference thread; :func:`serve_classify_requests`
+Headless (``livepredict serve``), the same wiring: ``commands.live.serve_live`` runs the live pipeline
+(``commands.live.run_live``) and publishes from the inference thread; :func:`serve_classify_requests`
 (no source) opens the model with the same ``InferenceController`` (so the same inference thread)
 and answers classify requests until SIGINT or SIGTERM.
 

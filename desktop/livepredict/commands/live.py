@@ -7,6 +7,7 @@ the source and returns a JSON summary (``SUMMARY_KEYS``); ``--trace`` writes one
 
 from __future__ import annotations
 
+import argparse
 import csv
 import math
 import signal
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Slot
 
+from livepredict.commands.common import print_json, status_printer
 from livepredict.core.errors import LivePredictError, SourceError, UnsupportedModelError
 from livepredict.core.types import ModelInfo, Prediction, Task
 from livepredict.threads.engine.controller import InferenceController
@@ -292,3 +294,33 @@ def serve_live(model: str | Path, source: str, feed: Any, *, frames: int | None 
                         on_started=on_started)
     finally:
         feed.set_classify_handler(None)
+
+
+def cmd_live(args: argparse.Namespace) -> int:
+    """The live pipeline without a window: one line per inferred frame (or a JSON summary)."""
+    import logging
+
+
+    if not args.debug and not logging.getLogger().handlers:
+        logging.getLogger("livepredict").addHandler(logging.NullHandler())  # failures are raised, once
+
+    def show(pred, latency_ms: float) -> None:
+        print(f"frame {pred.frame_index:6d}  {pred.label:<20} {pred.score:6.3f}  preprocess "
+              f"{pred.preprocess_ms:6.2f} ms  inference {pred.infer_ms:6.2f} ms  latency {latency_ms:7.1f} ms",
+              flush=True)
+
+    summary = run_live(args.model, args.source, frames=args.frames, unthrottled=args.unthrottled,
+                       trace=args.trace, trust=args.trust, on_prediction=None if args.json else show,
+                       on_status=status_printer())
+    if args.json:
+        print_json({k: summary[k] for k in SUMMARY_KEYS})
+    else:
+        def fmt(v, unit=" ms"):
+            return "n/a" if v is None else f"{v:.2f}{unit}"
+
+        print(f"{summary['frames_inferred']} of {summary['frames_read']} frames inferred "
+              f"({summary['frames_dropped']} dropped), {summary['inference_fps']:.1f} inferences/s; preprocess "
+              f"{fmt(summary['preprocess_ms_p50'])}, inference {fmt(summary['infer_ms_p50'])}, latency p50 "
+              f"{fmt(summary['latency_ms_p50'])}, p95 {fmt(summary['latency_ms_p95'])}.")
+    return 0
+

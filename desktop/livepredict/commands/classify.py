@@ -1,0 +1,204 @@
+"""``info``, ``classify`` (pictures and folders, or ``--text``) and ``bench``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from livepredict.commands.common import open_for_cli, print_json, status_printer
+from livepredict.core.errors import LivePredictError
+
+
+def _format_info(info) -> str:
+    def shape(t) -> str:
+        return "(" + ", ".join("None" if d is None else str(d) for d in t.shape) + ")"
+
+    lines = [f"Model       {info.path}", f"Format      {info.format}", f"Task        {info.task}"]
+    if info.loader:
+        lines.append(f"Loaded by   {info.loader}")
+    quant = {q["name"]: q for q in (info.quantization.get("inputs", []) + info.quantization.get("outputs", []))}
+
+    def q(t) -> str:
+        return (f" quantised: scale {quant[t.name]['scale']:.6g}, zero point {quant[t.name]['zero_point']}"
+                if t.name in quant else "")
+
+    for t in info.inputs:
+        lines.append(f"Input       {t.name} {shape(t)} {t.dtype}{q(t)}")
+    for i, t in enumerate(info.outputs):
+        shown = f" ({info.output_kind}, shown)" if i == info.output_index else " (not shown)"
+        lines.append(f"Output {i:<4} {t.name} {shape(t)} {t.dtype}{q(t)}" + (shown if len(info.outputs) > 1 else
+                                                                              f" ({info.output_kind})"))
+    lines.append(f"Parameters  {info.params:,}" if info.params is not None else "Parameters  unknown")
+    if info.labels:
+        shown = ", ".join(info.labels[:12]) + (f", … ({len(info.labels)} in all)" if len(info.labels) > 12 else "")
+        lines.append(f"Labels      {shown}")
+    if info.preprocess is not None:
+        lines.append(f"Preprocess  {info.preprocess.describe()} (from {info.preprocess_source})")
+    lines.append(f"Runtime     {info.runtime}" + (" (cached conversion)" if info.extras.get("cached") else ""))
+    chk = info.runtime_check
+    if chk is not None:
+        diff = "n/a" if chk.max_abs_diff is None else f"{chk.max_abs_diff:.3g}"
+        lines.append(f"Check       {chk.compared}: max difference {diff}, tolerance {chk.tolerance:.3g}, "
+                     f"{'passed' if chk.passed else 'failed'} ({chk.reason})")
+    timings = info.extras.get("timings_ms") or {}
+    if timings:
+        lines.append("Timings     " + ", ".join(f"{k} {v:.3f} ms" for k, v in timings.items()) + " per image")
+    if info.layers:
+        lines.append("Layers")
+        for layer in info.layers[:40]:
+            lines.append(f"  {layer.name:<28} {layer.kind:<22} {layer.output_shape:<20} {layer.params:>10,}")
+        if len(info.layers) > 40:
+            lines.append(f"  … {len(info.layers) - 40} more")
+    for w in info.warnings:
+        lines.append(f"Warning     {w}")
+    return "\n".join(lines)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    model = open_for_cli(args)
+    try:
+        if args.json:
+            print_json(model.info.to_json())
+        else:
+            print(_format_info(model.info))
+    finally:
+        model.close()
+    return 0
+
+
+def _read_chunk(paths, pool):
+    from livepredict.sources.images import read_image
+
+    def read(p):
+        try:
+            return read_image(p), None
+        except LivePredictError as e:
+            return None, str(e)
+
+    return [pool.submit(read, p) for p in paths]
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from livepredict.core.outfile import CsvRows
+    from livepredict.sources.images import collect_image_paths
+
+    if args.top < 1:
+        raise LivePredictError(f"--top must be at least 1, not {args.top}; ask for 1 or more labels.")
+    if args.text is not None:
+        return _classify_text(args)
+    if not args.paths:
+        raise LivePredictError("the following arguments are required: PATH (image files or folders), or --text TEXT "
+                               "for a text classifier.")
+    paths = collect_image_paths(args.paths)  # bad paths fail before the slow model load
+    if not paths:
+        raise LivePredictError(f"No images found in {', '.join(args.paths)}; give PNG/JPEG files or folders "
+                               "that contain them.")
+    # Rows go to a temporary file beside the CSV as they are made; it replaces the CSV when the run
+    # ends, is interrupted or fails, so what was done is kept and an older CSV is never emptied first.
+    writer = CsvRows(args.csv) if args.csv else None
+    try:
+        return _classify_into(args, paths, writer)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _classify_into(args: argparse.Namespace, paths, writer) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tqdm import tqdm
+
+    from livepredict.core.types import Prediction
+    from livepredict.inference.predict import check_image_classifier, predict_images
+
+    model = open_for_cli(args)
+    results: list[Prediction] = []
+    try:
+        check_image_classifier(model)
+        chunk = getattr(model.runtime, "batch", 16)
+        if writer is not None:
+            header = ["path"]
+            for i in range(1, args.top + 1):
+                header += [f"label_{i}", f"score_{i}"]
+            writer.row(header + ["error"])
+        with ThreadPoolExecutor(max_workers=2) as pool, tqdm(total=len(paths), unit="img", file=sys.stderr,
+                                                             disable=None, leave=False) as bar:
+            pending = _read_chunk(paths[:chunk], pool)
+            for start in range(0, len(paths), chunk):
+                part = paths[start:start + chunk]
+                loaded = [f.result() for f in pending]
+                pending = _read_chunk(paths[start + chunk:start + 2 * chunk], pool)  # read ahead
+                good = [(i, img) for i, (img, err) in enumerate(loaded) if err is None]
+                preds = predict_images(model, [img for _, img in good], top_k=args.top,
+                                              paths=[str(part[i]) for i, _ in good]) if good else []
+                by_index = {i: p for (i, _), p in zip(good, preds, strict=True)}
+                for i, p in enumerate(part):
+                    pred = by_index.get(i) or Prediction(top=(), path=str(p), error=loaded[i][1])
+                    results.append(pred)
+                    if writer is not None:
+                        row = [str(p)]
+                        for j in range(args.top):
+                            row += ([pred.top[j][0], f"{pred.top[j][1]:.6f}"] if j < len(pred.top) else ["", ""])
+                        writer.row(row + [pred.error or ""])
+                    if not args.json:
+                        bar.clear()
+                        print(_format_prediction(pred), flush=True)
+                bar.update(len(part))
+    finally:
+        model.close()
+    if args.json:
+        print_json([r.to_json(args.top) for r in results])
+    failed = sum(1 for r in results if r.error)
+    if failed:
+        print(f"livepredict: {failed} of {len(results)} files could not be classified (see their errors).",
+              file=sys.stderr)
+        if failed == len(results):
+            return 2  # nothing could be classified: scripts must see it (partial runs keep exit 0)
+    return 0
+
+
+def _classify_text(args: argparse.Namespace) -> int:
+    from livepredict.inference.text import classify_texts
+
+    if args.paths or args.csv:
+        raise LivePredictError("--text classifies the given text only; leave out image paths and --csv.")
+    model = open_for_cli(args)
+    try:
+        preds = classify_texts(model, args.text, top_k=args.top)
+    finally:
+        model.close()
+    if args.json:
+        print_json([p.to_json(args.top) for p in preds])
+    else:
+        for p in preds:
+            print(_format_prediction(p))
+    return 0
+
+
+def _format_prediction(pred) -> str:
+    if pred.error:
+        return f"{pred.path}\terror: {pred.error}"
+    best, *rest = pred.top
+    others = ", ".join(f"{lbl} {s:.3f}" for lbl, s in rest)
+    return f"{pred.path}\t{best[0]} {best[1]:.3f}" + (f"\t({others})" if others else "")
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from livepredict.inference.benchmark import run_bench
+
+    if not args.seconds > 0:
+        raise LivePredictError(f"--seconds must be more than 0, not {args.seconds:g}; try --seconds 2.")
+    result = run_bench(args.model, seconds=args.seconds, trust=args.trust, status=status_printer())
+    if args.json:
+        print_json(result)
+        return 0
+    print(f"Model   {result['model']} ({result['format']}), batch 1, {args.seconds:g} s per path")
+    print(f"{'path':<12}{'median ms':>12}{'p95 ms':>12}{'per s':>12}")
+    for name, st in result["paths"].items():
+        mark = "  <- chosen" if name == result["chosen"] else ""
+        print(f"{name:<12}{st['ms_median']:>12.3f}{st['ms_p95']:>12.3f}{st['per_s']:>12.1f}{mark}")
+    if result["speedup_vs_predict"] is not None:
+        print(f"Chosen ({result['chosen']}) is {result['speedup_vs_predict']:.1f}x faster than predict")
+    print(f"Chosen vs fastest runtime ({result['fastest']}): {result['chosen_vs_best']:.2f}x")
+    return 0
+

@@ -26,6 +26,7 @@ run: setup
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy  # core/ and inference/ (pyproject.toml [tool.mypy])
 
 test: setup lint
 	$(PY) -m pytest -q

@@ -365,7 +365,8 @@ def describe_keras(model: Any, output_index: int = 0, loader: str = "") -> Model
     kinds = {type(layer).__name__ for layer in flat}
     first = next((layer for layer in flat if type(layer).__name__ != "InputLayer"), None)
     first_kind = type(first).__name__ if first is not None else None
-    emb = int(first.input_dim) if first_kind == "Embedding" and getattr(first, "input_dim", None) else None
+    emb = int(first.input_dim) if first is not None and first_kind == "Embedding" and getattr(first, "input_dim", None) \
+        else None
     structure = ModelStructure(
         name=model.name, inputs=inputs, outputs=outputs, params=int(model.count_params()),
         layers=_layer_infos(model), activations=output_activations(model),

@@ -25,7 +25,7 @@ from livepredict.core.errors import (
     ModelLoadError,
     UnsafeModelError,
 )
-from livepredict.core.types import DTYPES, ModelInfo, RuntimeCheck
+from livepredict.core.types import DTYPES, ModelInfo, OutputKind, RuntimeCheck
 from livepredict.inference import cache as model_cache
 from livepredict.inference import describe
 from livepredict.inference.conversion import choose_runtime
@@ -216,7 +216,7 @@ def _info(p: Path, fmt: str, structure: ModelStructure, profile: tuple, *, runti
         path=str(p), name=structure.name or p.name, format=fmt, task=task, inputs=structure.inputs,
         outputs=structure.outputs, params=structure.params, labels=labels, preprocess=spec,
         preprocess_source=source, runtime=runtime, runtime_check=check, warnings=tuple(warnings),
-        output_kind=structure.output_kind or "values", layers=structure.layers, vocab=vocab,
+        output_kind=OutputKind(structure.output_kind or "values"), layers=structure.layers, vocab=vocab,
         extras=dict(extras, loader=structure.loader), loader=structure.loader,
         output_index=structure.output_index)
 

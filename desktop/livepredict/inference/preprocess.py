@@ -20,8 +20,10 @@ _FILTERS = {
     "area": Image.Resampling.BOX,
     "lanczos": Image.Resampling.LANCZOS,
 }
-_NP_DTYPES = {"float32": np.float32, "float16": np.float16, "uint8": np.uint8, "int8": np.int8,
-              "int32": np.int32}
+_NP_DTYPES: dict[str, type[np.generic]] = {"float32": np.float32, "float16": np.float16, "uint8": np.uint8,
+                                          "int8": np.int8, "int32": np.int32}
+_INT_RANGES = {name: (int(np.iinfo(t).min), int(np.iinfo(t).max)) for name, t in
+               (("uint8", np.uint8), ("int8", np.int8), ("int32", np.int32))}
 
 
 def as_rgb(image: np.ndarray) -> np.ndarray:
@@ -95,9 +97,9 @@ def preprocess_image(rgb: np.ndarray, spec: PreprocessSpec) -> np.ndarray:
     elif spec.scale == "mean-std":
         mean, std = _mean_std(spec, f.shape[2])
         f = (f - mean) / std
-    if np.issubdtype(dtype, np.integer):
-        info = np.iinfo(dtype)
-        f = np.clip(np.rint(f), info.min, info.max)
+    if spec.dtype in _INT_RANGES:
+        lo, hi = _INT_RANGES[spec.dtype]
+        f = np.clip(np.rint(f), lo, hi)
     return np.ascontiguousarray(f, dtype=dtype)
 
 

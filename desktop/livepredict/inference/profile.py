@@ -41,7 +41,7 @@ def default_spec(structure: ModelStructure) -> PreprocessSpec | None:
         return None
     if c not in (1, 3, None):
         return None
-    size = (h, w) if h and w else (tuple(pre.size) if pre.size else (224, 224))
+    size = (int(h), int(w)) if h and w else ((int(pre.size[0]), int(pre.size[1])) if pre.size else (224, 224))
     scale = "none" if (pre.pixels or dtype in ("uint8", "int8")) else "0..1"
     return PreprocessSpec(size=size, resize="squash", interpolation="bilinear",
                           color="gray" if c == 1 else "rgb", scale=scale, dtype=dtype,
@@ -86,7 +86,8 @@ def _sidecar_spec(base: PreprocessSpec, structure: ModelStructure, sidecar: dict
     spec = PreprocessSpec.from_json(merged)
     fixed = base.size if structure.fixed_size else None
     if fixed and spec.size != fixed:
-        warnings.append(f"The sidecar asks for {spec.size[0]}x{spec.size[1]} images but the model takes "
+        asked = f"{spec.size[0]}x{spec.size[1]}" if spec.size else "any-size"
+        warnings.append(f"The sidecar asks for {asked} images but the model takes "
                         f"{fixed[0]}x{fixed[1]}; using {fixed[0]}x{fixed[1]}.")
         spec = dataclasses.replace(spec, size=fixed)
     if pre.pixels and spec.scale != "none":

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from livepredict.core.errors import ModelLoadError
-from livepredict.core.types import ModelInfo, PreprocessSpec, RuntimeCheck
+from livepredict.core.types import ModelInfo, OutputKind, PreprocessSpec, RuntimeCheck, Task
 from livepredict.inference import describe
 from livepredict.inference.describe import ModelStructure
 from livepredict.inference.profile import choose_output, fed_description, probe_inputs, resolve_profile
@@ -112,12 +112,12 @@ def open_tflite(p: Path, sidecar: dict[str, Any] | None, status: Status, batch: 
         spec, note = _quantised_spec(spec, q_in, np.dtype(lite.input_details[0]["dtype"]).name, source)
         warnings.append(note)
     info = ModelInfo(
-        path=str(p), name=p.stem, format="tflite", task=task, inputs=inputs, outputs=outputs,
+        path=str(p), name=p.stem, format="tflite", task=Task(task), inputs=inputs, outputs=outputs,
         params=_tflite_params(lite), labels=labels, preprocess=spec, preprocess_source=source,
         runtime="litert",
         runtime_check=RuntimeCheck("none: the file is already a LiteRT model", None, 0.0, True,
                                    "nothing to compare against"),
-        warnings=tuple(notes + warnings), output_kind=kind, vocab=tuple(sidecar["vocab"]) if sidecar and
+        warnings=tuple(notes + warnings), output_kind=OutputKind(kind), vocab=tuple(sidecar["vocab"]) if sidecar and
         sidecar.get("vocab") else None, extras={"cached": False, "timings_ms": {}, "loader": "litert"},
         loader="litert", output_index=structure.output_index, quantization=quantization(lite),
     )

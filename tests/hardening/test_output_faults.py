@@ -8,6 +8,7 @@ a write error is one sentence naming the file (exit 2) and the file ends on a wh
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -154,3 +155,24 @@ def test_a_file_name_that_is_not_utf8_inside_a_folder_is_classified(tmp_path, mo
     rows = _rows(tmp_path / "out.csv")
     assert len(rows) == 3 and {r[1] for r in rows[1:]} == {"red"}
     assert any("caf\\udce9.png" in r[0] for r in rows[1:]) and "caf\\udce9.png" in out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_live_stopped_by_a_signal_gives_its_summary_and_keeps_its_trace(tmp_path, model_files, sig):
+    """``live`` takes the clean path on SIGTERM as on Ctrl+C: exit 0, the JSON summary, a whole trace."""
+    from helpers.video import write_video
+
+    video = write_video(tmp_path / "long.avi", frames=400)  # 13 s at its own 30 fps
+    trace = tmp_path / "trace.csv"
+    proc = _cli("live", str(model_files["tflite"]), "--source", str(video), "--json", "--trace", str(trace))
+    deadline = time.monotonic() + 120
+    while _part_lines(tmp_path, trace.name) < 6 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, proc.communicate()
+    os.kill(proc.pid, sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    summary = json.loads(out)
+    rows = _rows(trace)
+    assert rows[0][0] == "frame" and 5 <= summary["frames_inferred"] < 400
+    assert len(rows) - 1 == summary["frames_inferred"]

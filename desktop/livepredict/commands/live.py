@@ -8,7 +8,6 @@ the source and returns a JSON summary (``SUMMARY_KEYS``); ``--trace`` writes one
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import signal
 import threading
@@ -22,6 +21,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Slot
 
 from livepredict.commands.common import print_json, status_printer
 from livepredict.core.errors import LivePredictError, SourceError, UnsupportedModelError
+from livepredict.core.outfile import CsvRows
 from livepredict.core.types import ModelInfo, Prediction, Task
 from livepredict.threads.engine.controller import InferenceController
 from livepredict.threads.engine.payloads import LoadFailed, ModelLoaded
@@ -91,20 +91,15 @@ class _Recorder:
         self.end: str | None = None
         self.error = ""
         self.flushed = False
-        self.trace_file = None
-        self.writer: Any = None
-        if trace is not None:
-            try:
-                self.trace_file = open(trace, "w", newline="", encoding="utf-8")  # noqa: SIM115
-            except OSError as e:
-                raise LivePredictError(f"Cannot write the trace file {trace} ({e.strerror}); pick another "
-                                       "path.") from None
-            self.writer = csv.writer(self.trace_file)
-            self.writer.writerow(TRACE_COLUMNS)
+        # rows reach a temporary file as they are made; it becomes the trace file when the run ends,
+        # is stopped or fails (core.outfile), so an interrupted run keeps its rows
+        self.writer: CsvRows | None = CsvRows(trace) if trace is not None else None
+        if self.writer is not None:
+            self.writer.row(TRACE_COLUMNS)
 
     def close(self) -> None:
-        if self.trace_file is not None:
-            self.trace_file.close()
+        if self.writer is not None:
+            self.writer.close()
 
     def finish(self, why: str, error: str = "") -> None:
         if error:
@@ -122,7 +117,7 @@ class _Recorder:
         self.rows.append((pred.frame_index, pred.capture_ts, pred.infer_start_ts, pred.infer_end_ts, pred.label,
                           pred.score))
         if self.writer is not None:
-            self.writer.writerow((pred.frame_index, f"{pred.capture_ts:.6f}", f"{pred.infer_start_ts:.6f}",
+            self.writer.row((pred.frame_index, f"{pred.capture_ts:.6f}", f"{pred.infer_start_ts:.6f}",
                                   f"{pred.infer_end_ts:.6f}", pred.label, f"{pred.score:.6f}"))
         if self.on_prediction is not None:
             self.on_prediction(pred, latency)
@@ -147,8 +142,38 @@ class _Recorder:
         }
 
 
+class _Stop:
+    """SIGINT and SIGTERM during a headless run: a clean stop (summary, trace kept, exit 0).
+
+    The handlers only set a flag and end the recording; the event loop notices it within 50 ms.
+    Raising from a handler instead would surface inside a Qt callback, where it cannot unwind.
+    """
+
+    def __init__(self, waiter: _Waiter) -> None:
+        self.waiter = waiter
+        self.requested = False
+        self.rec: _Recorder | None = None
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+
+    def _handle(self, _signum: int, _frame: object) -> None:
+        self.requested = True
+        if self.rec is not None:
+            self.rec.finish("interrupted")
+        self.waiter.poke()
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+
+
 def _open(controller: InferenceController, waiter: _Waiter, model: str | Path, trust: bool,
-          load_timeout: float) -> ModelInfo:
+          load_timeout: float, stop: _Stop) -> ModelInfo:
     """Open ``model`` and wait for it; its info, or a LivePredictError (one sentence)."""
     got: dict[str, Any] = {}
 
@@ -163,7 +188,9 @@ def _open(controller: InferenceController, waiter: _Waiter, model: str | Path, t
     controller.model_loaded.connect(on_loaded)
     controller.load_failed.connect(on_failed)
     controller.open_model(str(model), trust=trust)
-    waiter.wait(lambda: bool(got), timeout=load_timeout)
+    waiter.wait(lambda: bool(got) or stop.requested, timeout=load_timeout)
+    if stop.requested and not got:
+        raise KeyboardInterrupt  # stopped while the model was opening: nothing ran yet
     if "failed" in got:
         f: LoadFailed = got["failed"]
         if f.needs_trust:
@@ -197,20 +224,13 @@ def _connect(pipeline: LivePipeline, rec: _Recorder, status: Callable[[str], Non
 
 def _stream(pipeline: LivePipeline, src: Any, rec: _Recorder) -> None:
     """Run ``src`` through the pipeline until the run ends; raises if the source or inference failed."""
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGINT, lambda _signum, _frame: rec.finish("interrupted"))
-    try:
-        pipeline.set_source(src)
-        rec.waiter.wait(lambda: rec.end is not None)
-        pipeline.stop_source(timeout=1.0)
-        if rec.end in ("ended", "frames", "interrupted"):
-            # Let the worker finish the frame it holds and the last one waiting in the mailbox.
-            pipeline.flush()
-            rec.waiter.wait(lambda: rec.flushed, timeout=30.0)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+    pipeline.set_source(src)
+    rec.waiter.wait(lambda: rec.end is not None)
+    pipeline.stop_source(timeout=1.0)
+    if rec.end in ("ended", "frames", "interrupted"):
+        # Let the worker finish the frame it holds and the last one waiting in the mailbox.
+        pipeline.flush()
+        rec.waiter.wait(lambda: rec.flushed, timeout=30.0)
     if rec.end == "failed":
         raise SourceError(rec.error)
     if rec.end == "inference" and not rec.lat_ms:
@@ -224,7 +244,7 @@ def run_live(model: str | Path, source: str, *, frames: int | None = None, unthr
              on_started: Callable[[InferenceController, Any], None] | None = None) -> dict[str, Any]:
     """Run the live pipeline without a window; returns the JSON summary (``SUMMARY_KEYS``).
 
-    Stops after ``frames`` inferred frames, at the end of a finite source, or on Ctrl+C. Raises a
+    Stops after ``frames`` inferred frames, at the end of a finite source, or on Ctrl+C or SIGTERM. Raises a
     LivePredictError (one sentence) if the model or the source cannot be opened. ``latency`` is
     capture → result delivered to this thread; ``on_prediction(pred, latency_ms)`` sees each one.
     ``on_started(controller, info)`` runs once the model is open, before the source opens (``serve``
@@ -245,10 +265,12 @@ def run_live(model: str | Path, source: str, *, frames: int | None = None, unthr
         if on_status:
             on_status(text)
 
+    stop = _Stop(waiter)
+    stop.install()
     try:
-        rec = _Recorder(frames, trace, on_prediction, waiter)
+        rec = stop.rec = _Recorder(frames, trace, on_prediction, waiter)
         controller.status_changed.connect(status)
-        info = _open(controller, waiter, model, trust, load_timeout)
+        info = _open(controller, waiter, model, trust, load_timeout, stop)
         pipeline = LivePipeline(controller, top_k=top_k)
         if on_started is not None:
             on_started(controller, info)
@@ -256,6 +278,7 @@ def run_live(model: str | Path, source: str, *, frames: int | None = None, unthr
         _stream(pipeline, src, rec)
         return rec.summary(pipeline.frames_read)
     finally:
+        stop.restore()
         if pipeline is not None:
             pipeline.close(timeout=1.0)
         controller.shutdown(3000)

@@ -28,7 +28,7 @@ from typing import Any
 
 from livepredict import __version__
 
-FORMAT = 2  # 2: model.tflite carries its size and sha256 in entry.json
+FORMAT = 3  # 2: model.tflite carries its size and sha256; 3: the description is a ModelStructure
 REQUIRED_KEYS = ("source", "format", "structure", "chosen", "has_tflite", "key")
 MAX_ENTRY_JSON = 16 << 20  # a description is a few hundred KB at most; refuse to parse more
 MAX_ENTRIES = 64  # least recently stored entries beyond this are removed
@@ -79,7 +79,8 @@ class DamagedEntry(ValueError):
     """A cache entry that exists but cannot be trusted (the message says why)."""
 
 
-def _read_entry(d: Path, key: str) -> tuple[dict[str, Any], bytes | None] | None:
+def _read_entry(d: Path, key: str, check: Callable[[dict[str, Any]], object] | None = None
+                ) -> tuple[dict[str, Any], bytes | None] | None:
     """The checked entry in ``d``; None when there is none (or of another format version)."""
     jf = d / "entry.json"
     try:
@@ -103,6 +104,11 @@ def _read_entry(d: Path, key: str) -> tuple[dict[str, Any], bytes | None] | None
         raise DamagedEntry(f"entry.json lacks {', '.join(missing)}")
     if entry["key"] != key:
         raise DamagedEntry("entry.json belongs to another model")
+    if check is not None:
+        try:
+            check(entry)
+        except Exception as e:  # noqa: BLE001 - any failure to read it back means the entry is unusable
+            raise DamagedEntry(f"its description cannot be read back ({type(e).__name__})") from e
     if not entry["has_tflite"]:
         return entry, None
     try:
@@ -114,15 +120,16 @@ def _read_entry(d: Path, key: str) -> tuple[dict[str, Any], bytes | None] | None
     return entry, blob
 
 
-def load(key: str, on_damaged: Callable[[str], None] | None = None
-         ) -> tuple[dict[str, Any], bytes | None] | None:
+def load(key: str, on_damaged: Callable[[str], None] | None = None,
+         check: Callable[[dict[str, Any]], object] | None = None) -> tuple[dict[str, Any], bytes | None] | None:
     """``(entry, tflite bytes or None)`` for ``key``, or None when missing, stale or damaged.
 
-    A damaged entry is deleted (so the next open rebuilds it) and ``on_damaged`` gets one sentence.
+    ``check(entry)`` is the caller's own reading of the entry (it raises if it cannot use it). A
+    damaged entry is deleted (so the next open rebuilds it) and ``on_damaged`` gets one sentence.
     """
     d = _models_dir() / key
     try:
-        return _read_entry(d, key)
+        return _read_entry(d, key, check)
     except DamagedEntry as e:
         shutil.rmtree(d, ignore_errors=True)
         message = f"The cached conversion of this model was damaged ({e}); it was removed and is rebuilt now."

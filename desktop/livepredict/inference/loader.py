@@ -101,7 +101,8 @@ def open_model(path: str | Path, *, trust: bool = False, runtime: str = "auto", 
     if use_cache:
         _say(status, "Checking the cache…")
         key = model_cache.entry_key(p, tf_version())
-        hit = model_cache.load(key, on_damaged=lambda message: _say(status, message))
+        hit = model_cache.load(key, on_damaged=lambda message: _say(status, message),
+                               check=lambda entry: ModelStructure.from_json(entry["structure"]))
         if hit is not None:
             entry, blob = hit
             if entry.get("needs_trust") and not trust:

@@ -175,3 +175,19 @@ def test_two_processes_filling_one_entry_both_succeed(tmp_path, monkeypatch, mod
     d = _one_entry(tmp_path / "cache")
     assert cache.load(d.name) is not None  # passes the checksum
     assert not [x for x in (tmp_path / "cache" / "models").iterdir() if x.name.startswith(".tmp-")]
+
+
+def test_an_entry_whose_description_cannot_be_read_back_is_rebuilt(tmp_path, monkeypatch):
+    """A description in an older layout under the current format (a development build's cache)."""
+    monkeypatch.setenv("LIVEPREDICT_CACHE_DIR", str(tmp_path / "cache"))
+    p = tmp_path / "m.keras"
+    build_color_classifier().save(p)
+    open_model(p)
+    d = _one_entry(tmp_path / "cache")
+    entry = json.loads((d / "entry.json").read_text())
+    entry["structure"] = dict(entry["structure"], activation="softmax")  # a key the layout does not have
+    (d / "entry.json").write_text(json.dumps(entry))
+    said: list[str] = []
+    m = open_model(p, status=said.append)
+    assert m.info.extras["cached"] is False and any("cannot be read back" in s for s in said)
+    assert open_model(p).info.extras["cached"] is True

@@ -85,3 +85,28 @@ def quantised_tflite(model, low: float, high: float, shape: tuple[int, ...]) -> 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "Statistics for quantized inputs were expected"
         return bytes(conv.convert())
+
+
+def build_two_output_model():
+    """Two heads on one picture: ``age`` (one value) and ``kind`` (4-class softmax), seeded weights."""
+    import keras as k
+
+    inp = k.Input((16, 16, 3))
+    x = k.layers.GlobalAveragePooling2D()(k.layers.Rescaling(1 / 255)(inp))
+    age = k.layers.Dense(1, name="age")(x)
+    kind = k.layers.Dense(4, activation="softmax", name="kind")(x)
+    model = k.Model(inp, [age, kind], name="two_heads")
+    set_weights(model, 8)
+    return model
+
+
+def write_quantised_classifier(path: Path) -> Path:
+    """A float model trained on -1..1, fully integer-quantised (uint8 in, uint8 out), written to ``path``."""
+    import keras as k
+
+    inp = k.Input((16, 16, 3))
+    x = k.layers.Conv2D(4, 3, activation="relu")(inp)
+    model = k.Model(inp, k.layers.Dense(3, activation="softmax")(k.layers.GlobalAveragePooling2D()(x)))
+    set_weights(model, 9)
+    path.write_bytes(quantised_tflite(model, -1.0, 1.0, (16, 16, 3)))
+    return path

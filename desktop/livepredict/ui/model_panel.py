@@ -8,6 +8,7 @@ profile and labels can be edited, applied and saved to the sidecar; "Benchmark" 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Slot
@@ -61,6 +62,15 @@ def _params(n: int | None) -> str:
     if n >= 1_000_000:
         return f"{n:,} ({n / 1e6:.1f} M)"
     return f"{n:,}"
+
+
+def quantization_text(q: dict[str, Any]) -> str:
+    """``image: uint8, scale 0.00392, zero point 0`` per quantised input and output ('' for a float model)."""
+    rows = []
+    for side in ("inputs", "outputs"):
+        for t in q.get(side, ()):
+            rows.append(f"{side[:-1]} {t['name']}: {t['dtype']}, scale {t['scale']:.6g}, zero point {t['zero_point']}")
+    return "\n".join(rows)
 
 
 def _value(label: QLabel) -> QLabel:
@@ -157,10 +167,19 @@ class ModelPanel(QWidget):
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self.fields: dict[str, QLabel] = {}
         for key, title in (("name", "File"), ("format", "Format"), ("task", "Task"), ("inputs", "Inputs"),
-                           ("outputs", "Outputs"), ("params", "Parameters"), ("runtime", "Runtime"),
-                           ("check", "Numeric check"), ("speed", "Speed")):
+                           ("outputs", "Outputs"), ("quantization", "Quantisation"), ("params", "Parameters"),
+                           ("runtime", "Runtime"), ("check", "Numeric check"), ("speed", "Speed")):
             self.fields[key] = _value(QLabel("–"))
             form.addRow(title, self.fields[key])
+            if key == "outputs":
+                # which output of a multi-output model the app shows (reopens the model with it)
+                self.output_choice = QComboBox()
+                self.output_choice.setObjectName("outputChoice")
+                self.output_choice.setToolTip("The output the Classify and Live tabs show; the model is "
+                                              "opened again with it")
+                self.output_choice.activated.connect(self.choose_output)
+                form.addRow("Shown output", self.output_choice)
+        self._form = form
         self.warnings = QLabel("")
         self.warnings.setObjectName("Warning")
         self.warnings.setWordWrap(True)
@@ -278,7 +297,12 @@ class ModelPanel(QWidget):
         f["format"].setText(info.format)
         f["task"].setText(info.task + (f" ({info.output_kind})" if info.output_kind else ""))
         f["inputs"].setText("\n".join(f"{t.name}: {_shape(t.shape)} {t.dtype}" for t in info.inputs) or "–")
-        f["outputs"].setText("\n".join(f"{t.name}: {_shape(t.shape)} {t.dtype}" for t in info.outputs) or "–")
+        f["outputs"].setText("\n".join(f"{t.name}: {_shape(t.shape)} {t.dtype}"
+                                       + (" ← shown" if len(info.outputs) > 1 and i == info.output_index else "")
+                                       for i, t in enumerate(info.outputs)) or "–")
+        self._show_output_choice(info)
+        f["quantization"].setText(quantization_text(info.quantization))
+        self._form.setRowVisible(f["quantization"], bool(f["quantization"].text()))
         f["params"].setText(_params(info.params))
         cached = " (warm start from the cache)" if loaded.warm else ""
         f["runtime"].setText(info.runtime + cached + (f"; loaded by {info.loader}" if getattr(info, "loader", "") else ""))
@@ -305,6 +329,25 @@ class ModelPanel(QWidget):
         self._set_enabled(info.preprocess is not None)
         self.bench_button.setEnabled(True)
         self.labels.setEnabled(True)
+
+    def _show_output_choice(self, info: ModelInfo) -> None:
+        box = self.output_choice
+        box.blockSignals(True)
+        box.clear()
+        for t in info.outputs:
+            box.addItem(f"{t.name} {_shape(t.shape)}")
+        box.setCurrentIndex(info.output_index if info.output_index < box.count() else 0)
+        box.blockSignals(False)
+        self._form.setRowVisible(box, len(info.outputs) > 1)
+
+    @Slot(int)
+    def choose_output(self, index: int) -> None:
+        """Show output ``index``: the model is opened again with it (preprocessing and labels stay)."""
+        info = self.loaded.info if self.loaded is not None else None
+        if info is None or index == info.output_index or not 0 <= index < len(info.outputs):
+            return
+        self.context.show_message(f"Opening {Path(info.path).name} again to show its output {info.outputs[index].name}…")
+        self.controller.open_model(info.path, self.controller.trusted, output=index)
 
     def _show_profile(self, info: ModelInfo) -> None:
         spec = info.preprocess

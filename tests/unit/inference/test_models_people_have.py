@@ -7,7 +7,13 @@ import json
 
 import numpy as np
 import pytest
-from helpers.real_models import pictures, quantised_tflite, read_pictures, set_weights
+from helpers.real_models import (
+    build_two_output_model,
+    pictures,
+    read_pictures,
+    set_weights,
+    write_quantised_classifier,
+)
 
 from livepredict.cli import main
 from livepredict.inference.loader import open_model
@@ -133,14 +139,8 @@ def test_classify_text_on_the_cli_scores_as_keras(text_classifier, capsys):
 
 @pytest.fixture(scope="session")
 def two_outputs(tmp_path_factory):
-    k = keras()
     d = tmp_path_factory.mktemp("multi")
-    inp = k.Input((16, 16, 3))
-    x = k.layers.GlobalAveragePooling2D()(k.layers.Rescaling(1 / 255)(inp))
-    age = k.layers.Dense(1, name="age")(x)
-    kind = k.layers.Dense(4, activation="softmax", name="kind")(x)
-    model = k.Model(inp, [age, kind], name="two_heads")
-    set_weights(model, 8)
+    model = build_two_output_model()
     model.save(d / "two.keras")
     return d / "two.keras", model
 
@@ -169,15 +169,8 @@ def test_multi_output_picked_by_sidecar_and_flag(two_outputs, tmp_path):
 @pytest.fixture(scope="session")
 def quant_file(tmp_path_factory):
     """A float model trained on -1..1, fully integer-quantised (uint8 in, uint8 out)."""
-    k = keras()
     d = tmp_path_factory.mktemp("quant")
-    inp = k.Input((16, 16, 3))
-    x = k.layers.Conv2D(4, 3, activation="relu")(inp)
-    model = k.Model(inp, k.layers.Dense(3, activation="softmax")(k.layers.GlobalAveragePooling2D()(x)))
-    set_weights(model, 9)
-    path = d / "q.tflite"
-    path.write_bytes(quantised_tflite(model, -1.0, 1.0, (16, 16, 3)))
-    return path
+    return write_quantised_classifier(d / "q.tflite")
 
 
 def test_quantised_tflite_info_shows_scale_and_zero_point(quant_file, capsys):

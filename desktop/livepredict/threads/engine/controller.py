@@ -58,7 +58,7 @@ class InferenceController(WorkerResults):
     """Owns the worker's QThread; lives in the GUI thread. Requests go out as queued signals.
 
     Signals (requests, connected to the worker's slots; the last argument is the slot):
-        load_requested(str, bool, int, str), classify_requested(int, int, object, int, str),
+        load_requested(str, bool, int, str, object), classify_requested(int, int, object, int, str),
         preview_requested(int, str, str), profile_requested(int, object, object, bool, str),
         versions_requested(), bench_requested(int, float, bool, str), close_requested(str),
         shutdown_requested().
@@ -71,7 +71,7 @@ class InferenceController(WorkerResults):
     ``load_id_of(slot)`` / ``active_load_id_of(slot)`` for any slot.
     """
 
-    load_requested = Signal(str, bool, int, str)
+    load_requested = Signal(str, bool, int, str, object)
     classify_requested = Signal(int, int, object, int, str)
     preview_requested = Signal(int, str, str)
     profile_requested = Signal(int, object, object, bool, str)
@@ -149,15 +149,18 @@ class InferenceController(WorkerResults):
         return load_id == s.active_load_id == s.load_id
 
     # -- requests
-    def open_model(self, path: str | Path, trust: bool = False, slot: str = MAIN) -> int:
-        """Ask for ``path`` to be opened in ``slot``; returns its load id. That slot's jobs are cancelled now."""
+    def open_model(self, path: str | Path, trust: bool = False, slot: str = MAIN, output: int | str | None = None) -> int:
+        """Ask for ``path`` to be opened in ``slot``; returns its load id. That slot's jobs are cancelled now.
+
+        ``output``: which output of a multi-output model to show (index or name; None: the sidecar's
+        choice, else the first)."""
         self.start()
         self._loads += 1
         s = self._slot(slot)
         s.load_id, s.path, s.trusted = self._loads, str(path), bool(trust)
         self.worker.cancel_slot(slot)  # jobs submitted so far belong to the old model
         self.worker.note_load_request(s.load_id, slot)
-        self.load_requested.emit(str(path), bool(trust), s.load_id, slot)
+        self.load_requested.emit(str(path), bool(trust), s.load_id, slot, output)
         return s.load_id
 
     def close_model(self, slot: str) -> None:

@@ -67,7 +67,8 @@ class ModelSlots:
     def names(self) -> tuple[str, ...]:
         return tuple(self._slots)
 
-    def load(self, slot: str, path: str, trust: bool, load_id: int, status: Callable[[str], None]) -> ModelLoaded:
+    def load(self, slot: str, path: str, trust: bool, load_id: int, status: Callable[[str], None],
+             output: int | str | None = None) -> ModelLoaded:
         """Open ``path`` into ``slot`` (replacing its model once the new one is warm); raises on failure."""
         if slot not in self._slots and len(self._slots) >= self.limit:
             raise LivePredictError(f"At most {self.limit} models can be open at once; close one first.")
@@ -75,7 +76,7 @@ class ModelSlots:
         from livepredict.inference.loader import open_model
 
         with engine_call("open_model"):
-            model = open_model(path, trust=trust, status=status)
+            model = open_model(path, trust=trust, status=status, output=output)
         try:
             with engine_call("warm-up"):
                 ms = warm_up(model)

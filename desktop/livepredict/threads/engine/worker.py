@@ -160,8 +160,9 @@ class InferenceWorker(WorkerResults):
         self.generator.stop(upto_run)
 
     # -- loading
-    @Slot(str, bool, int, str)
-    def load_model(self, path: str, trust: bool, load_id: int, slot: str = MAIN) -> None:
+    @Slot(str, bool, int, str, object)
+    def load_model(self, path: str, trust: bool, load_id: int, slot: str = MAIN, output: int | str | None = None
+                   ) -> None:
         if self._stop.is_set():
             return
         if self.models.superseded(slot, load_id):
@@ -169,7 +170,7 @@ class InferenceWorker(WorkerResults):
             return
         self.busy_changed.emit(True)
         try:
-            loaded = self.models.load(slot, path, trust, load_id, self._status)
+            loaded = self.models.load(slot, path, trust, load_id, self._status, output)
             self.model_loaded.emit(loaded)
             self._status(loaded.ready_text)
         except Exception as e:  # noqa: BLE001 - a slot never lets an exception escape

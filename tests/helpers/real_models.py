@@ -110,3 +110,29 @@ def write_quantised_classifier(path: Path) -> Path:
     set_weights(model, 9)
     path.write_bytes(quantised_tflite(model, -1.0, 1.0, (16, 16, 3)))
     return path
+
+
+TEXT_LABELS = ["pets", "mail", "money"]
+
+
+def write_text_classifier(d: Path) -> tuple[Path, list[str], np.ndarray]:
+    """A text classifier (TextVectorization vocabulary → Embedding → pooling → Dense(3, softmax)) saved
+    in ``d`` with its sidecar (vocab, labels); returns (path, three texts, Keras' scores for them)."""
+    import keras as k
+
+    corpus = ["the cat sat on the mat", "dogs bark at the postman", "stocks fell sharply today",
+              "a cat and a dog", "markets rallied after the news"]
+    vec = k.layers.TextVectorization(output_sequence_length=12)
+    vec.adapt(corpus)
+    vocab = vec.get_vocabulary()
+    inp = k.Input((12,), dtype="int64")
+    x = k.layers.Embedding(len(vocab), 8)(inp)
+    x = k.layers.GlobalAveragePooling1D()(x)
+    model = k.Model(inp, k.layers.Dense(3, activation="softmax")(x), name="topics")
+    rng = np.random.default_rng(3)
+    model.set_weights([rng.normal(0, 1.0, w.shape).astype(np.float32) for w in model.get_weights()])
+    path = d / "topics.keras"
+    model.save(path)
+    (d / "topics.keras.livepredict.json").write_text(json.dumps({"vocab": vocab, "labels": TEXT_LABELS}))
+    texts = ["The cat sat!", "Stocks rallied, sharply.", "an unknown zebra"]
+    return path, texts, model.predict(vec(texts), verbose=0)

@@ -13,6 +13,7 @@ from helpers.real_models import (
     read_pictures,
     set_weights,
     write_quantised_classifier,
+    write_text_classifier,
 )
 
 from livepredict.cli import main
@@ -98,24 +99,7 @@ def test_caffe_and_torch_preprocess_input_are_named(tmp_path, family, words):
 @pytest.fixture(scope="session")
 def text_classifier(tmp_path_factory):
     """TextVectorization vocabulary → Embedding → GlobalAveragePooling1D → Dense(3, softmax)."""
-    k = keras()
-    d = tmp_path_factory.mktemp("text")
-    corpus = ["the cat sat on the mat", "dogs bark at the postman", "stocks fell sharply today",
-              "a cat and a dog", "markets rallied after the news"]
-    vec = k.layers.TextVectorization(output_sequence_length=12)
-    vec.adapt(corpus)
-    vocab = vec.get_vocabulary()
-    inp = k.Input((12,), dtype="int64")
-    x = k.layers.Embedding(len(vocab), 8)(inp)
-    x = k.layers.GlobalAveragePooling1D()(x)
-    model = k.Model(inp, k.layers.Dense(3, activation="softmax")(x), name="topics")
-    rng = np.random.default_rng(3)
-    model.set_weights([rng.normal(0, 1.0, w.shape).astype(np.float32) for w in model.get_weights()])
-    path = d / "topics.keras"
-    model.save(path)
-    (d / "topics.keras.livepredict.json").write_text(json.dumps({"vocab": vocab, "labels": ["pets", "mail", "money"]}))
-    texts = ["The cat sat!", "Stocks rallied, sharply.", "an unknown zebra"]
-    return path, texts, model.predict(vec(texts), verbose=0)
+    return write_text_classifier(tmp_path_factory.mktemp("text"))
 
 
 def test_text_classifier_is_not_a_generator(text_classifier):

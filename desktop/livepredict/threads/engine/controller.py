@@ -59,6 +59,7 @@ class InferenceController(WorkerResults):
 
     Signals (requests, connected to the worker's slots; the last argument is the slot):
         load_requested(str, bool, int, str, object), classify_requested(int, int, object, int, str),
+        texts_requested(int, int, object, int, str),
         preview_requested(int, str, str), profile_requested(int, object, object, bool, str),
         versions_requested(), bench_requested(int, float, bool, str), close_requested(str),
         shutdown_requested().
@@ -73,6 +74,7 @@ class InferenceController(WorkerResults):
 
     load_requested = Signal(str, bool, int, str, object)
     classify_requested = Signal(int, int, object, int, str)
+    texts_requested = Signal(int, int, object, int, str)
     preview_requested = Signal(int, str, str)
     profile_requested = Signal(int, object, object, bool, str)
     versions_requested = Signal()
@@ -101,6 +103,7 @@ class InferenceController(WorkerResults):
         self.thread.finished.connect(self.worker.deleteLater)
         w = self.worker
         requests = ((self.load_requested, w.load_model), (self.classify_requested, w.classify_paths),
+                    (self.texts_requested, w.classify_texts),
                     (self.preview_requested, w.preview_tensor), (self.profile_requested, w.apply_profile),
                     (self.versions_requested, w.report_versions), (self.bench_requested, w.run_benchmark),
                     (self.close_requested, w.close_slot), (self.shutdown_requested, w.shutdown),
@@ -177,6 +180,13 @@ class InferenceController(WorkerResults):
         self.start()
         job_id = self.worker.jobs.next_id()
         self.classify_requested.emit(job_id, self._slot(slot).load_id, list(items), int(top_k), slot)
+        return job_id
+
+    def classify_texts(self, texts: Sequence[str], top_k: int = 5, slot: str = MAIN) -> int:
+        """Classify ``texts`` with ``slot``'s text classifier; the answer is one ``texts_classified``."""
+        self.start()
+        job_id = self.worker.jobs.next_id()
+        self.texts_requested.emit(job_id, self._slot(slot).load_id, [str(t) for t in texts], int(top_k), slot)
         return job_id
 
     def cancel(self, job_id: int | None = None) -> None:

@@ -57,6 +57,18 @@ class NamedImage:
 
 
 @dataclass(frozen=True)
+class TextResults:
+    """Texts classified by a sequence classifier: one Prediction each (its ``path`` is the text), or
+    ``error`` (one sentence) when the request could not run."""
+
+    job_id: int
+    load_id: int
+    predictions: tuple[Prediction, ...]
+    error: str = ""
+    slot: str = MAIN
+
+
+@dataclass(frozen=True)
 class ImageResult:
     job_id: int
     load_id: int

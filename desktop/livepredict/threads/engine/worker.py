@@ -34,6 +34,7 @@ from livepredict.threads.engine.payloads import (
     ImageResult,
     LoadFailed,
     TextChunk,
+    TextResults,
     WorkerError,
 )
 from livepredict.threads.engine.runner import TaskRunner, qt_schedule
@@ -66,6 +67,7 @@ class WorkerResults(QObject):
         generator_ready(GeneratorReady), generator_failed(GeneratorFailed): after prepare_generator.
         text_chunk(TextChunk): tokens made since the last display tick (plus the top-10 distribution).
         forecast_step(ForecastStep): one step of a forecast run (play).
+        texts_classified(TextResults): texts classified by a text classifier (``classify_texts``).
     """
 
     status_changed = Signal(str)
@@ -84,6 +86,7 @@ class WorkerResults(QObject):
     generator_failed = Signal(object)
     text_chunk = Signal(object)
     forecast_step = Signal(object)
+    texts_classified = Signal(object)
 
 
 # The signal each task result goes out on (a new task kind adds its payload here).
@@ -196,6 +199,23 @@ class InferenceWorker(WorkerResults):
     def classify_paths(self, job_id: int, load_id: int, paths: Sequence[Any], top_k: int, slot: str = MAIN) -> None:
         """Classify files, folders (recursive) and NamedImages; emits results chunk by chunk."""
         self.runner.submit(BatchTask(job_id, slot, load_id, paths, top_k, self.models, self.jobs))
+
+    @Slot(int, int, object, int, str)
+    def classify_texts(self, job_id: int, load_id: int, texts: Sequence[str], top_k: int, slot: str = MAIN) -> None:
+        """Classify ``texts`` with ``slot``'s text classifier (tokenised with its sidecar's vocabulary)."""
+        from livepredict.inference.text import classify_texts
+
+        model, active = self.models.active(slot)
+        if model is None or active != load_id:
+            self.texts_classified.emit(TextResults(job_id, load_id, (), "The model changed before the texts "
+                                                                       "were classified; classify them again.", slot))
+            return
+        try:
+            with engine_call("classify_texts"):
+                preds = classify_texts(model, list(texts), top_k=top_k)
+            self.texts_classified.emit(TextResults(job_id, load_id, tuple(preds), "", slot))
+        except Exception as e:  # noqa: BLE001 - a slot never lets an exception escape
+            self.texts_classified.emit(TextResults(job_id, load_id, (), error_parts(e)[0], slot))
 
     # -- one-shot requests
     @Slot(int, str, str)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from livepredict.core.types import Task
 from livepredict.threads.engine.payloads import (
     BatchFinished,
     BatchProgress,
@@ -38,6 +39,7 @@ from livepredict.threads.engine.payloads import (
 )
 from livepredict.ui.classify.cards import Card, CardDelegate, CardModel, CardRole, CardView
 from livepredict.ui.classify.export import results_json, write_results
+from livepredict.ui.classify.text_box import TextClassifyBox
 from livepredict.ui.panel import AppContext
 from livepredict.ui.widgets import DropZone, format_duration, format_ms, pixmap_from_rgb
 
@@ -177,6 +179,10 @@ class ClassifyPanel(QWidget):
         pr.addWidget(self.cancel_button)
         self.progress_row.hide()
         left.addWidget(self.progress_row)
+        self.text_box = TextClassifyBox(self.context)  # shown for a text classifier
+        self.text_box.top_k = top_k
+        self.text_box.hide()
+        left.addWidget(self.text_box)
 
         self.stack = QStackedWidget()
         self.hint = DropZone("Drop images or folders here",
@@ -309,6 +315,10 @@ class ClassifyPanel(QWidget):
         if loaded.load_id != self.controller.load_id:
             return  # a newer model was asked for meanwhile; its results will replace these
         self._model = loaded
+        is_text = loaded.info.task == Task.TEXT_CLASSIFIER
+        self.text_box.setVisible(is_text)
+        if not is_text:
+            self.text_box.clear()
         spec = loaded.info.preprocess
         self._spec_text = (f"Preprocessing: {spec.describe()} (from {loaded.info.preprocess_source})"
                            if spec else "")
@@ -346,6 +356,7 @@ class ClassifyPanel(QWidget):
     @Slot(int)
     def _on_top_k(self, k: int) -> None:
         self.delegate.top_k = k
+        self.text_box.top_k = k
         self.view.doItemsLayout()
         self.view.viewport().update()
 

@@ -10,12 +10,13 @@ def test_texts_typed_in_the_classify_tab_are_classified(qtbot, window, tmp_path,
     panel = window.panel("Classify")
     with qtbot.waitSignal(window.controller.model_loaded, timeout=120_000):
         window.controller.open_model(str(model_files["keras"]))
-    assert not panel.text_box.isVisible()  # an image classifier: no text box
+    assert not panel.text_box.isVisible() and panel.stack.isVisible()  # an image classifier: no text box
     path, texts, ref = write_text_classifier(tmp_path)
     with qtbot.waitSignal(window.controller.model_loaded, timeout=120_000):
         window.controller.open_model(str(path))
     box = panel.text_box
     qtbot.waitUntil(box.isVisible)
+    assert not panel.stack.isVisible() and not panel.open_button.isEnabled()  # no pictures for it
     box.editor.setPlainText("\n".join(texts) + "\n\n")  # blank lines are not texts
     with qtbot.waitSignal(window.controller.texts_classified, timeout=60_000) as sig:
         box.button.click()

@@ -73,7 +73,7 @@ def choose_output(structure: ModelStructure, wanted: str | int | None, path: Pat
         listed = ", ".join(f"{i}: {t.name} {list(t.shape)}" for i, t in enumerate(outs))
         how = "as asked" if wanted not in (None, "") else "by default, the first"
         notes.append(f"This model has {len(outs)} outputs ({listed}); showing output {index} "
-                     f"({outs[index].name}) {how}; pick another with the sidecar key \"output\" or --output.")
+                     f"({outs[index].name}) {how}; pick another in the Model tab (Shown output), with the sidecar key \"output\" or --output.")
     return chosen, notes
 
 

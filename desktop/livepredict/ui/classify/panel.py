@@ -317,6 +317,10 @@ class ClassifyPanel(QWidget):
         self._model = loaded
         is_text = loaded.info.task == Task.TEXT_CLASSIFIER
         self.text_box.setVisible(is_text)
+        for w in (self.stack, self.tensor):  # pictures do not apply to a text classifier
+            w.setVisible(not is_text)
+        for b in (self.open_button, self.paste_button):
+            b.setEnabled(not is_text)
         if not is_text:
             self.text_box.clear()
         spec = loaded.info.preprocess

@@ -58,7 +58,7 @@ class TextClassifyBox(QGroupBox):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in (1, 2, 3):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        lay.addWidget(self.table)
+        lay.addWidget(self.table, 1)
         self.controller.texts_classified.connect(self.on_results)
 
     def texts(self) -> list[str]:

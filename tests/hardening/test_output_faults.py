@@ -176,3 +176,36 @@ def test_live_stopped_by_a_signal_gives_its_summary_and_keeps_its_trace(tmp_path
     rows = _rows(trace)
     assert rows[0][0] == "frame" and 5 <= summary["frames_inferred"] < 400
     assert len(rows) - 1 == summary["frames_inferred"]
+
+
+def test_replacing_a_file_that_fails_midway_leaves_the_old_one_whole(tmp_path):
+    from livepredict.core.errors import OutputWriteError
+    from livepredict.core.outfile import replace_with, write_text
+
+    target = tmp_path / "results.json"
+    write_text(target, "old\n")
+
+    def half_then_fail(tmp):
+        tmp.write_text("new, half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OutputWriteError, match=r"results.json \(No space left on device\)"):
+        replace_with(target, half_then_fail)
+    assert target.read_text() == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
+
+
+def test_a_live_recording_on_a_full_disk_keeps_whole_rows(small_fs):
+    from livepredict.core.errors import OutputWriteError
+    from livepredict.core.types import Prediction
+    from livepredict.ui.live.recording import PredictionRecorder
+
+    (small_fs / "filler").write_bytes(b"x" * (60 << 10))  # ~4 KB left
+    rec = PredictionRecorder(small_fs / "rec.csv")
+    pred = Prediction(top=(("circle", 0.9), ("square", 0.1)), frame_index=1, capture_ts=1.0)
+    with pytest.raises(OutputWriteError, match="No space left on device"):
+        for _ in range(10_000):
+            rec.write(pred)
+    assert 10 < rec.rows < 10_000
+    assert rec.close() == ""  # what was written is put in place
+    rows = _rows(small_fs / "rec.csv")
+    assert len(rows) == rec.rows + 1 and all(len(r) == len(rows[0]) for r in rows)

@@ -19,7 +19,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -137,3 +137,27 @@ class CsvRows(RowFile):
 
     def __enter__(self) -> CsvRows:
         return self
+
+
+def replace_with(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
+    """Make ``path`` by ``write(temporary path beside it)`` and rename it into place: an older file of
+    that name is replaced whole or not at all. ``write`` may raise OSError; OutputWriteError names the file."""
+    target = Path(path)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part" + target.suffix,
+                                dir=target.parent if str(target.parent) else ".")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except OSError as e:
+        raise write_error(target, e) from e
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """``text`` (UTF-8) as the whole of ``path``, through :func:`replace_with`."""
+    return replace_with(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -3,7 +3,6 @@ and the save dialog that picks the file."""
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from livepredict.core.outfile import CsvRows, write_text
 from livepredict.ui.classify.cards import Card
 
 
@@ -22,20 +22,19 @@ def write_results(path: str | Path, cards: Sequence[Card], k: int) -> Path:
     """Write the top ``k`` labels of every card to ``path`` (JSON if it ends in .json, else CSV)."""
     path = Path(path)
     if path.suffix.lower() == ".json":
-        path.write_text(json.dumps(results_json(cards, k), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        return path
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
+        return write_text(path, json.dumps(results_json(cards, k), indent=2, ensure_ascii=False) + "\n")
+    # whole rows through a temporary file renamed over ``path`` (an older export is never emptied first)
+    with CsvRows(path) as w:
         header = ["path"]
         for i in range(1, k + 1):
             header += [f"label_{i}", f"score_{i}"]
-        w.writerow(header + ["error"])
+        w.row(header + ["error"])
         for c in cards:
             row = [c.key]
             top = c.top if not c.error else ()
             for j in range(k):
                 row += [top[j][0], f"{top[j][1]:.6f}"] if j < len(top) else ["", ""]
-            w.writerow(row + [c.error or ""])
+            w.row(row + [c.error or ""])
     return path
 
 

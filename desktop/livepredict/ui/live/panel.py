@@ -42,7 +42,7 @@ from livepredict.core.types import Prediction
 from livepredict.threads.engine.payloads import ModelLoaded
 from livepredict.threads.pipeline import RESOLUTIONS, CameraScanner, LivePipeline
 from livepredict.ui.live.plot_side import PlotSide, score_labels
-from livepredict.ui.live.recording import PredictionRecorder, annotated, save_png, timestamped
+from livepredict.ui.live.recording import PredictionRecorder, annotated, ask_record_path, save_png
 from livepredict.ui.live.sources import VIDEO_FILTER, chosen_source, fill_sources
 from livepredict.ui.panel import AppContext
 from livepredict.ui.plots import ConfidencePlot, TimingStrip, VideoView
@@ -342,7 +342,10 @@ class LivePanel(QWidget):
         self.last = pred
         self._new_scores = True
         if self._recorder is not None:
-            self._recorder.write(pred)
+            try:
+                self._recorder.write(pred)
+            except LivePredictError as e:  # a full disk: keep the rows written, stop, say so
+                self.stop_recording(f"Recording stopped: {e}")
 
     # ---------------------------------------------------------------- painting (display timer)
     @Slot()
@@ -463,13 +466,10 @@ class LivePanel(QWidget):
             return
         if self._recorder is not None:
             return
-        default = str(timestamped("predictions", ".csv"))
-        path, _ = QFileDialog.getSaveFileName(self, "Record predictions to", default, "CSV (*.csv)")
+        path = ask_record_path(self)
         if not path:
             self.record_button.setChecked(False)
             return
-        if not Path(path).suffix:
-            path += ".csv"
         try:
             self.start_recording(path)
         except LivePredictError as e:
@@ -483,10 +483,12 @@ class LivePanel(QWidget):
         self.record_label.setText(f"Recording to {self._recorder.path.name}")
         self._set_record_button(True)
 
-    def stop_recording(self) -> None:
+    def stop_recording(self, problem: str = "") -> None:
         rec, self._recorder = self._recorder, None
         if rec is not None:
-            rec.close()
+            problem = problem or rec.close()
+            if problem:
+                self.set_status(problem, error=True)
             self.record_label.setText(f"Saved {rec.rows} predictions to {rec.path.name}")
             self.context.show_message(f"Saved {rec.rows} predictions to {rec.path}.")
         self._set_record_button(False)

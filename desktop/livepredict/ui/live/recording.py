@@ -3,17 +3,17 @@ recording of every prediction."""
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QRectF, QStandardPaths, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 import livepredict
 from livepredict.core.errors import LivePredictError
+from livepredict.core.outfile import CsvRows, replace_with
 from livepredict.core.types import Prediction
 
 RECORD_COLUMNS = ("frame", "capture_ts", "infer_start_ts", "infer_end_ts", "preprocess_ms", "infer_ms",
@@ -28,6 +28,15 @@ def default_folder() -> Path:
 def timestamped(prefix: str, suffix: str, stamp: str = "%Y%m%d-%H%M%S") -> Path:
     """A new file name in the default folder: ``prefix-<now formatted by stamp><suffix>``."""
     return default_folder() / f"{prefix}-{_dt.datetime.now():{stamp}}{suffix}"
+
+
+def ask_record_path(parent: QWidget) -> str:
+    """The "Record predictions to" save dialog ('' when cancelled); a name without extension gets .csv."""
+    default = str(timestamped("predictions", ".csv"))
+    path, _ = QFileDialog.getSaveFileName(parent, "Record predictions to", default, "CSV (*.csv)")
+    if path and not Path(path).suffix:
+        path += ".csv"
+    return path
 
 
 def annotated(image: np.ndarray, pred: Prediction | None) -> QImage:
@@ -57,9 +66,16 @@ def save_png(img: QImage, path: str | Path | None = None) -> Path:
         path = timestamped("snapshot", ".png", "%Y%m%d-%H%M%S-%f")
         path.parent.mkdir(parents=True, exist_ok=True)
     path = Path(path)
-    if not img.save(str(path), "PNG"):
-        raise LivePredictError(f"Could not save the snapshot to {path}; check that the folder is writable.")
-    return path
+
+    def write(tmp: Path) -> None:
+        if not img.save(str(tmp), "PNG"):
+            raise OSError(f"Qt could not write {tmp.name}")
+
+    try:
+        return replace_with(path, write)  # a temporary file renamed into place: never half a PNG
+    except LivePredictError as e:
+        raise LivePredictError(f"Could not save the snapshot to {path}; check that the folder is writable.",
+                               e.details) from None
 
 
 class PredictionRecorder:
@@ -69,19 +85,24 @@ class PredictionRecorder:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file: Any = open(self.path, "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed in close()
         except OSError as e:
             raise LivePredictError(f"Cannot write {self.path} ({e.strerror}); pick another file.") from None
-        self._writer = csv.writer(self._file)
-        self._writer.writerow(RECORD_COLUMNS)
+        # every row reaches a temporary file at once; it becomes the recording when recording stops
+        self._writer = CsvRows(self.path)
+        self._writer.row(RECORD_COLUMNS)
         self.rows = 0
 
     def write(self, p: Prediction) -> None:
         top = ";".join(f"{lbl}:{s:.4f}" for lbl, s in p.top)
-        self._writer.writerow((p.frame_index, f"{p.capture_ts:.6f}", f"{p.infer_start_ts:.6f}",
+        self._writer.row((p.frame_index, f"{p.capture_ts:.6f}", f"{p.infer_start_ts:.6f}",
                                f"{p.infer_end_ts:.6f}", f"{p.preprocess_ms:.3f}", f"{p.infer_ms:.3f}", p.label,
                                f"{p.score:.6f}", top))
         self.rows += 1
 
-    def close(self) -> None:
-        self._file.close()
+    def close(self) -> str:
+        """Put the recording in place; '' or the sentence saying why it could not be (rows are kept)."""
+        try:
+            self._writer.close()
+        except LivePredictError as e:
+            return str(e)
+        return ""

@@ -83,3 +83,10 @@ def test_cli_refuses_a_fifo_model_in_one_line(fifo):
     assert out.returncode == 2
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "named pipe" in lines[0] and "Traceback" not in out.stderr
+
+
+def test_a_fifo_vocabulary_is_refused(fifo):
+    from livepredict.inference.generation import read_vocab_file
+
+    with pytest.raises(SidecarError, match="named pipe"):
+        read_vocab_file(fifo("vocab.txt"))

@@ -4,7 +4,8 @@ before a WebSocket upgrade (runs on the feed's asyncio thread, inside ``process_
 - A token, when set, must come as ``?token=`` or ``Authorization: Bearer`` (constant-time compare).
 - A browser ``Origin`` must be the feed's own, an allowed one, or — only when a token is set — the
   address the browser used for the page we served (Origin host = ``Host``); no ``Origin`` (scripts,
-  robots) is fine. Duplicate ``Origin``/``Host``/``Authorization``/``Upgrade`` headers are refused.
+  robots) is fine. Duplicate ``Origin``/``Host``/``Authorization``/``Upgrade`` headers, and a request
+  without ``Host``, are refused.
 - At most ``max_clients`` connections; plain HTTP ``GET /`` is the example page, ``/healthz`` is
   ``ok``, anything else 426. Nothing a client sends is ever opened as a path.
 """
@@ -127,6 +128,9 @@ class Handshake:
             if len(values) > 1:
                 return self._refuse(connection, HTTPStatus.BAD_REQUEST, f"The {name} header appears more than once.")
             headers[name] = values[0] if values else None
+        if not (headers["Host"] or "").strip():  # HTTP/1.1 requires it; the origin check relies on it
+            return self._refuse(connection, HTTPStatus.BAD_REQUEST, "The request has no Host header; HTTP/1.1 "
+                                                                    "requires one.")
         if "websocket" not in (headers["Upgrade"] or "").lower():
             return self.http(connection, parts.path)
         origin = headers["Origin"]

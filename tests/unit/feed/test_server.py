@@ -606,3 +606,17 @@ def test_network_urls_reach_the_feed_from_this_machine(feed):
         return kinds
 
     assert run(go()) == ["hello"] * len(urls)
+
+
+def test_a_handshake_without_a_host_header_is_refused(feed):
+    srv = feed()
+
+    def handshake(host_line: str) -> bytes:
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT) as s:
+            s.sendall((f"GET / HTTP/1.1\r\n{host_line}Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+            return s.recv(4096)
+
+    assert handshake(f"Host: 127.0.0.1:{srv.port}\r\n").startswith(b"HTTP/1.1 101")
+    refused = handshake("")
+    assert refused.startswith(b"HTTP/1.1 400") and b"no Host header" in refused

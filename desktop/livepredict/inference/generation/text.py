@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from livepredict.core.errors import SidecarError, UnsupportedModelError
+from livepredict.core.paths import not_a_file
 from livepredict.core.sampling import Sampler, SamplingSettings
 from livepredict.inference.generation.plan import _kind
 from livepredict.inference.generation.steps import StepEngine
@@ -27,6 +28,9 @@ def read_vocab_file(path: str | Path) -> list[str]:
     """A vocabulary from a JSON list, a sidecar (its ``vocab``) or a text file with one token per line
     (the escapes ``\\n``, ``\\t``, ``\\s`` (space) and ``\\\\`` stand for themselves)."""
     p = Path(path)
+    kind = not_a_file(p)
+    if kind is not None:  # reading a named pipe would block forever
+        raise SidecarError(f"The vocabulary file {p.name} is {kind}, not a file; pick a UTF-8 text or JSON file.")
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:

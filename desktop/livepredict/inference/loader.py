@@ -63,13 +63,6 @@ def _load_keras_file(path: Path, fmt: str, trust: bool, status: Status) -> tuple
     return loaded.model, loaded.repairs, loaded.used_custom
 
 
-def _fixed_size(info: ModelInfo) -> tuple[int, int] | None:
-    if not info.inputs:
-        return None
-    shape = info.inputs[0].shape
-    if len(shape) in (3, 4) and shape[1] and shape[2]:
-        return int(shape[1]), int(shape[2])
-    return None
 
 
 

@@ -146,13 +146,18 @@ def test_a_damaged_entry_is_dropped_said_once_and_rebuilt(tmp_path, monkeypatch,
     assert again.info.extras["cached"] is True and not [m for m in said if "damaged" in m]
 
 
-def test_an_entry_of_an_older_format_is_ignored_not_reported(tmp_path, monkeypatch):
+def _cached_model(tmp_path, monkeypatch):
+    """A model opened once in a private cache: (its path, its entry folder, the entry)."""
     monkeypatch.setenv("LIVEPREDICT_CACHE_DIR", str(tmp_path / "cache"))
     p = tmp_path / "m.keras"
     build_color_classifier().save(p)
     open_model(p)
     d = _one_entry(tmp_path / "cache")
-    entry = json.loads((d / "entry.json").read_text())
+    return p, d, json.loads((d / "entry.json").read_text())
+
+
+def test_an_entry_of_an_older_format_is_ignored_not_reported(tmp_path, monkeypatch):
+    _, d, entry = _cached_model(tmp_path, monkeypatch)
     (d / "entry.json").write_text(json.dumps(dict(entry, format_version=1)))
     reports: list[str] = []
     assert cache.load(d.name, on_damaged=reports.append) is None and reports == []
@@ -179,12 +184,7 @@ def test_two_processes_filling_one_entry_both_succeed(tmp_path, monkeypatch, mod
 
 def test_an_entry_whose_description_cannot_be_read_back_is_rebuilt(tmp_path, monkeypatch):
     """A description in an older layout under the current format (a development build's cache)."""
-    monkeypatch.setenv("LIVEPREDICT_CACHE_DIR", str(tmp_path / "cache"))
-    p = tmp_path / "m.keras"
-    build_color_classifier().save(p)
-    open_model(p)
-    d = _one_entry(tmp_path / "cache")
-    entry = json.loads((d / "entry.json").read_text())
+    p, d, entry = _cached_model(tmp_path, monkeypatch)
     entry["structure"] = dict(entry["structure"], activation="softmax")  # a key the layout does not have
     (d / "entry.json").write_text(json.dumps(entry))
     said: list[str] = []

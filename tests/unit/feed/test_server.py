@@ -392,12 +392,17 @@ def test_a_flood_from_a_client_that_does_not_read_is_paused_not_dropped(feed):
 
     async def go():
         loop = asyncio.get_running_loop()
-        async with connect(srv.url, max_queue=1, close_timeout=0.5) as ws:
+        # A small receive buffer, so the kernel cannot absorb the answers (loopback autotuning grows
+        # buffers to megabytes here, which hid the server's own limit on some runs).
+        sock = socket.create_connection(("127.0.0.1", srv.port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+        sock.setblocking(False)
+        async with connect(srv.url, sock=sock, max_queue=1, close_timeout=0.5) as ws:
             for _ in range(n):
                 await ws.send("{bad")
             await ws.send(json.dumps({"type": "ping", "id": "last"}))
             before = None
-            deadline = loop.time() + 120  # a loaded machine answers 8,000 messages slowly
+            deadline = loop.time() + 30  # well before the server's keep-alive gives up on a silent client
             while loop.time() < deadline:  # until the server has stopped reading: its answers fill every buffer
                 await asyncio.sleep(0.1)
                 paused = (await loop.run_in_executor(None, srv.stats))["per_client"][0]

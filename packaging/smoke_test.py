@@ -225,6 +225,20 @@ class App:
         return json.loads(self.report.read_text(encoding="utf-8")) if self.report.exists() else {}
 
 
+def check_keras2_file(exe: Path, home: Path) -> None:
+    """A Keras-2 era .h5 (written here by tf_keras) opens in the bundle with the real Keras 2."""
+    code = ("import sys, tf_keras as k; m = k.Sequential([k.layers.Input((16, 16, 3)), k.layers.Rescaling(1 / 255), "
+            "k.layers.GlobalAveragePooling2D(), k.layers.Dense(3, activation='softmax')]); m.save(sys.argv[1])")
+    path = home / "keras2.h5"
+    made = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=CLI_TIMEOUT,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    check(made.returncode == 0, f"could not write a Keras 2 file with tf_keras: {made.stderr[-300:]}")
+    info = json.loads(run([str(exe), "info", str(path), "--json"], isolated_env(home)).stdout)
+    check(str(info.get("loader", "")).startswith("tf_keras"), f"a Keras 2 file was loaded by {info.get('loader')!r}, "
+          "not tf_keras (is tf_keras in the bundle?)")
+    say(f"ok  Keras-2 .h5 loaded by {info['loader']}")
+
+
 def check_window_offscreen(exe: Path, data: Path, home: Path) -> None:
     model = data / "models" / "shapes.keras"
     by_label: dict[str, Path] = {}
@@ -423,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             check_version(exe, home)
             check_cli(exe, data, home)
+            check_keras2_file(exe, home)
             check_window_offscreen(exe, data, home)
             if not args.skip_xvfb:
                 timings = time_window_under_xvfb(exe, bundle, data, home)

@@ -165,7 +165,8 @@ def tf_keras_module() -> Any | None:
     try:
         with native_stderr_filtered(_IMPORT_NOISE):
             import tf_keras
-    except ImportError:
+    except ImportError as e:
+        log.info("Keras 2 (tf_keras) is not available: %s", e)
         return None
     return tf_keras
 

@@ -6,9 +6,7 @@ ring buffers (``core.History``); a display ``QTimer`` (≤ 60 Hz, only while liv
 frame (straight from the capture's latest Frame, no copy), the overlay, the plot and — a few times a
 second — the timing strip. Nothing is painted per result. The source picker is ``live.sources``,
 the plot and its controls ``live.plot_side``, snapshots and CSV recording ``live.recording``.
-
-Widgets only: sources and threads are reached through ``threads.pipeline`` (import-linter keeps
-``ui`` away from ``sources`` and ``inference``).
+Widgets only: sources and threads are reached through ``threads.pipeline`` (import-linter checks it).
 """
 
 from __future__ import annotations
@@ -103,6 +101,8 @@ class LivePanel(QWidget):
         controller.profile_applied.connect(self.on_model_loaded)
         self.scanner.cameras_listed.connect(self.on_cameras)
         fill_sources(self.source_box, [])
+        if (loaded := context.current_model()) is not None:  # built after a model was opened: catch up
+            self.on_model_loaded(loaded)
 
     # ---------------------------------------------------------------- layout
     def _build(self) -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import signal
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +25,7 @@ from livepredict.threads.engine.controller import InferenceController
 from livepredict.threads.engine.payloads import LoadFailed, ModelLoaded
 from livepredict.threads.feed_bridge import FeedController
 from livepredict.threads.pipeline import LivePipeline
+from livepredict.threads.stop_signals import StopSignals
 
 TRACE_COLUMNS = ("frame", "capture_ts", "infer_start_ts", "infer_end_ts", "label", "score")
 SUMMARY_KEYS = ("frames_read", "frames_inferred", "frames_dropped", "inference_fps", "preprocess_ms_p50",
@@ -142,38 +141,8 @@ class _Recorder:
         }
 
 
-class _Stop:
-    """SIGINT and SIGTERM during a headless run: a clean stop (summary, trace kept, exit 0).
-
-    The handlers only set a flag and end the recording; the event loop notices it within 50 ms.
-    Raising from a handler instead would surface inside a Qt callback, where it cannot unwind.
-    """
-
-    def __init__(self, waiter: _Waiter) -> None:
-        self.waiter = waiter
-        self.requested = False
-        self.rec: _Recorder | None = None
-        self._previous: dict[int, Any] = {}
-
-    def install(self) -> None:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handle)
-
-    def _handle(self, _signum: int, _frame: object) -> None:
-        self.requested = True
-        if self.rec is not None:
-            self.rec.finish("interrupted")
-        self.waiter.poke()
-
-    def restore(self) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-        self._previous.clear()
-
-
 def _open(controller: InferenceController, waiter: _Waiter, model: str | Path, trust: bool,
-          load_timeout: float, stop: _Stop) -> ModelInfo:
+          load_timeout: float, stop: StopSignals) -> ModelInfo:
     """Open ``model`` and wait for it; its info, or a LivePredictError (one sentence)."""
     got: dict[str, Any] = {}
 
@@ -188,8 +157,8 @@ def _open(controller: InferenceController, waiter: _Waiter, model: str | Path, t
     controller.model_loaded.connect(on_loaded)
     controller.load_failed.connect(on_failed)
     controller.open_model(str(model), trust=trust)
-    waiter.wait(lambda: bool(got) or stop.requested, timeout=load_timeout)
-    if stop.requested and not got:
+    waiter.wait(lambda: bool(got) or bool(stop.signalled), timeout=load_timeout)
+    if stop.signalled and not got:
         raise KeyboardInterrupt  # stopped while the model was opening: nothing ran yet
     if "failed" in got:
         f: LoadFailed = got["failed"]
@@ -265,10 +234,14 @@ def run_live(model: str | Path, source: str, *, frames: int | None = None, unthr
         if on_status:
             on_status(text)
 
-    stop = _Stop(waiter)
-    stop.install()
+    def on_stop() -> None:  # SIGINT/SIGTERM: end the recording cleanly (summary, trace kept, exit 0)
+        if rec is not None:
+            rec.finish("interrupted")
+        waiter.poke()
+
+    stop = StopSignals(on_stop).install()
     try:
-        rec = stop.rec = _Recorder(frames, trace, on_prediction, waiter)
+        rec = _Recorder(frames, trace, on_prediction, waiter)
         controller.status_changed.connect(status)
         info = _open(controller, waiter, model, trust, load_timeout, stop)
         pipeline = LivePipeline(controller, top_k=top_k)

@@ -27,8 +27,6 @@ Signals:
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,6 +37,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QTimer, Si
 from livepredict.core.errors import LivePredictError, UnsupportedModelError
 from livepredict.core.types import Task
 from livepredict.threads.engine.controller import InferenceController
+from livepredict.threads.stop_signals import StopSignals
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +223,7 @@ class _HeadlessServe(QObject):
         self.bridge.attach(self.controller)  # classify jobs go to the worker's classify_feed_job slot
         self.loaded: Any = None
         self.failed: Any = None
-        self.signalled = 0
+        self.stop = StopSignals()
         self.controller.model_loaded.connect(self._on_loaded)
         self.controller.load_failed.connect(self._on_failed)
         self._on_status = on_status
@@ -236,7 +235,6 @@ class _HeadlessServe(QObject):
         self._deadline = QTimer(self)
         self._deadline.setSingleShot(True)
         self._deadline.timeout.connect(self.loop.quit)
-        self._previous: dict[int, Any] = {}
 
     @Slot(object)
     def _on_loaded(self, loaded: Any) -> None:
@@ -254,20 +252,12 @@ class _HeadlessServe(QObject):
 
     @Slot()
     def _check(self) -> None:
-        if self.signalled:
+        if self.stop.signalled:
             self.loop.quit()
-
-    def _signal(self, signum: int, _frame: Any) -> None:
-        self.signalled = signum
-
-    def catch_signals(self) -> None:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._signal)
 
     def run(self, timeout_s: float | None = None) -> None:
         """Run the event loop until a signal (or ``timeout_s``, or a slot quits it)."""
-        if self.signalled:
+        if self.stop.signalled:
             return
         if timeout_s is not None:
             self._deadline.start(int(timeout_s * 1000))
@@ -284,7 +274,7 @@ class _HeadlessServe(QObject):
             hint = " Run again with --trust if you trust this model." if self.failed.needs_trust else ""
             raise LivePredictError(self.failed.message + hint, self.failed.details)
         if self.loaded is None:
-            if self.signalled:
+            if self.stop.signalled:
                 raise KeyboardInterrupt
             raise LivePredictError(f"Opening {model} took longer than {timeout_s:.0f} s; try again.")
         info = self.loaded.info
@@ -297,9 +287,7 @@ class _HeadlessServe(QObject):
         self._tick.stop()
         self._deadline.stop()
         self.controller.shutdown(3000)
-        for sig, previous in self._previous.items():
-            signal.signal(sig, previous)
-        self._previous.clear()
+        self.stop.restore()
 
 
 def serve_classify_requests(model: str | Path, feed: Any, *, trust: bool = False,
@@ -311,7 +299,7 @@ def serve_classify_requests(model: str | Path, feed: Any, *, trust: bool = False
     be opened or does not take images; the feed is started only once the model is ready."""
     app = QCoreApplication.instance() or QCoreApplication([])
     headless = _HeadlessServe(on_status)
-    headless.catch_signals()
+    headless.stop.install()
     try:
         info = headless.open(str(model), trust, load_timeout)
         name = info.name or Path(model).stem

@@ -54,14 +54,13 @@ def detect_format(path: str | Path) -> str:
             raise ModelLoadError(f"{p} is a truncated or damaged .keras archive; save or copy the model "
                                  "again.")
         with zipfile.ZipFile(p) as z:
-            names = set(z.namelist())
-        if "config.json" not in names:
+            members = z.infolist()
+        if "config.json" not in {m.filename for m in members}:
             raise ModelLoadError(f"{p} is a zip file but not a Keras model (no config.json inside); pick "
                                  "a file saved with model.save('name.keras').")
-        limits.check_keras_archive(p)
+        limits.check_keras_archive(p, members)  # the sizes the zip directory declares, nothing unpacked
         return "keras"
     if any(head[o:o + 8] == HDF5_MAGIC for o in (0, 512, 1024)):
-        limits.check_h5_description(p)
         return "h5"
     if head[4:8] == b"TFL3":
         return "tflite"

@@ -229,6 +229,8 @@ def load_keras_file(path: Path, fmt: str, trust: bool, status: Status) -> KerasL
     if fmt == "h5":
         try:
             legacy_cfg = legacy.read_h5_config(path)[0]
+        except ModelLoadError:
+            raise
         except Exception as e:  # noqa: BLE001
             raise ModelLoadError(f"{path.name} is an HDF5 file Keras cannot read ({type(e).__name__}); check "
                                  "that it is a complete model saved with model.save().", str(e)) from e

@@ -16,6 +16,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from livepredict.inference.limits import check_h5_description
+
 # class name -> keys Keras 3 refuses (dropped)
 DROP_KEYS: dict[str, tuple[str, ...]] = {
     "DepthwiseConv2D": ("groups",),
@@ -83,6 +85,7 @@ def read_h5_config(path: str | Path) -> tuple[dict[str, Any] | None, str | None]
         ver = f.attrs.get("keras_version")
     if raw is None:
         return None, None
+    check_h5_description(Path(path), raw)  # before any parsing: a 50 MB description took 17 GB to parse
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8")
     if isinstance(ver, bytes):

@@ -12,7 +12,7 @@ import pytest
 
 from livepredict.core.errors import ModelLoadError
 from livepredict.inference import limits
-from livepredict.inference.loader import detect_format
+from livepredict.inference.loader import detect_format, open_model
 
 
 def _peak_rss_mb() -> float:
@@ -42,8 +42,11 @@ def test_an_h5_whose_model_config_is_50_mb_is_refused_before_parsing(tmp_path):
     with h5py.File(p, "w") as f:
         f.attrs["model_config"] = json.dumps({"class_name": "Sequential", "pad": "x" * (50 << 20)})
         f.create_dataset("w", data=np.zeros(4, np.float32))
+    assert detect_format(p) == "h5"  # sniffing reads no description: a warm start never does
+    t0 = time.monotonic()
     with pytest.raises(ModelLoadError, match=r"declares a 50 MB model description \(model_config\)"):
-        detect_format(p)
+        open_model(p, use_cache=False)
+    assert time.monotonic() - t0 < 60  # parsing it took minutes and 17 GB before
 
 
 def test_real_models_pass(model_files):

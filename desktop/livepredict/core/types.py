@@ -29,7 +29,12 @@ class Task(StrEnum):
     TEXT_CLASSIFIER = "text-classifier"
     TEXT_GENERATOR = "text-generator"
     SEQUENCE_FORECASTER = "sequence-forecaster"
+    OBJECT_DETECTOR = "object-detector"
+    SEGMENTER = "segmenter"
     GENERIC = "generic"
+
+
+IMAGE_TASKS = (Task.IMAGE_CLASSIFIER, Task.OBJECT_DETECTOR, Task.SEGMENTER)  # tasks that take pictures
 
 
 class OutputKind(StrEnum):
@@ -273,6 +278,77 @@ class Classification:
     scores: np.ndarray
     labels: tuple[str, ...]
     output_kind: OutputKind = OutputKind.SOFTMAX
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One box: ``box`` is (x0, y0, x1, y1) in the original picture's pixels (clipped to it)."""
+
+    label: str
+    score: float
+    box: tuple[float, float, float, float]
+    class_id: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"label": self.label, "score": round(float(self.score), 6),
+                "box": [round(float(v), 2) for v in self.box]}
+
+
+@dataclass(frozen=True)
+class Detections:
+    """A detector's answer for one picture.
+
+    ``items`` passed the head's score and IoU thresholds (best first). ``boxes`` / ``box_scores`` /
+    ``class_ids`` keep every candidate above the head's floor (original pixels), so a threshold
+    changed in the UI re-filters without running the model again. ``dropped`` counts boxes that were
+    NaN, inverted or empty (never drawn). ``top`` is the best score per label, best first.
+    """
+
+    items: tuple[Detection, ...]
+    labels: tuple[str, ...]
+    image_size: tuple[int, int]  # (height, width) of the original picture
+    boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
+    box_scores: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.float32))
+    class_ids: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.int32))
+    dropped: int = 0
+
+    @property
+    def top(self) -> tuple[tuple[str, float], ...]:
+        best: dict[str, float] = {}
+        for d in self.items:
+            best[d.label] = max(best.get(d.label, 0.0), d.score)
+        return tuple(sorted(best.items(), key=lambda kv: -kv[1]))
+
+    @property
+    def scores(self) -> np.ndarray | None:
+        return None
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for d in self.items:
+            out[d.label] = out.get(d.label, 0) + 1
+        return out
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """A segmenter's answer for one picture: ``mask`` (H0, W0) class ids in the original picture's
+    pixels (0 is the first label, usually background), and the fraction of pixels per label."""
+
+    mask: np.ndarray
+    labels: tuple[str, ...]
+    fractions: tuple[float, ...]
+    background: int | None = 0  # the class id left undrawn, None when every class is drawn
+
+    @property
+    def top(self) -> tuple[tuple[str, float], ...]:
+        pairs = [(lbl, f) for i, (lbl, f) in enumerate(zip(self.labels, self.fractions, strict=False))
+                 if i != self.background and f > 0]
+        return tuple(sorted(pairs, key=lambda kv: -kv[1]))
+
+    @property
+    def scores(self) -> np.ndarray | None:
+        return None
 
 
 @dataclass(frozen=True)

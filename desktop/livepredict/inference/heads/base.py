@@ -17,6 +17,7 @@ from typing import ClassVar, Protocol
 import numpy as np
 
 from livepredict.core.errors import UnsupportedModelError
+from livepredict.core.geometry import Placement
 from livepredict.core.types import HeadResult, ModelInfo, Task
 
 
@@ -33,7 +34,11 @@ class Head(Protocol):
         """True when the model's outputs look like this head's (used when no head claims the task)."""
         ...
 
-    def decode(self, outputs: Sequence[np.ndarray], top_k: int) -> HeadResult: ...
+    def decode(self, outputs: Sequence[np.ndarray], top_k: int,
+               placement: Placement | None = None) -> HeadResult:
+        """The result of one input. ``placement`` says where the original picture sits in the model
+        input (``core.geometry``): heads that return boxes or masks map them back through it."""
+        ...
 
 
 _HEADS: list[type[Head]] = []

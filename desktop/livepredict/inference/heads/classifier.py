@@ -17,6 +17,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from livepredict.core.geometry import Placement
 from livepredict.core.labels import default_labels
 from livepredict.core.types import Classification, ModelInfo, OutputKind, Task
 from livepredict.inference.heads.base import register
@@ -73,7 +74,8 @@ class ClassifierHead:
             labels = labels + tuple(default_labels(r.size)[len(labels):])
         return r, labels[: r.size]
 
-    def decode(self, outputs: Sequence[np.ndarray], top_k: int) -> Classification:
+    def decode(self, outputs: Sequence[np.ndarray], top_k: int,
+               placement: Placement | None = None) -> Classification:
         """The :class:`Classification` of one input; ``top_k`` 0 or None ranks every label."""
         # ``outputs`` holds every output of a multi-output model (or only the shown one)
         s, labels = self.scores(outputs[self.output_index] if len(outputs) > self.output_index else outputs[0])

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOpti
 
 from livepredict.core.types import Prediction
 from livepredict.ui import theme
+from livepredict.ui.classify.found import card_rows, paint_on_thumb
 from livepredict.ui.widgets import format_ms
 
 CARD_W = 330
@@ -89,6 +90,7 @@ class CardDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.top_k = 3
         self.card_w = CARD_W
+        self.shown: Any = lambda result: result  # a detector's result at the thresholds set (Thresholds.shown)
 
     def card_height(self) -> int:
         return max(THUMB + 24, 44 + ROW_H * self.top_k + 22)
@@ -101,6 +103,7 @@ class CardDelegate(QStyledItemDelegate):
         if card is None:
             return
         c = theme.current()
+        shown = self.shown(card.prediction.result) if card.prediction is not None else None
         p.save()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = QRectF(option.rect).adjusted(5, 5, -5, -5)
@@ -123,6 +126,7 @@ class CardDelegate(QStyledItemDelegate):
             p.setClipPath(path)
             p.drawPixmap(pr.topLeft(), pm)
             p.setClipping(False)
+            paint_on_thumb(p, shown, pr)  # boxes or masks (a detector's, a segmenter's)
         x = tr.right() + 12
         w = r.right() - 12 - x
         base = QFont(option.font)
@@ -147,7 +151,7 @@ class CardDelegate(QStyledItemDelegate):
             pct_w = float(fmb.horizontalAdvance("100.0%") + 4)
             bar_x = x + label_w + 6
             bar_w = max(10.0, w - label_w - pct_w - 10)
-            for i, (label, score) in enumerate(card.top[: self.top_k]):
+            for i, (label, score) in enumerate(card_rows(shown, card.top)[: self.top_k]):
                 ry = y + i * ROW_H
                 f = bold if i == 0 else base
                 p.setFont(f)

@@ -77,11 +77,13 @@ def _camera(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def draw_shape(img: np.ndarray, cmap: np.ndarray, label: str, cx: float, cy: float, r: float,
-               theta: float, colour, rng: np.random.Generator, rim=None) -> tuple[float, ...]:
+               theta: float, colour, rng: np.random.Generator, rim=None,
+               unit: np.ndarray | None = None) -> tuple[float, ...]:
     """Paint one filled shape (optionally with a rim of another colour) onto float ``img`` and its
-    class id into ``cmap``; returns its box (x0, y0, x1, y1) in pixels."""
+    class id into ``cmap``; returns its box (x0, y0, x1, y1) in pixels. ``unit``: the outline to
+    use (``shapes_data.outline``; a new random one when None)."""
     h, w = img.shape[:2]
-    pts = sd._place(sd.outline(label, rng), cx, cy, r, theta)  # noqa: SLF001
+    pts = sd._place(sd.outline(label, rng) if unit is None else unit, cx, cy, r, theta)  # noqa: SLF001
     # render in the shape's own window (with room for the rim), not over the whole frame
     gx0, gy0 = max(0, int(cx - r * 1.3) - 2), max(0, int(cy - r * 1.3) - 2)
     gx1, gy1 = min(w, int(cx + r * 1.3) + 3), min(h, int(cy + r * 1.3) + 3)

@@ -151,7 +151,7 @@ class CardDelegate(QStyledItemDelegate):
             pct_w = float(fmb.horizontalAdvance("100.0%") + 4)
             bar_x = x + label_w + 6
             bar_w = max(10.0, w - label_w - pct_w - 10)
-            for i, (label, score) in enumerate(card_rows(shown, card.top)[: self.top_k]):
+            for i, (label, score, colour) in enumerate(card_rows(shown, card.top)[: self.top_k]):
                 ry = y + i * ROW_H
                 f = bold if i == 0 else base
                 p.setFont(f)
@@ -165,7 +165,7 @@ class CardDelegate(QStyledItemDelegate):
                 p.drawRoundedRect(br, 4, 4)
                 s = min(1.0, max(0.0, float(score)))
                 if s > 0:
-                    p.setBrush(QColor(c.accent if i == 0 else c.bar_other))
+                    p.setBrush(colour or QColor(c.accent if i == 0 else c.bar_other))  # a class's own colour
                     p.drawRoundedRect(QRectF(br.left(), br.top(), max(4.0, bar_w * s), br.height()), 4, 4)
                 p.setPen(QColor(c.text if i == 0 else c.muted))
                 p.drawText(QRectF(bar_x + bar_w + 4, ry, pct_w, ROW_H - 4),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QPainter, QPixmap
+from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QWidget
 
 from livepredict.core.boxes import refilter
@@ -79,17 +79,19 @@ class Thresholds(QWidget):
         return out
 
 
-def card_rows(result: Any, top: tuple[tuple[str, float], ...]) -> list[tuple[str, float]]:
-    """(row label, bar value 0..1) for a card: "3 circle" with its best score per class for
-    detections, the share of the picture per class for masks, the top-k scores otherwise."""
+def card_rows(result: Any, top: tuple[tuple[str, float], ...]) -> list[tuple[str, float, QColor | None]]:
+    """(row label, bar value 0..1, bar colour) for a card: "3 circle" with its best score per class
+    for detections, the share of the picture per class for masks (both in the class's colour: the
+    card's legend), the top-k scores otherwise (the theme's colours)."""
     if isinstance(result, Detections):
         counts = result.counts()
         best = dict(result.top)
-        return [(f"{n} {lbl}", best.get(lbl, 0.0))
+        ids = {d.label: d.class_id for d in result.items}
+        return [(f"{n} {lbl}", best.get(lbl, 0.0), overlays.class_colour(ids[lbl]))
                 for lbl, n in sorted(counts.items(), key=lambda kv: (-kv[1], -best.get(kv[0], 0.0)))]
     if isinstance(result, Segmentation):
-        return list(result.top)
-    return list(top)
+        return [(lbl, f, colour) for lbl, colour, f in overlays.legend_entries(result)]
+    return [(lbl, s, None) for lbl, s in top]
 
 
 def paint_on_thumb(p: QPainter, result: Any, target: QRectF) -> None:

@@ -7,14 +7,14 @@ import datetime as _dt
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QRectF, QStandardPaths, Qt
+from PySide6.QtCore import QPointF, QRectF, QStandardPaths, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 import livepredict
 from livepredict.core.errors import LivePredictError
 from livepredict.core.outfile import CsvRows, replace_with
-from livepredict.core.types import Prediction
+from livepredict.core.types import Prediction, Segmentation
 from livepredict.ui import overlays
 from livepredict.ui.live.found import record_rows
 
@@ -63,6 +63,8 @@ def annotated(image: np.ndarray, pred: Prediction | None) -> QImage:
         painter.fillRect(box, QColor(0, 0, 0, 170))
         painter.setPen(QColor("#ffffff"))
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        if drawn and isinstance(pred.result, Segmentation):  # the mask's legend under the label
+            overlays.paint_legend(painter, pred.result, QPointF(box.left(), box.bottom() + 4), max(12, h // 30))
         painter.end()
     return img
 

@@ -20,7 +20,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Slot
 from livepredict.commands.common import print_json, status_printer
 from livepredict.core.errors import LivePredictError, SourceError, UnsupportedModelError
 from livepredict.core.outfile import CsvRows
-from livepredict.core.types import ModelInfo, Prediction, Task
+from livepredict.core.types import IMAGE_TASKS, ModelInfo, Prediction
 from livepredict.threads.engine.controller import InferenceController
 from livepredict.threads.engine.payloads import LoadFailed, ModelLoaded
 from livepredict.threads.feed_bridge import FeedController
@@ -168,7 +168,7 @@ def _open(controller: InferenceController, waiter: _Waiter, model: str | Path, t
     if "loaded" not in got:
         raise LivePredictError(f"Opening {model} took longer than {load_timeout:.0f} s; try again.")
     info = got["loaded"].info
-    if info.task != Task.IMAGE_CLASSIFIER or info.preprocess is None:
+    if info.task not in IMAGE_TASKS or info.preprocess is None:
         raise UnsupportedModelError(f"{Path(model).name} is a {info.task}, not an image classifier; live "
                                     "mode needs a model that takes images.")
     return info

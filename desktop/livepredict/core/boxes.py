@@ -1,5 +1,14 @@
-"""Box arithmetic on (N, 4) x0, y0, x1, y1 arrays: IoU, class-aware NMS, re-filtering a detector's
-answer at new thresholds without running the model again (vectorised numpy, no loop per box)."""
+"""Boxes: format conversion, class-aware non-maximum suppression and re-filtering, numpy only.
+
+A detector head decodes its model's outputs into candidate boxes in model-input pixels, then
+:func:`make_detections` maps them to the original picture (``core.geometry``), drops the ones
+that are NaN, inverted or empty (counted), keeps every candidate above a low floor and runs
+class-aware NMS at the head's thresholds. :func:`refilter` runs the last step again on those
+candidates with other thresholds (the UI's score and IoU controls), without the model.
+
+NMS is vectorised (Cluster-NMS: the exact result of greedy NMS from a few matrix passes over the
+IoU matrix of the candidates sorted by score), never a Python loop per box.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +16,34 @@ import dataclasses
 
 import numpy as np
 
-from .types import Detection, Detections
+from livepredict.core.geometry import Placement, boxes_to_original
+from livepredict.core.types import Detection, Detections
+
+BOX_FORMATS = ("xyxy", "yxyx", "cxcywh")
+SCORE_THRESHOLD = 0.25
+IOU_THRESHOLD = 0.45
+FLOOR = 0.05  # candidates kept for re-filtering score at least min(this, the score threshold)
+MAX_CANDIDATES = 1000  # the best candidates kept for re-filtering (by score)
+MAX_DETECTIONS = 300
+
+
+def to_xyxy(boxes: np.ndarray, fmt: str = "xyxy") -> np.ndarray:
+    """(N, 4) boxes in ``fmt`` (``xyxy``, ``yxyx`` or ``cxcywh``) as x0, y0, x1, y1 (float64)."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    if fmt == "xyxy":
+        return b
+    if fmt == "yxyx":
+        return b[:, [1, 0, 3, 2]]
+    if fmt == "cxcywh":
+        half_w, half_h = b[:, 2] * 0.5, b[:, 3] * 0.5
+        return np.stack([b[:, 0] - half_w, b[:, 1] - half_h, b[:, 0] + half_w, b[:, 1] + half_h], axis=1)
+    raise ValueError(f"box_format must be one of {', '.join(BOX_FORMATS)}, not {fmt!r}")
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(len(a), len(b)) intersection over union of two box arrays."""
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
+    """(len(a), len(b)) intersection over union of xyxy boxes."""
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
     ix0 = np.maximum(a[:, None, 0], b[None, :, 0])
     iy0 = np.maximum(a[:, None, 1], b[None, :, 1])
     ix1 = np.minimum(a[:, None, 2], b[None, :, 2])
@@ -26,36 +56,120 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(union > 0, inter / union, 0.0)
 
 
-def nms(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray | None = None,
-        iou: float = 0.45, max_boxes: int = 300) -> np.ndarray:
-    """Indices of the boxes kept by greedy NMS, best score first. With ``class_ids`` a box only
-    suppresses boxes of its own class (boxes are offset per class, one pass for all classes)."""
+def _class_offset(boxes: np.ndarray, class_ids: np.ndarray | None) -> np.ndarray:
+    """Boxes moved apart per class so that boxes of different classes never overlap."""
+    if class_ids is None or len(boxes) == 0:
+        return boxes
+    span = float(np.max(boxes)) - min(0.0, float(np.min(boxes))) + 1.0
+    return boxes + (np.asarray(class_ids, np.float64) * span)[:, None]
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = IOU_THRESHOLD,
+        class_ids: np.ndarray | None = None, max_iter: int = 200) -> np.ndarray:
+    """Indices of the boxes kept by greedy NMS (class-aware when ``class_ids`` is given), best first.
+
+    Cluster-NMS: sort by score, take the upper-triangular IoU matrix, and repeat "a box is kept
+    when no KEPT better box overlaps it more than the threshold" until it stops changing: the
+    fixed point is exactly what greedy NMS keeps."""
     b = np.asarray(boxes, np.float64).reshape(-1, 4)
-    s = np.asarray(scores, np.float64).reshape(-1)
     if len(b) == 0:
         return np.zeros((0,), np.int64)
-    if class_ids is not None:  # classes far apart: one IoU matrix, no box overlaps another class's
-        span = float(np.abs(b).max()) + 1.0
-        b = b + (np.asarray(class_ids, np.float64).reshape(-1, 1) * span * 2)
-    order = np.argsort(-s, kind="stable")
-    keep: list[int] = []
-    while len(order) and len(keep) < max_boxes:  # one step per kept box, its row against the rest
-        i = int(order[0])
-        keep.append(i)
-        rest = order[1:]
-        order = rest[iou_matrix(b[i:i + 1], b[rest])[0] <= iou]
-    return np.asarray(keep, np.int64)
+    order = np.argsort(-np.asarray(scores, np.float64), kind="stable")
+    sb = b[order] if class_ids is None else _class_offset(b[order], np.asarray(class_ids)[order])
+    iou = np.triu(iou_matrix(sb, sb), k=1)
+    over = iou > iou_threshold
+    if not over.any():
+        return order
+    keep = np.ones(len(sb), bool)
+    for _ in range(max_iter):
+        new = ~np.any(over & keep[:, None], axis=0)
+        if np.array_equal(new, keep):
+            break
+        keep = new
+    return order[keep]
 
-def refilter(det: Detections, score: float, iou: float) -> Detections:
-    """``det`` with its items recomputed from all its candidates at a new score and IoU threshold."""
-    keep_score = np.flatnonzero(np.asarray(det.box_scores) >= score)
-    boxes = np.asarray(det.boxes)[keep_score]
-    scores = np.asarray(det.box_scores)[keep_score]
-    ids = np.asarray(det.class_ids)[keep_score]
-    kept = nms(boxes, scores, ids, iou)
-    items = tuple(Detection(label=det.labels[int(ids[i])] if 0 <= int(ids[i]) < len(det.labels)
-                            else f"class {int(ids[i])}",
-                            score=float(scores[i]),
-                            box=tuple(float(v) for v in boxes[i]),  # type: ignore[arg-type]
-                            class_id=int(ids[i])) for i in kept)
-    return dataclasses.replace(det, items=items)
+
+def weighted_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.3
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MediaPipe's weighted NMS: each kept box is the score-weighted mean of the boxes it suppresses.
+    Returns (boxes, scores, index of the best box of each cluster); one step per kept box."""
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    s = np.asarray(scores, np.float64)
+    order = np.argsort(-s, kind="stable")
+    iou = iou_matrix(b[order], b[order])
+    left = np.ones(len(order), bool)
+    out_b, out_s, out_i = [], [], []
+    while left.any():
+        first = int(np.argmax(left))
+        members = left & (iou[first] > iou_threshold)
+        members[first] = True
+        w = s[order][members]
+        out_b.append((b[order][members] * w[:, None]).sum(axis=0) / max(float(w.sum()), 1e-12))
+        out_s.append(s[order][first])
+        out_i.append(order[first])
+        left &= ~members
+    if not out_b:
+        return np.zeros((0, 4)), np.zeros((0,)), np.zeros((0,), np.int64)
+    return np.array(out_b), np.array(out_s), np.array(out_i, np.int64)
+
+
+def _items(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, labels: tuple[str, ...]
+           ) -> tuple[Detection, ...]:
+    def label(c: int) -> str:
+        return labels[c] if 0 <= c < len(labels) else f"class {c}"
+    return tuple(Detection(label(int(c)), float(s), (float(b[0]), float(b[1]), float(b[2]), float(b[3])), int(c))
+                 for b, s, c in zip(boxes, scores, class_ids, strict=True))
+
+
+def select(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, labels: tuple[str, ...],
+           score_threshold: float, iou_threshold: float, max_detections: int = MAX_DETECTIONS,
+           weighted: bool = False) -> tuple[Detection, ...]:
+    """The detections among candidates (original pixels) at these thresholds, best first."""
+    above = np.flatnonzero(np.asarray(scores) >= score_threshold)
+    if above.size == 0:
+        return ()
+    b, s, c = boxes[above], scores[above], class_ids[above]
+    if weighted:
+        rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for cls in np.unique(c):
+            pick = c == cls
+            wb, ws, _ = weighted_nms(b[pick], s[pick], iou_threshold)
+            rows.append((wb, ws, np.full(len(ws), cls)))
+        b = np.concatenate([r[0] for r in rows])
+        s = np.concatenate([r[1] for r in rows])
+        c = np.concatenate([r[2] for r in rows])
+        keep = np.argsort(-s, kind="stable")
+    else:
+        keep = nms(b, s, iou_threshold, c)
+    keep = keep[:max_detections]
+    return _items(b[keep], s[keep], c[keep], labels)
+
+
+def make_detections(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, labels: tuple[str, ...],
+                    where: Placement, score_threshold: float = SCORE_THRESHOLD,
+                    iou_threshold: float = IOU_THRESHOLD, weighted: bool = False) -> Detections:
+    """:class:`Detections` from candidate xyxy ``boxes`` in model-input pixels (``where.model``)."""
+    s = np.asarray(scores, np.float64).ravel()
+    c = np.asarray(class_ids).astype(np.int64).ravel()
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    floor = min(FLOOR, score_threshold)
+    ok_score = np.isfinite(s) & (s >= floor)
+    b, s, c = b[ok_score], s[ok_score], c[ok_score]
+    orig, keep = boxes_to_original(b, where)
+    dropped = int(np.count_nonzero(~keep))
+    orig, s, c = orig[keep].astype(np.float64), s[keep], c[keep]
+    if len(s) > MAX_CANDIDATES:
+        best = np.argpartition(-s, MAX_CANDIDATES)[:MAX_CANDIDATES]
+        orig, s, c = orig[best], s[best], c[best]
+    items = select(orig, s, c, labels, score_threshold, iou_threshold, weighted=weighted)
+    return Detections(items=items, labels=labels, image_size=where.original, boxes=orig.astype(np.float32),
+                      box_scores=s.astype(np.float32), class_ids=c.astype(np.int32), dropped=dropped)
+
+
+def refilter(detections: Detections, score_threshold: float = SCORE_THRESHOLD,
+             iou_threshold: float = IOU_THRESHOLD) -> Detections:
+    """``detections`` filtered again from its candidates with other thresholds (no model run)."""
+    d = detections
+    items = select(np.asarray(d.boxes, np.float64), np.asarray(d.box_scores, np.float64),
+                   np.asarray(d.class_ids, np.int64), d.labels, score_threshold, iou_threshold)
+    return dataclasses.replace(d, items=items)

@@ -123,7 +123,7 @@ def decode(out: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     m = s >= SCORE_FLOOR
     c = out[m, :4] * st.SIZE
     b = np.stack([c[:, 0] - c[:, 2] / 2, c[:, 1] - c[:, 3] / 2, c[:, 0] + c[:, 2] / 2, c[:, 1] + c[:, 3] / 2], 1)
-    keep = nms(b, s[m], k[m], NMS_IOU)
+    keep = nms(b, s[m], NMS_IOU, k[m])
     return b[keep], s[m][keep], k[m][keep]
 
 

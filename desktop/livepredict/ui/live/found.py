@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,7 @@ class LiveFound:
         names = tuple(info.labels)
         self._count_peak = 0
         self.layer.set_result(None, self.layer._size)  # noqa: SLF001 - a new model: old boxes go
+        self.video.set_overlay("", None)
         if info.task == Task.OBJECT_DETECTOR:
             self.labels = (*names, MEAN_SCORE)
             self._set_axis("boxes per class · mean score", 1.0)
@@ -100,7 +102,7 @@ class LiveFound:
             pi.setLabel("left", name)
         self._y_top = top
         pi.setYRange(0.0, top, padding=0.04)
-        step = 1 if top > 1 else 0.25
+        step = math.ceil(top / 6) if top > 1 else 0.25  # a few round ticks however many boxes
         ticks = [(float(v), f"{v:g}") for v in np.arange(0.0, top + 1e-9, step)]
         pi.getAxis("left").setTicks([ticks, []])
 

@@ -331,7 +331,7 @@ class LivePanel(QWidget):
     def on_prediction(self, pred: Prediction) -> None:
         if (scores := self.found.take(pred)) is None:  # counts per class for boxes, shares for masks
             return
-        if self.scores is None or self.scores.width != (n := int(scores.shape[0])):
+        if getattr(self.scores, "width", None) != (n := int(scores.shape[0])):
             self.scores = History(HISTORY_ROWS, n)
             self.labels = self.found.plot_labels(self.labels, n, self.info)
             self.side.set_labels(self.labels)

@@ -51,7 +51,6 @@ DISPLAY_HZ = 60
 STRIP_EVERY = 12  # display ticks between timing-strip updates (~5 Hz)
 PLOT_EVERY = 2  # display ticks between plot repaints (~30 Hz: a plot repaint costs ~5 ms)
 HISTORY_ROWS = 4096
-MAX_PLOT_POINTS = 600
 
 
 class LivePanel(QWidget):
@@ -368,10 +367,7 @@ class LivePanel(QWidget):
         if (force or (self._new_scores and self._ticks % PLOT_EVERY == 0)) and self.scores is not None:
             self._new_scores = False
             t, v = self.scores.view()
-            if len(t) > MAX_PLOT_POINTS:
-                step = int(np.ceil(len(t) / MAX_PLOT_POINTS))
-                t, v = t[-1::-step][::-1], v[-1::-step][::-1]
-            self.plot.refresh(t, v)
+            self.plot.refresh(t, v)  # cuts out its window, then smooths and thins it
         self._ticks += 1
         if force or self._ticks % STRIP_EVERY == 0:
             self.update_strip()

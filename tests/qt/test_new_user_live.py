@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from helpers.video import write_color_video
 
 from livepredict.core.history import History
 from livepredict.settings import Settings
@@ -11,6 +14,7 @@ from livepredict.threads.engine.controller import InferenceController
 from livepredict.ui.live.panel import HISTORY_ROWS, LivePanel
 from livepredict.ui.panel import AppContext
 
+FORECASTER = Path(__file__).resolve().parents[2] / "models" / "forecaster.keras"
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
 
@@ -63,3 +67,27 @@ def test_smoothing_averages_exactly_the_frames_it_says(bare_panel):
     # a 5-frame average: 1/5, 2/5, ... and full height on the 5th frame after the step
     np.testing.assert_allclose(y[-10:-5], [0.2, 0.4, 0.6, 0.8, 1.0], atol=1e-6)
     np.testing.assert_allclose(y[-5:], 1.0)
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory):
+    return write_color_video(tmp_path_factory.mktemp("switch") / "colors.avi", frames=60, fps=30.0, size=(160, 120))
+
+
+def test_switching_to_a_model_that_cannot_take_frames_says_so_in_the_video_pane(qtbot, bare_panel, model_files,
+                                                                                  video):
+    panel, controller = bare_panel, bare_panel.controller
+    with qtbot.waitSignal(controller.model_loaded, timeout=120_000):
+        controller.open_model(model_files["tflite"])
+    assert panel.start(str(video))
+    qtbot.waitUntil(lambda: panel.view.label.isVisible() and panel.pipeline.frames_inferred >= 3, timeout=20_000)
+    with qtbot.waitSignal(panel.pipeline.inference_failed, timeout=120_000):
+        controller.open_model(FORECASTER)
+    qtbot.waitUntil(lambda: not panel.view.label.isVisible(), timeout=5_000)  # the old answer is gone
+    assert panel.view.message.isVisible()
+    assert "forecaster" in panel.view.message.toPlainText()  # what is wrong, where the answer was
+    assert not any(line.isVisible() for line in panel.plot.lines)  # the old model's lines too
+    frames = panel.pipeline.frames_read
+    qtbot.waitUntil(lambda: panel.pipeline.frames_read >= frames + 10, timeout=10_000)
+    panel.update_strip()
+    assert panel.strip.text_of("dropped") == "–" and panel.strip.text_of("inference_fps") == "–"

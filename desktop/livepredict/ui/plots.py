@@ -88,6 +88,7 @@ class VideoView(pg.GraphicsLayoutWidget):
     def set_placeholder(self, text: str) -> None:
         """Show a sentence in the middle of the view (before the first frame, after a fault)."""
         self.message.setText(text)
+        self.message.setTextWidth(max(200, min(480, self.width() - 40)))  # a long sentence wraps
         self.message.setVisible(bool(text))
         if self._shape is None:
             self.view.setRange(QRectF(0, 0, 640, 480), padding=0)

@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPixmap
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from livepredict.core.results import prediction_json
 from livepredict.core.types import Prediction
 from livepredict.ui import theme
 from livepredict.ui.widgets import format_ms
@@ -43,7 +44,7 @@ class Card:
 
     def to_json(self, k: int) -> dict[str, Any]:
         if self.prediction is not None and not self.error:
-            return self.prediction.to_json(k) | {"path": self.key}
+            return prediction_json(self.prediction, k) | {"path": self.key}  # with detections or a segmentation
         return {"path": self.key, "top": [], "error": self.error}
 
 

@@ -190,6 +190,9 @@ def test_live_draws_the_detectors_boxes_over_the_video_counts_them_and_records_t
     assert _count_colour(img, edge, overlays.class_colour(best.class_id)) >= (b.x() - a.x()) * 0.5
     # the plot: one row per class and the mean score
     assert panel.labels[-1] == MEAN_SCORE and panel.scores is not None
+    from PySide6.QtWidgets import QLabel
+
+    assert panel.side.findChild(QLabel, "Title").text() == "Boxes per class over time"
     _, rows = panel.scores.view()
     assert rows[-1, :-1].sum() >= 1 and 0 < rows[-1, -1] <= 1
     shot = panel.snapshot_image()

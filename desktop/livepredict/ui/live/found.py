@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 import numpy as np
+from PySide6.QtWidgets import QLabel
 
 from livepredict.core.types import Detections, Prediction, Segmentation, Task
 from livepredict.ui import overlays
@@ -54,13 +55,13 @@ class LiveFound:
         self.video.set_overlay("", None)
         if info.task == Task.OBJECT_DETECTOR:
             self.labels = (*names, MEAN_SCORE)
-            self._set_axis("boxes per class · mean score", 1.0)
+            self._set_axis("boxes per class · mean score", 1.0, "Boxes per class over time")
         elif info.task == Task.SEGMENTER:
             self.labels = names
-            self._set_axis("share of the picture", 1.0)
+            self._set_axis("share of the picture", 1.0, "Share of the picture over time")
         else:
             self.labels = ()
-            self._set_axis("confidence", 1.0)
+            self._set_axis("confidence", 1.0, "Confidence over time")
 
     def take(self, pred: Prediction) -> np.ndarray | None:
         """The row the plot keeps for this result: counts per class and the mean score (detector),
@@ -96,10 +97,14 @@ class LiveFound:
             if top != self._y_top:
                 self._set_axis(None, top)
 
-    def _set_axis(self, name: str | None, top: float) -> None:
+    def _set_axis(self, name: str | None, top: float, title: str = "") -> None:
         pi = self.plot.getPlotItem()
         if name is not None:
             pi.setLabel("left", name)
+        side = self.plot.parentWidget()
+        heading = side.findChild(QLabel, "Title") if side is not None else None
+        if title and heading is not None:  # the plot's own heading names what it shows
+            heading.setText(title)
         self._y_top = top
         pi.setYRange(0.0, top, padding=0.04)
         step = math.ceil(top / 6) if top > 1 else 0.25  # a few round ticks however many boxes

@@ -171,7 +171,13 @@ def test_forecast_plays_steps_and_pauses(qtbot, panel, files):
     assert not panel.forecast.playing and panel.forecast.play_button.text() == "Play"
     mae, naive = panel.forecast.errors_so_far()
     assert mae is not None and naive is not None and mae >= 0
-    assert "error so far" in panel.forecast.fc_stats.text()
+    assert "mean absolute error of the one-step forecasts so far" in panel.forecast.fc_stats.text()
+    pi = panel.forecast.plot.getPlotItem()
+    assert (pi.getAxis("bottom").labelText, pi.getAxis("left").labelText) == ("year", "value")  # axis titles
+    px, _ = panel.forecast.past_curve.getData()  # the one-step forecasts made so far, beside what happened
+    assert len(px) == len([i for i in panel.forecast.one_step if i < stopped_at]) > 10
+    _, hi = pi.viewRange()[0]
+    assert hi < 1900 + stopped_at + panel.forecast.horizon.value() + 4  # follows the forecast, not the series end
     panel.forecast.step_once()
     hx, _ = panel.forecast.hist_curve.getData()
     assert panel.forecast.index == stopped_at + 1 and len(hx) == panel.forecast.index

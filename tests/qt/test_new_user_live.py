@@ -120,3 +120,21 @@ def test_legend_sits_above_the_data_and_is_recoloured_with_the_theme(qtbot):
                                                   for _s, label in plot.legend.items), timeout=2_000)
     finally:
         theme.apply(QApplication.instance(), before)
+
+
+def test_controls_offer_only_what_applies(qtbot, bare_panel, video):
+    panel = bare_panel
+    panel.resize(1024, 640)
+    panel.show()
+    assert not panel.snapshot_button.isEnabled() and not panel.record_button.isEnabled()  # nothing to keep yet
+    assert panel.side.smooth_spin.text().endswith("1 frame (off)")
+    panel.side.smooth_spin.setValue(5)
+    assert panel.side.smooth_spin.text().endswith("5 frames")
+    assert "Sample video" in panel.source_box.currentText() and not panel.resolution.isVisible()
+    panel.source_box.setEditText("0")
+    assert panel.resolution.isVisible()  # a camera: its resolution can be asked for
+    panel.source_box.setEditText(str(video))
+    assert not panel.resolution.isVisible()
+    assert panel.start(str(video))
+    qtbot.waitUntil(lambda: panel.snapshot_button.isEnabled() and panel.record_button.isEnabled(), timeout=20_000)
+    panel.stop()

@@ -85,7 +85,7 @@ class VideoView(pg.GraphicsLayoutWidget):
         self.message.setZValue(11)
         self.view.addItem(self.label, ignoreBounds=True)
         self.view.addItem(self.message, ignoreBounds=True)
-        self.set_placeholder("No source: pick a camera, a video file or a stream.")
+        self.set_placeholder("Press Start to play the source above, or open a video, a folder or a camera.")
 
     def set_placeholder(self, text: str) -> None:
         """Show a sentence in the middle of the view (before the first frame, after a fault)."""

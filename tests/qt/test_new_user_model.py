@@ -8,6 +8,8 @@ from pathlib import Path
 from livepredict.settings import Settings
 from livepredict.ui.profile_state import APPLIED, EDITED
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def load(qtbot, window, path, timeout=120_000):
     with qtbot.waitSignal(window.controller.model_loaded, timeout=timeout) as blocker:
@@ -55,3 +57,13 @@ def test_recent_models_lists_each_file_once(qtbot, isolated_settings, model_file
     assert len(names) == 2 and len(set(names)) == 2  # the same name twice: each shows its folder
     assert all(n.startswith(path.name + " — ") for n in names)
     menu.deleteLater()
+
+
+def test_the_status_bar_names_the_runtime_the_generator_uses(qtbot, window):
+    window.show_panel("Generate")
+    gen = window.panel("Generate")
+    with qtbot.waitSignal(window.controller.generator_ready, timeout=120_000) as ready:
+        window.open_model(ROOT / "models" / "chars.keras")
+    runtime = ready.args[0].info["runtime"]
+    assert window.model_label.text() == f"chars.keras · {runtime} step"
+    assert f"{runtime} step" in gen.model_label.text()

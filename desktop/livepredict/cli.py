@@ -13,6 +13,7 @@ import typing
 from collections.abc import Callable
 
 from livepredict import __version__
+from livepredict.commands.option_help import describe_options
 from livepredict.core.errors import LivePredictError
 
 COMMANDS = ("info", "classify", "generate", "live", "bench", "serve")
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--port", type=int, default=8765)
     sp.add_argument("--token", default=None)
     sp.add_argument("--frames", type=int, default=None, metavar="N")
+    describe_options(p)  # one line of help for each option declared above without one
     return p
 
 

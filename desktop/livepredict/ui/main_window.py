@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
         c.versions_reported.connect(self.on_versions)
         c.error_occurred.connect(self.on_error)
         c.batch_finished.connect(self.on_batch_finished)
+        c.generator_ready.connect(self.on_generator_ready)
         try:
             QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_scheme)
         except AttributeError:  # pragma: no cover - Qt < 6.5
@@ -423,6 +424,12 @@ class MainWindow(QMainWindow):
         self.status_text.setText(loaded.ready_text)
         self.settings.add_recent_model(info.path)
         self.recent_menu.refresh()
+
+    @Slot(object)
+    def on_generator_ready(self, ready: Any) -> None:
+        """A generator runs its own step: the status bar names that runtime (as the Generate tab does)."""
+        if self.loaded is not None and ready.load_id == self.controller.active_load_id:
+            self.model_label.setText(f"{Path(self.loaded.info.path).name} · {ready.info.get('runtime', '?')} step")
 
     @Slot(object)
     def on_load_failed(self, failed: LoadFailed) -> None:

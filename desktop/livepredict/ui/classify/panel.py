@@ -40,6 +40,7 @@ from livepredict.threads.engine.payloads import (
 from livepredict.ui.classify.cards import Card, CardDelegate, CardModel, CardRole, CardView
 from livepredict.ui.classify.export import results_json, write_results
 from livepredict.ui.classify.text_box import TextClassifyBox
+from livepredict.ui.classify.waiting import WaitingImages
 from livepredict.ui.panel import AppContext
 from livepredict.ui.widgets import DropZone, format_duration, format_ms, pixmap_from_rgb
 
@@ -116,8 +117,10 @@ class ClassifyPanel(QWidget):
         self._spec_text = ""
         self._model: ModelLoaded | None = None
         self._pasted = 0
+        self._failed_load = 0  # the load id of the newest load that failed
 
         self._build(top_k)
+        self.waiting = WaitingImages(self.hint)  # images given before any model was open
 
         controller.classification_ready.connect(self.on_result)
         controller.batch_progress.connect(self.on_progress)
@@ -125,6 +128,7 @@ class ClassifyPanel(QWidget):
         controller.tensor_previewed.connect(self.on_preview)
         controller.model_loaded.connect(self.on_model_loaded)
         controller.profile_applied.connect(self.on_profile_applied)
+        controller.load_failed.connect(self._on_load_failed)
 
     def _build(self, top_k: int) -> None:
         root = QHBoxLayout(self)
@@ -222,6 +226,11 @@ class ClassifyPanel(QWidget):
     def classify(self, items: list[Any]) -> int | None:
         """Classify paths (files/folders) and NamedImages; returns the job id."""
         if not items:
+            return None
+        c = self.controller
+        if c.active_load_id < 0 and c.load_id in (0, self._failed_load):  # no model open, none coming
+            self.context.show_message(self.waiting.add(items))
+            self.stack.setCurrentWidget(self.hint)
             return None
         return self.adopt_job(self.controller.classify(items, self.top_k()))
 
@@ -336,7 +345,13 @@ class ClassifyPanel(QWidget):
                 self.classify(again)
             else:
                 self.stack.setCurrentWidget(self.hint)
+        if self.waiting.items:
+            self.classify(self.waiting.take())
         self._update_summary()
+
+    @Slot(object)
+    def _on_load_failed(self, failed: Any) -> None:
+        self._failed_load = failed.load_id
 
     @Slot(object)
     def on_profile_applied(self, loaded: ModelLoaded) -> None:

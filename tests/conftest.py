@@ -23,4 +23,5 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
 # Tiny real models saved in every format (session-scoped; TensorFlow is imported on first use).
+from helpers.labelled import binary_model  # noqa: E402, F401
 from helpers.models import color_images, model_files  # noqa: E402, F401

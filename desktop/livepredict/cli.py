@@ -1,4 +1,4 @@
-"""Headless commands: info, classify, generate, live, bench, serve.
+"""Headless commands: info, classify, evaluate, generate, live, bench, serve.
 
 Every command prints one sentence on stderr and exits 2 on bad input (no traceback unless
 ``--debug``). Heavy modules are imported inside the commands so ``--help`` stays instant.
@@ -16,7 +16,7 @@ from livepredict import __version__
 from livepredict.commands.option_help import describe_options
 from livepredict.core.errors import LivePredictError
 
-COMMANDS = ("info", "classify", "generate", "live", "bench", "serve")
+COMMANDS = ("info", "classify", "evaluate", "generate", "live", "bench", "serve")
 
 
 def _quiet_tensorflow() -> None:
@@ -58,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--csv", metavar="FILE")
     sp.add_argument("--json", action="store_true")
 
+    sp = cmd("evaluate", "Evaluate classifiers on a labelled folder (one sub-folder per class) or a CSV of "
+                         "path,label; two or more models are compared.")
+    sp.add_argument("paths", nargs="+", metavar="MODEL [MODEL ...] FOLDER|CSV")
+    sp.add_argument("--report", metavar="DIR", help="write report.html with its plots, CSV and JSON here")
+    sp.add_argument("--top", type=int, default=3, metavar="K", help="k of the top-k accuracy (default 3)")
+    sp.add_argument("--output", default=None, metavar="OUT", help=output_help)
+    sp.add_argument("--json", action="store_true")
+
     sp = cmd("bench", "Measure predict, each runtime and the path the app uses, in one run.")
     sp.add_argument("model")
     sp.add_argument("--json", action="store_true")
@@ -95,11 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
     """The command bodies (``livepredict.commands``), imported when a command runs, not for ``--help``."""
-    from livepredict.commands import classify, generate, live, serve
+    from livepredict.commands import classify, evaluate, generate, live, serve
 
     return {
         "info": classify.cmd_info,
         "classify": classify.cmd_classify,
+        "evaluate": evaluate.cmd_evaluate,
         "bench": classify.cmd_bench,
         "generate": generate.cmd_generate,
         "live": live.cmd_live,

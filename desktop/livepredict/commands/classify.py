@@ -78,6 +78,15 @@ def _read_chunk(paths, pool):
     return [pool.submit(read, p) for p in paths]
 
 
+def read_ahead(paths, chunk, pool):
+    """(chunk of paths, their (image, error) pairs) in order, the next chunk read while one is used."""
+    pending = _read_chunk(paths[:chunk], pool)
+    for start in range(0, len(paths), chunk):
+        loaded = [f.result() for f in pending]
+        pending = _read_chunk(paths[start + chunk:start + 2 * chunk], pool)  # read ahead
+        yield paths[start:start + chunk], loaded
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     from livepredict.core.outfile import CsvRows
     from livepredict.sources.images import collect_image_paths
@@ -123,11 +132,7 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
             writer.row(header + ["error"])
         with ThreadPoolExecutor(max_workers=2) as pool, tqdm(total=len(paths), unit="img", file=sys.stderr,
                                                              disable=None, leave=False) as bar:
-            pending = _read_chunk(paths[:chunk], pool)
-            for start in range(0, len(paths), chunk):
-                part = paths[start:start + chunk]
-                loaded = [f.result() for f in pending]
-                pending = _read_chunk(paths[start + chunk:start + 2 * chunk], pool)  # read ahead
+            for part, loaded in read_ahead(paths, chunk, pool):
                 good = [(i, img) for i, (img, err) in enumerate(loaded) if err is None]
                 preds = predict_images(model, [img for _, img in good], top_k=args.top,
                                               paths=[str(part[i]) for i, _ in good]) if good else []

@@ -21,6 +21,7 @@ from livepredict.core.types import PreprocessSpec
 from livepredict.threads.engine import tools
 from livepredict.threads.engine.batch import BatchTask, JobFlags
 from livepredict.threads.engine.decode import classify_images
+from livepredict.threads.engine.evaluate import EvalFinished, EvalProgress, EvaluateTask
 from livepredict.threads.engine.generation import ForecastTask, GeneratorHost, TextTask
 from livepredict.threads.engine.guard import engine_call, error_parts
 from livepredict.threads.engine.live import LiveInference
@@ -68,6 +69,8 @@ class WorkerResults(QObject):
         text_chunk(TextChunk): tokens made since the last display tick (plus the top-10 distribution).
         forecast_step(ForecastStep): one step of a forecast run (play).
         texts_classified(TextResults): texts classified by a text classifier (``classify_texts``).
+        evaluation_progress(EvalProgress), evaluation_finished(EvalFinished): an evaluation on a
+            labelled folder (``evaluate``), chunk by chunk, then its figures.
     """
 
     status_changed = Signal(str)
@@ -87,11 +90,14 @@ class WorkerResults(QObject):
     text_chunk = Signal(object)
     forecast_step = Signal(object)
     texts_classified = Signal(object)
+    evaluation_progress = Signal(object)
+    evaluation_finished = Signal(object)
 
 
 # The signal each task result goes out on (a new task kind adds its payload here).
 TASK_SIGNALS = {ImageResult: "classification_ready", BatchProgress: "batch_progress",
-                BatchFinished: "batch_finished", TextChunk: "text_chunk", ForecastStep: "forecast_step"}
+                BatchFinished: "batch_finished", TextChunk: "text_chunk", ForecastStep: "forecast_step",
+                EvalProgress: "evaluation_progress", EvalFinished: "evaluation_finished"}
 
 
 class InferenceWorker(WorkerResults):
@@ -216,6 +222,11 @@ class InferenceWorker(WorkerResults):
             self.texts_classified.emit(TextResults(job_id, load_id, tuple(preds), "", slot))
         except Exception as e:  # noqa: BLE001 - a slot never lets an exception escape
             self.texts_classified.emit(TextResults(job_id, load_id, (), error_parts(e)[0], slot))
+
+    @Slot(int, str, object, int)
+    def evaluate(self, job_id: int, source: str, slots: Sequence[str], top_k: int) -> None:
+        """Evaluate the models of ``slots`` on the labelled folder or CSV ``source`` (one task, queued)."""
+        self.runner.submit(EvaluateTask(job_id, source, slots, top_k, self.models, self.jobs))
 
     # -- one-shot requests
     @Slot(int, str, str)

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -38,6 +39,7 @@ from livepredict.threads.engine.payloads import (
     TensorPreview,
 )
 from livepredict.ui.classify.cards import Card, CardDelegate, CardModel, CardRole, CardView
+from livepredict.ui.classify.compare import CompareCards
 from livepredict.ui.classify.export import results_json, write_results
 from livepredict.ui.classify.text_box import TextClassifyBox
 from livepredict.ui.classify.waiting import WaitingImages
@@ -121,6 +123,7 @@ class ClassifyPanel(QWidget):
 
         self._build(top_k)
         self.waiting = WaitingImages(self.hint)  # images given before any model was open
+        self.compare_cards = CompareCards(self, context.compare)
 
         controller.classification_ready.connect(self.on_result)
         controller.batch_progress.connect(self.on_progress)
@@ -154,6 +157,9 @@ class ClassifyPanel(QWidget):
         self.top_spin.setToolTip("How many labels each card shows (and the export contains)")
         self.top_spin.valueChanged.connect(self._on_top_k)
         bar.addWidget(self.top_spin)
+        self.disagree_box = QCheckBox("Only disagreements")  # shown while models are compared
+        self.disagree_box.hide()
+        bar.addWidget(self.disagree_box)
         bar.addStretch(1)
         self.summary = QLabel("")
         self.summary.setObjectName("Muted")
@@ -232,7 +238,9 @@ class ClassifyPanel(QWidget):
             self.context.show_message(self.waiting.add(items))
             self.stack.setCurrentWidget(self.hint)
             return None
-        return self.adopt_job(self.controller.classify(items, self.top_k()))
+        job = self.adopt_job(self.controller.classify(items, self.top_k()))
+        self.compare_cards.classify(items, self.top_k())
+        return job
 
     def adopt_job(self, job: int) -> int:
         """Show the results and progress of a job submitted to the controller (also by the app)."""

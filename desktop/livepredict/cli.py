@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--top", type=int, default=3, metavar="K")
     sp.add_argument("--csv", metavar="FILE")
     sp.add_argument("--json", action="store_true")
+    sp.add_argument("--masks", metavar="DIR", default=None, help="write a segmenter's masks as PNGs into DIR")
 
     sp = cmd("evaluate", "Evaluate classifiers on a labelled folder (one sub-folder per class) or a CSV of "
                          "path,label; two or more models are compared.")

@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from livepredict.core.ranking import top_k
+from livepredict.core.results import prediction_json
 from livepredict.core.types import Prediction
 from livepredict.ui import theme
 from livepredict.ui.classify.bars import paint_score_row
@@ -54,7 +55,8 @@ class Card:
 
     def to_json(self, k: int) -> dict[str, Any]:
         if self.prediction is not None and not self.error:
-            return replace(self.prediction, top=self.top_k(k)).to_json(k) | {"path": self.key}
+            # with detections or a segmentation
+            return prediction_json(replace(self.prediction, top=self.top_k(k)), k) | {"path": self.key}
         return {"path": self.key, "top": [], "error": self.error}
 
 

@@ -41,6 +41,7 @@ from livepredict.threads.engine.payloads import (
 from livepredict.ui.classify.cards import Card, CardDelegate, CardModel, CardRole, CardView
 from livepredict.ui.classify.compare import CompareCards
 from livepredict.ui.classify.export import results_json, write_results
+from livepredict.ui.classify.found import Thresholds, preview_pixmap
 from livepredict.ui.classify.text_box import TextClassifyBox
 from livepredict.ui.classify.waiting import WaitingImages
 from livepredict.ui.panel import AppContext
@@ -83,12 +84,10 @@ class TensorView(QFrame):
         self.key = ""
         self.preview: TensorPreview | None = None
 
-    def show_preview(self, prev: TensorPreview, spec_text: str) -> None:
+    def show_preview(self, prev: TensorPreview, spec_text: str, result: Any = None, spec: Any = None) -> None:
         self.preview = prev
-        pm = pixmap_from_rgb(prev.image)
-        # nearest-neighbour: each tensor pixel stays visible as it is
-        self.image.setPixmap(pm.scaled(240, 240, Qt.AspectRatioMode.KeepAspectRatio,
-                                       Qt.TransformationMode.FastTransformation))
+        # nearest-neighbour: each tensor pixel stays visible as it is; boxes/masks where the model saw them
+        self.image.setPixmap(preview_pixmap(prev.image, result, spec, 240))
         shape = "x".join(str(s) for s in prev.shape)
         lo, hi = prev.value_range
         self.caption.setText(f"{Path(prev.key).name}\n{shape} {prev.dtype}, values {lo:.2f} … {hi:.2f}")
@@ -160,6 +159,11 @@ class ClassifyPanel(QWidget):
         self.disagree_box = QCheckBox("Only disagreements")  # shown while models are compared
         self.disagree_box.hide()
         bar.addWidget(self.disagree_box)
+        bar.addSpacing(12)
+        self.thresholds = Thresholds()  # a detector's Score and IoU: re-filter the cards, no model run
+        self.thresholds.hide()
+        self.thresholds.changed.connect(self._on_thresholds)
+        bar.addWidget(self.thresholds)
         bar.addStretch(1)
         self.summary = QLabel("")
         self.summary.setObjectName("Muted")
@@ -201,6 +205,7 @@ class ClassifyPanel(QWidget):
         self.model = CardModel(self)
         self.delegate = CardDelegate(self)
         self.delegate.top_k = top_k
+        self.delegate.shown = self.thresholds.shown
         self.view = CardView(self.delegate)
         self.view.setObjectName("Cards")
         self.view.setModel(self.model)
@@ -325,7 +330,9 @@ class ClassifyPanel(QWidget):
         cur = self.current_card()
         if cur is None or cur.key != prev.key or not self._is_current(prev.load_id):
             return
-        self.tensor.show_preview(prev, self._spec_text)
+        result = cur.prediction.result if cur.prediction is not None else None
+        spec = self._model.info.preprocess if self._model is not None else None
+        self.tensor.show_preview(prev, self._spec_text, self.thresholds.shown(result), spec)
 
     @Slot(object)
     def on_model_loaded(self, loaded: ModelLoaded) -> None:
@@ -333,6 +340,7 @@ class ClassifyPanel(QWidget):
             return  # a newer model was asked for meanwhile; its results will replace these
         self._model = loaded
         is_text = loaded.info.task == Task.TEXT_CLASSIFIER
+        self.thresholds.setVisible(loaded.info.task == Task.OBJECT_DETECTOR)
         self.text_box.setVisible(is_text)
         for w in (self.stack, self.tensor):  # pictures do not apply to a text classifier
             w.setVisible(not is_text)
@@ -386,6 +394,12 @@ class ClassifyPanel(QWidget):
         self.text_box.top_k = k
         self.view.doItemsLayout()
         self.view.viewport().update()
+
+    @Slot()
+    def _on_thresholds(self) -> None:
+        self.view.viewport().update()
+        if self.tensor.preview is not None:
+            self.on_preview(self.tensor.preview)
 
     def current_card(self) -> Card | None:
         idx = self.view.currentIndex()

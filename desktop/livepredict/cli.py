@@ -1,4 +1,4 @@
-"""Headless commands: info, classify, generate, live, bench, serve.
+"""Headless commands: info, classify, explain, generate, live, bench, serve.
 
 Every command prints one sentence on stderr and exits 2 on bad input (no traceback unless
 ``--debug``). Heavy modules are imported inside the commands so ``--help`` stays instant.
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from livepredict import __version__
 from livepredict.core.errors import LivePredictError
 
-COMMANDS = ("info", "classify", "generate", "live", "bench", "serve")
+COMMANDS = ("info", "classify", "explain", "generate", "live", "bench", "serve")
 
 
 def _quiet_tensorflow() -> None:
@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--csv", metavar="FILE")
     sp.add_argument("--json", action="store_true")
 
+    from livepredict.commands.explain import add_parser as add_explain
+
+    add_explain(cmd)
+
     sp = cmd("bench", "Measure predict, each runtime and the path the app uses, in one run.")
     sp.add_argument("model")
     sp.add_argument("--json", action="store_true")
@@ -93,11 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
     """The command bodies (``livepredict.commands``), imported when a command runs, not for ``--help``."""
-    from livepredict.commands import classify, generate, live, serve
+    from livepredict.commands import classify, explain, generate, live, serve
 
     return {
         "info": classify.cmd_info,
         "classify": classify.cmd_classify,
+        "explain": explain.cmd_explain,
         "bench": classify.cmd_bench,
         "generate": generate.cmd_generate,
         "live": live.cmd_live,

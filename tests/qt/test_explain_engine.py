@@ -36,16 +36,18 @@ def _explain(qtbot, controller, items, request=None) -> tuple[list[ExplainResult
 
 
 def test_pictures_are_explained_on_the_inference_thread(qtbot, controller, tmp_path):
-    """A file and a pasted picture; Grad-CAM's peak is on the shape; a bad class is one sentence per picture."""
+    """A file and a pasted picture (by name); Grad-CAM's peak is on the shape; a bad class is one sentence per picture."""
     loaded = _load(qtbot, controller, SHAPES)
     rng = np.random.default_rng(4)
     (a, box_a, _), (b, box_b, _) = scene(rng), scene(rng)
     Image.fromarray(a).save(tmp_path / "a.png")
-    got, done = _explain(qtbot, controller, [str(tmp_path / "a.png"), NamedImage("pasted", b)])
+    with qtbot.waitSignal(controller.batch_finished, timeout=WAIT):
+        controller.classify([NamedImage("pasted", b)])  # a pasted picture is then explained by its name
+    got, done = _explain(qtbot, controller, [str(tmp_path / "a.png"), "pasted"])
     assert [r.path for r in got] == [str(tmp_path / "a.png"), "pasted"]
     assert all(r.load_id == loaded.load_id and r.error is None for r in got)
     assert inside(got[0].heatmap.peak, box_a) and inside(got[1].heatmap.peak, box_b)
-    assert got[0].heatmap.values.shape == a.shape[:2] and got[0].thumbnail.shape[1] == 112
+    assert got[0].thumbnail.shape == (120, 160, 3) and got[0].heatmap.values.shape == (120, 160)
     assert (done.done, done.total, done.method, done.layer, done.cancelled) == (2, 2, "gradcam", "b4_relu", False)
     assert "b3_relu" in done.layers
 

@@ -93,6 +93,16 @@ def heatmap_on_original(grid: np.ndarray, where: Placement) -> np.ndarray:
     return np.ascontiguousarray(map_to_original(model_px, where, fill=0.0), dtype=np.float32)
 
 
+def resample(values: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A map over a picture resampled (nearest pixel centre) for the same picture shown at ``size``
+    (h, w): the cheap way to draw an original-size map on a thumbnail or a display copy."""
+    v = np.asarray(values)
+    h, w = int(size[0]), int(size[1])
+    rows = np.minimum(((np.arange(h) + 0.5) * (v.shape[0] / h)).astype(np.int64), v.shape[0] - 1)
+    cols = np.minimum(((np.arange(w) + 0.5) * (v.shape[1] / w)).astype(np.int64), v.shape[1] - 1)
+    return v[np.ix_(rows, cols)]
+
+
 def lut(name: str = "inferno") -> np.ndarray:
     """(256, 3) uint8 colours of the colour map ``name`` (one of :data:`COLORMAPS`)."""
     if name not in _ANCHORS:

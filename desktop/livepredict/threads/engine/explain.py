@@ -15,16 +15,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from livepredict.core.geometry import placement
-from livepredict.core.heatmap import Heatmap
+from livepredict.core.heatmap import Heatmap, resample
 from livepredict.threads.engine.batch import JobFlags, collect, shrink
 from livepredict.threads.engine.guard import engine_call, error_parts
-from livepredict.threads.engine.payloads import MAIN, THUMB_SIDE, NamedImage
+from livepredict.threads.engine.payloads import MAIN, NamedImage
 from livepredict.threads.engine.runner import Task
 from livepredict.threads.engine.slots import ModelSlots
 
@@ -50,10 +50,14 @@ class ExplainRequest:
         return self.method, self.layer, self.window, self.stride
 
 
+VIEW_SIDE = 240  # pictures explained for the app come back at most this large (the map resampled to it)
+
+
 @dataclass(frozen=True)
 class ExplainResult:
-    """One picture explained (``heatmap`` over the picture's own pixels), or ``error`` (one sentence).
-    ``thumbnail`` is the picture shrunk like a card's (longest side <= THUMB_SIDE)."""
+    """One picture explained, or ``error`` (one sentence). ``thumbnail`` is the picture shrunk to a
+    longest side of at most VIEW_SIDE and ``heatmap.values`` the map at the thumbnail's size (the
+    original-size map resampled: pictures can be 50 megapixels)."""
 
     job_id: int
     load_id: int
@@ -100,6 +104,10 @@ class Explainers:
         self.status = status
         self._built: dict[tuple[Any, ...], Any] = {}
 
+    def has(self, slot: str, request: ExplainRequest) -> bool:
+        """Whether the explainer for ``slot``'s open model and ``request`` is built already."""
+        return (slot, self.models.active(slot)[1], *request.key()) in self._built
+
     def get(self, slot: str, request: ExplainRequest) -> tuple[Any, int]:
         """(Explainer, load id) for the model open in ``slot``; raises one sentence if it cannot be made."""
         from livepredict.core.errors import LivePredictError
@@ -117,6 +125,9 @@ class Explainers:
                 ex = Explainer(model, request.method, request.layer, window=request.window, stride=request.stride,
                                status=self.status)
             self._built[key] = ex
+            slot_state = self.models.get(slot)
+            if self.status is not None and slot_state is not None:
+                self.status(slot_state.loaded.ready_text)  # after "Loading the Keras model…"
         return ex, load_id
 
 
@@ -152,7 +163,9 @@ class ExplainTask(Task):
             yield [self.finished(cancelled=True, message="A different model was opened; explain the pictures again.")]
             return
         self.explainer, _ = self.explainers.get(self.slot, self.request)  # raises: on_error says why
-        items = collect(self.raw)
+        slot = self.explainers.models.get(self.slot)
+        pasted = slot.images if slot is not None else {}  # pictures pasted for classification, by name
+        items = collect([NamedImage(x, pasted[x]) if isinstance(x, str) and x in pasted else x for x in self.raw])
         self.total = len(items)
         yield []
         for i, item in enumerate(items):
@@ -176,7 +189,9 @@ class ExplainTask(Task):
                 heat = self.explainer.explain([img], self.request.label)[0]
         except Exception as e:  # noqa: BLE001 - one picture that cannot be explained is one error
             return ExplainResult(self.job_id, self.load_id, index, key, None, error_parts(e)[0], slot=self.slot)
-        return ExplainResult(self.job_id, self.load_id, index, key, heat, None, shrink(img, THUMB_SIDE), self.slot)
+        view = shrink(img, VIEW_SIDE)
+        heat = replace(heat, values=np.ascontiguousarray(resample(heat.values, view.shape[:2])))
+        return ExplainResult(self.job_id, self.load_id, index, key, heat, None, view, self.slot)
 
 
 class LiveExplainer:
@@ -204,11 +219,14 @@ class LiveExplainer:
         now = time.monotonic()
         if request is None or now < self._next.get(slot, 0.0) or self._failed.get(slot):
             return
-        t0 = time.monotonic()
         try:
-            ex, _ = self.explainers.get(slot, request)
+            fresh = not self.explainers.has(slot, request)
+            ex, _ = self.explainers.get(slot, request)  # the first time: built (Keras loaded, compiled)
+            if fresh:
+                return  # that took a while: explain a newer frame, not this one
             spec = ex.spec
             where = placement(frame.image.shape[:2], spec.size or frame.image.shape[:2], spec.resize)
+            t0 = time.monotonic()  # the pace follows the explanation's own cost, not the build's
             with engine_call("live explain"):
                 heat = ex.explain_tensors(x[None], [where], request.label)[0]
         except Exception as e:  # noqa: BLE001 - said once; live inference goes on

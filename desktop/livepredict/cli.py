@@ -1,4 +1,4 @@
-"""Headless commands: info, classify, evaluate, generate, live, bench, serve.
+"""Headless commands: info, classify, evaluate, explain, generate, live, bench, serve.
 
 Every command prints one sentence on stderr and exits 2 on bad input (no traceback unless
 ``--debug``). Heavy modules are imported inside the commands so ``--help`` stays instant.
@@ -16,7 +16,7 @@ from livepredict import __version__
 from livepredict.commands.option_help import describe_options
 from livepredict.core.errors import LivePredictError
 
-COMMANDS = ("info", "classify", "evaluate", "generate", "live", "bench", "serve")
+COMMANDS = ("info", "classify", "evaluate", "explain", "generate", "live", "bench", "serve")
 
 
 def _quiet_tensorflow() -> None:
@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--output", default=None, metavar="OUT", help=output_help)
     sp.add_argument("--json", action="store_true")
 
+    from livepredict.commands.explain import add_parser as add_explain
+
+    add_explain(cmd)
+
     sp = cmd("bench", "Measure predict, each runtime and the path the app uses, in one run.")
     sp.add_argument("model")
     sp.add_argument("--json", action="store_true")
@@ -104,12 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
     """The command bodies (``livepredict.commands``), imported when a command runs, not for ``--help``."""
-    from livepredict.commands import classify, evaluate, generate, live, serve
+    from livepredict.commands import classify, evaluate, explain, generate, live, serve
 
     return {
         "info": classify.cmd_info,
         "classify": classify.cmd_classify,
         "evaluate": evaluate.cmd_evaluate,
+        "explain": explain.cmd_explain,
         "bench": classify.cmd_bench,
         "generate": generate.cmd_generate,
         "live": live.cmd_live,

@@ -89,6 +89,8 @@ class InferenceController(WorkerResults):
     text_start_requested = Signal(int, str, int, float, int, float, object, float)
     forecast_start_requested = Signal(int, object, int, int, float)
     evaluate_requested = Signal(int, str, object, int)  # (job id, folder or CSV, slots, top_k)
+    explain_requested = Signal(int, int, object, object, str)
+    live_explain_requested = Signal(object, str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -110,7 +112,8 @@ class InferenceController(WorkerResults):
                     (self.versions_requested, w.report_versions), (self.bench_requested, w.run_benchmark),
                     (self.close_requested, w.close_slot), (self.shutdown_requested, w.shutdown),
                     (self.live_mailbox_requested, w.set_live_mailbox), (self.live_flush_requested, w.flush_live),
-                    (self.evaluate_requested, w.evaluate))
+                    (self.evaluate_requested, w.evaluate),
+                    (self.explain_requested, w.explain_items), (self.live_explain_requested, w.set_live_explain))
         for signal, slot in requests:
             signal.connect(slot)
         w.stopped.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)  # quit is thread-safe
@@ -199,6 +202,21 @@ class InferenceController(WorkerResults):
         job_id = self.worker.jobs.next_id()
         self.evaluate_requested.emit(job_id, str(source), tuple(slots), int(top_k))
         return job_id
+
+    def explain(self, items: Sequence[Any], request: Any = None, slot: str = MAIN) -> int:
+        """Heatmaps of paths and NamedImages by ``slot``'s newest model (``request``: an
+        ``ExplainRequest``, default top-1 class, automatic method); returns a job id."""
+        from livepredict.threads.engine.explain import ExplainRequest
+
+        self.start()
+        job_id = self.worker.jobs.next_id()
+        self.explain_requested.emit(job_id, self._slot(slot).load_id, list(items), request or ExplainRequest(), slot)
+        return job_id
+
+    def explain_live(self, request: Any = None, slot: str = MAIN) -> None:
+        """Explain ``slot``'s live frames now and then (``live_explained``); None stops it."""
+        self.start()
+        self.live_explain_requested.emit(request, slot)
 
     def cancel(self, job_id: int | None = None) -> None:
         """Cancel every job (or every job up to ``job_id``); thread-safe flags, effective between steps."""

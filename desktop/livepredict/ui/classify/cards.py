@@ -34,6 +34,7 @@ class Card:
     total_ms: float
     thumb: QPixmap | None
     source: Any = None  # path str or NamedImage, to classify again with another model
+    overlay: QPixmap | None = None  # the thumbnail with its explanation heatmap (ui.classify.explain)
     _ranked: dict[int, tuple[tuple[str, float], ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -131,8 +132,9 @@ class CardDelegate(QStyledItemDelegate):
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(c.bar_bg))
         p.drawRoundedRect(tr, 6, 6)
-        if card.thumb is not None and not card.thumb.isNull():
-            pm = card.thumb.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+        thumb = card.overlay if card.overlay is not None else card.thumb
+        if thumb is not None and not thumb.isNull():
+            pm = thumb.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
                                    Qt.TransformationMode.SmoothTransformation)
             path = QPainterPath()
             pr = QRectF(tr.left() + (THUMB - pm.width()) / 2, tr.top() + (THUMB - pm.height()) / 2,

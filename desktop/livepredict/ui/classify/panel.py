@@ -40,6 +40,7 @@ from livepredict.threads.engine.payloads import (
 )
 from livepredict.ui.classify.cards import Card, CardDelegate, CardModel, CardRole, CardView
 from livepredict.ui.classify.compare import CompareCards
+from livepredict.ui.classify.explain import ClassifyExplain
 from livepredict.ui.classify.export import results_json, write_results
 from livepredict.ui.classify.found import Thresholds, preview_pixmap
 from livepredict.ui.classify.text_box import TextClassifyBox
@@ -226,6 +227,7 @@ class ClassifyPanel(QWidget):
 
         self.tensor = TensorView()
         root.addWidget(self.tensor)
+        self.explain = ClassifyExplain(self, left)  # the Explain toggle, heatmaps on the cards (classify.explain)
 
     def shutdown(self) -> None:
         """Nothing to stop: the jobs end with the inference thread."""

@@ -38,6 +38,7 @@ from livepredict.core.history import History
 from livepredict.core.types import Prediction
 from livepredict.threads.engine.payloads import ModelLoaded
 from livepredict.threads.pipeline import RESOLUTIONS, CameraScanner, LivePipeline
+from livepredict.ui.heatmap import LiveHeatmapLayer
 from livepredict.ui.live.controls import follow_camera_choice, offer_shots, set_checked_quietly
 from livepredict.ui.live.figures import strip_figures
 from livepredict.ui.live.found import LiveFound
@@ -89,6 +90,7 @@ class LivePanel(QWidget):
         self.display.setTimerType(Qt.TimerType.PreciseTimer)
         self.display.setInterval(int(1000 / DISPLAY_HZ))
         self.display.timeout.connect(self.paint)
+        self.heat = LiveHeatmapLayer(self.view, controller, self.view.parentWidget().layout(), self.display)
         self._linger = QTimer(self)  # after a source ends: collect the last results, then stop painting
         self._linger.setSingleShot(True)
         self._linger.setInterval(300)
@@ -446,7 +448,7 @@ class LivePanel(QWidget):
         frame = self._painted_frame or self.pipeline.latest_frame()
         if frame is None:
             raise LivePredictError("Nothing to save yet; start a source first.")
-        return annotated(frame.image, self._painted_pred or self.last)
+        return annotated(self.heat.blend_onto(frame.image), self._painted_pred or self.last)
 
     def snapshot(self, path: str | Path | None = None) -> Path:
         return save_png(self.snapshot_image(), path)

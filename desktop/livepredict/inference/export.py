@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from livepredict.core.errors import LivePredictError, OutputWriteError, UnsupportedModelError
+from livepredict.core.serving import check_name, default_name, parse_version  # noqa: F401 - re-exported
 from livepredict.core.types import IMAGE_TASKS, ModelInfo
 from livepredict.inference import serving_heads
 from livepredict.inference.heads import head_class
@@ -41,7 +41,6 @@ INPUT_BYTES = "image_bytes"  # the "_bytes" suffix: hosted TF Serving front ends
 INPUT_TENSOR = "input"
 PREPROCESSED = "preprocessed"
 DEFAULT_TOP_K = 5
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,32 +54,6 @@ class ExportResult:
     outputs: tuple[str, ...]
     labels: tuple[str, ...]
     top_k: int
-
-
-def parse_version(text: str | int) -> int:
-    """A Serving version: a whole number (the folder name TF Serving reads); LivePredictError otherwise."""
-    s = str(text).strip()
-    if not s.isdigit() or len(s) > 18:
-        raise LivePredictError(f"The version must be a whole number such as 1 (TensorFlow Serving reads the "
-                               f"folder name as a number), not {str(text)!r}.")
-    return int(s)
-
-
-def default_name(model_path: str) -> str:
-    """A model name from the file name: letters, digits, '.', '_' and '-' only."""
-    stem = Path(model_path).name
-    for suffix in (".keras", ".h5", ".hdf5", ".tflite"):
-        if stem.lower().endswith(suffix):
-            stem = stem[: -len(suffix)]
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._-")
-    return name or "model"
-
-
-def check_name(name: str) -> str:
-    if not _NAME_RE.match(name):
-        raise LivePredictError(f"The model name {name!r} cannot be a folder name for TensorFlow Serving; use "
-                               "letters, digits, '.', '_' or '-' (for example --name shapes).")
-    return name
 
 
 def target_folder(out_dir: str | os.PathLike, name: str, version: str | int) -> Path:

@@ -21,6 +21,7 @@ from livepredict.core.types import PreprocessSpec
 from livepredict.threads.engine import tools
 from livepredict.threads.engine.batch import BatchTask, JobFlags
 from livepredict.threads.engine.decode import classify_images
+from livepredict.threads.engine.export_task import ExportFinished, ExportProgress, ExportTask
 from livepredict.threads.engine.generation import ForecastTask, GeneratorHost, TextTask
 from livepredict.threads.engine.guard import engine_call, error_parts
 from livepredict.threads.engine.live import LiveInference
@@ -68,6 +69,7 @@ class WorkerResults(QObject):
         text_chunk(TextChunk): tokens made since the last display tick (plus the top-10 distribution).
         forecast_step(ForecastStep): one step of a forecast run (play).
         texts_classified(TextResults): texts classified by a text classifier (``classify_texts``).
+        export_progress(ExportProgress), export_finished(ExportFinished): File › Export for Serving….
     """
 
     status_changed = Signal(str)
@@ -87,11 +89,14 @@ class WorkerResults(QObject):
     text_chunk = Signal(object)
     forecast_step = Signal(object)
     texts_classified = Signal(object)
+    export_progress = Signal(object)
+    export_finished = Signal(object)
 
 
 # The signal each task result goes out on (a new task kind adds its payload here).
 TASK_SIGNALS = {ImageResult: "classification_ready", BatchProgress: "batch_progress",
-                BatchFinished: "batch_finished", TextChunk: "text_chunk", ForecastStep: "forecast_step"}
+                BatchFinished: "batch_finished", TextChunk: "text_chunk", ForecastStep: "forecast_step",
+                ExportProgress: "export_progress", ExportFinished: "export_finished"}
 
 
 class InferenceWorker(WorkerResults):
@@ -269,6 +274,12 @@ class InferenceWorker(WorkerResults):
             self._status(message)
         finally:
             self.busy_changed.emit(False)
+
+    @Slot(int, str, str, str, int, str)
+    def export_for_serving(self, load_id: int, out_dir: str, name: str, version: str, top_k: int,
+                           slot: str = MAIN) -> None:
+        """Export ``slot``'s model for TensorFlow Serving as a task (``export_task.ExportTask``)."""
+        self.runner.submit(ExportTask(load_id, out_dir, name, version, top_k, self.models, slot))
 
     # ---- live (owned by the live pipeline)
     @property

@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--top", type=int, default=3, metavar="K")
     sp.add_argument("--csv", metavar="FILE")
     sp.add_argument("--json", action="store_true")
+    sp.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                    help="classify on a Ray cluster (ADDRESS: ray://HOST:10001, HOST:6379 or auto; none: a local "
+                         "Ray runtime); needs pip install -e '.[cluster]'")
 
     sp = cmd("bench", "Measure predict, each runtime and the path the app uses, in one run.")
     sp.add_argument("model")

@@ -97,6 +97,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
     # ends, is interrupted or fails, so what was done is kept and an older CSV is never emptied first.
     writer = CsvRows(args.csv) if args.csv else None
     try:
+        if getattr(args, "ray", None) is not None:  # the same rows from a Ray cluster (commands/cluster.py)
+            from livepredict.commands.cluster import classify_on_ray
+
+            return classify_on_ray(args, paths, writer)
         return _classify_into(args, paths, writer)
     finally:
         if writer is not None:
@@ -108,6 +112,7 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
 
     from tqdm import tqdm
 
+    from livepredict.commands.rows import csv_header, csv_row
     from livepredict.core.types import Prediction
     from livepredict.inference.predict import check_image_classifier, predict_images
 
@@ -117,10 +122,7 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
         check_image_classifier(model)
         chunk = getattr(model.runtime, "batch", 16)
         if writer is not None:
-            header = ["path"]
-            for i in range(1, args.top + 1):
-                header += [f"label_{i}", f"score_{i}"]
-            writer.row(header + ["error"])
+            writer.row(csv_header(args.top))
         with ThreadPoolExecutor(max_workers=2) as pool, tqdm(total=len(paths), unit="img", file=sys.stderr,
                                                              disable=None, leave=False) as bar:
             pending = _read_chunk(paths[:chunk], pool)
@@ -136,16 +138,18 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
                     pred = by_index.get(i) or Prediction(top=(), path=str(p), error=loaded[i][1])
                     results.append(pred)
                     if writer is not None:
-                        row = [str(p)]
-                        for j in range(args.top):
-                            row += ([pred.top[j][0], f"{pred.top[j][1]:.6f}"] if j < len(pred.top) else ["", ""])
-                        writer.row(row + [pred.error or ""])
+                        writer.row(csv_row(str(p), pred, args.top))
                     if not args.json:
                         bar.clear()
                         print(_format_prediction(pred), flush=True)
                 bar.update(len(part))
     finally:
         model.close()
+    return finish(args, results)
+
+
+def finish(args: argparse.Namespace, results) -> int:
+    """Print the JSON (with --json) and the failure count; the exit code of a classify run."""
     if args.json:
         print_json([r.to_json(args.top) for r in results])
     failed = sum(1 for r in results if r.error)

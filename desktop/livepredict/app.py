@@ -239,6 +239,8 @@ def _show_window(window, controller, model: str | None, initial_job: int | None,
         window.on_busy(True)
     if panel:
         window.show_panel(panel)
+    elif initial_job is not None:  # `livepredict MODEL IMAGES`: where they are classified, not the last tab used
+        window.show_panel("Classify")
     monitor = StartupMonitor(window, controller, _t0(), has_model=model is not None)
     if initial_job is not None:
         monitor.initial_jobs.add(initial_job)

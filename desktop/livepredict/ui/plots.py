@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QMenu, QSizePoli
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
            "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
 MAX_LINES = len(PALETTE)
+MAX_PLOT_POINTS = 600  # per line, after cutting out the visible window (min/max per bucket: spikes stay)
 
 
 def keep_menus_with(widget: QWidget, plot_item: pg.PlotItem) -> None:
@@ -87,6 +88,7 @@ class VideoView(pg.GraphicsLayoutWidget):
     def set_placeholder(self, text: str) -> None:
         """Show a sentence in the middle of the view (before the first frame, after a fault)."""
         self.message.setText(text)
+        self.message.setTextWidth(max(200, min(480, self.width() - 40)))  # a long sentence wraps
         self.message.setVisible(bool(text))
         if self._shape is None:
             self.view.setRange(QRectF(0, 0, 640, 480), padding=0)
@@ -278,14 +280,19 @@ class ConfidencePlot(pg.PlotWidget):
         return out
 
     def refresh(self, times: np.ndarray, scores: np.ndarray, now: float | None = None) -> None:
-        """Repaint from ring-buffer views: ``times`` (N,), ``scores`` (N, classes)."""
+        """Repaint from ring-buffer views: ``times`` (N,), ``scores`` (N, classes).
+
+        The visible window is cut out first; the moving average runs over the raw frames (with the
+        frames just before the window, so its left edge is smoothed too); only then is a window of
+        more than ``MAX_PLOT_POINTS`` frames thinned, keeping each bucket's lowest and highest value.
+        """
         if len(times) == 0:
             self._set_shown([] if self.pinned is None else list(self.pinned))
             return
         ref = float(times[-1]) if now is None else now
-        keep = times >= ref - self.span
-        t = times[keep] - ref
-        v = scores[keep]
+        first = int(np.searchsorted(times, ref - self.span, side="left"))
+        t = times[first:] - ref
+        v = scores[first:]
         if self.pinned is not None:
             shown = [i for i in self.pinned if i < v.shape[1]]
         else:
@@ -303,9 +310,30 @@ class ConfidencePlot(pg.PlotWidget):
         self._set_shown(shown)
         if not shown:
             return
-        vv = self._smooth(v[:, shown], self.smoothing)
+        lead = min(first, self.smoothing - 1)  # earlier frames the average needs at the left edge
+        vv = self._smooth(scores[first - lead:, shown], self.smoothing)[lead:]
         for slot in range(len(shown)):
-            self.lines[slot].setData(t, vv[:, slot], skipFiniteCheck=True)
+            x, y = thin(t, vv[:, slot], MAX_PLOT_POINTS)
+            self.lines[slot].setData(x, y, skipFiniteCheck=True)
+
+
+def thin(t: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most ~``max_points`` of ``(t, y)``: the lowest and the highest point of each bucket of
+    frames, in time order, so a one-frame spike survives; the newest point is always kept."""
+    n = len(t)
+    if n <= max_points:
+        return t, y
+    size = int(np.ceil(n / max(1, max_points // 2)))
+    skip = n % size  # the oldest frames that fill no whole bucket: the first of them is kept
+    yy = y[skip:].reshape(-1, size)
+    base = skip + np.arange(len(yy)) * size
+    pick = np.sort(np.stack([base + yy.argmin(axis=1), base + yy.argmax(axis=1)], axis=1), axis=1).ravel()
+    if skip:
+        pick = np.concatenate([[0], pick])
+    if pick[-1] != n - 1:
+        pick = np.concatenate([pick, [n - 1]])
+    pick = pick[np.concatenate([[True], np.diff(pick) > 0])]  # a flat bucket's lowest is its highest
+    return t[pick], y[pick]
 
 
 class TimingStrip(QWidget):

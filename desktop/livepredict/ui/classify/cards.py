@@ -3,13 +3,14 @@ painted by a delegate (cheap for thousands of images)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPixmap
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from livepredict.core.ranking import top_k
 from livepredict.core.types import Prediction
 from livepredict.ui import theme
 from livepredict.ui.widgets import format_ms
@@ -30,10 +31,19 @@ class Card:
     total_ms: float
     thumb: QPixmap | None
     source: Any = None  # path str or NamedImage, to classify again with another model
+    _ranked: dict[int, tuple[tuple[str, float], ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def top(self) -> tuple[tuple[str, float], ...]:
         return self.prediction.top if self.prediction is not None else ()
+
+    def top_k(self, k: int) -> tuple[tuple[str, float], ...]:
+        """The ``k`` best labels, re-ranked from the stored scores when more are asked for than were decoded."""
+        if self.prediction is None:
+            return ()
+        if k not in self._ranked:
+            self._ranked[k] = top_k(self.prediction, k)
+        return self._ranked[k]
 
     def time_text(self) -> str:
         """Total time for this image (read + prepare + model) and the model's own share."""
@@ -43,7 +53,7 @@ class Card:
 
     def to_json(self, k: int) -> dict[str, Any]:
         if self.prediction is not None and not self.error:
-            return self.prediction.to_json(k) | {"path": self.key}
+            return replace(self.prediction, top=self.top_k(k)).to_json(k) | {"path": self.key}
         return {"path": self.key, "top": [], "error": self.error}
 
 
@@ -147,7 +157,7 @@ class CardDelegate(QStyledItemDelegate):
             pct_w = float(fmb.horizontalAdvance("100.0%") + 4)
             bar_x = x + label_w + 6
             bar_w = max(10.0, w - label_w - pct_w - 10)
-            for i, (label, score) in enumerate(card.top[: self.top_k]):
+            for i, (label, score) in enumerate(card.top_k(self.top_k)):
                 ry = y + i * ROW_H
                 f = bold if i == 0 else base
                 p.setFont(f)

@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
@@ -39,6 +38,8 @@ from livepredict.core.history import History
 from livepredict.core.types import Prediction
 from livepredict.threads.engine.payloads import ModelLoaded
 from livepredict.threads.pipeline import RESOLUTIONS, CameraScanner, LivePipeline
+from livepredict.ui.live.figures import strip_figures
+from livepredict.ui.live.no_frames import blank_answer, frames_problem
 from livepredict.ui.live.plot_side import PlotSide, score_labels
 from livepredict.ui.live.recording import PredictionRecorder, annotated, ask_record_path, save_png
 from livepredict.ui.live.sources import VIDEO_FILTER, chosen_source, fill_sources
@@ -51,7 +52,6 @@ DISPLAY_HZ = 60
 STRIP_EVERY = 12  # display ticks between timing-strip updates (~5 Hz)
 PLOT_EVERY = 2  # display ticks between plot repaints (~30 Hz: a plot repaint costs ~5 ms)
 HISTORY_ROWS = 4096
-MAX_PLOT_POINTS = 600
 
 
 class LivePanel(QWidget):
@@ -78,6 +78,7 @@ class LivePanel(QWidget):
         self._recorder: PredictionRecorder | None = None  # while recording
         self._recording: PredictionRecorder | None = None  # the latest recording (also once stopped)
         self.last_latency_ms: float | None = None
+        self._no_frames = ""  # why the open model cannot take frames (shown in the video pane)
 
         self._build()
         self.display = QTimer(self)
@@ -322,6 +323,8 @@ class LivePanel(QWidget):
         self._painted_pred = None
         self.pipeline.reset_figures()
         self.side.set_labels(self.labels)
+        self._no_frames = frames_problem(loaded.info)
+        blank_answer(self.view, self.plot, self._no_frames)
         if self._live:
             self.set_status(f"Model {loaded.info.name or Path(loaded.info.path).name} ready.")
 
@@ -329,6 +332,9 @@ class LivePanel(QWidget):
     def on_prediction(self, pred: Prediction) -> None:
         if pred.scores is None:
             return
+        if self._no_frames:  # this model can take frames after all
+            self._no_frames = ""
+            self.view.set_placeholder("")
         n = int(pred.scores.shape[0])
         if self.scores is None or self.scores.width != n:
             self.scores = History(HISTORY_ROWS, n)
@@ -355,7 +361,7 @@ class LivePanel(QWidget):
         frame = self.pipeline.latest_frame()
         if frame is not None and frame is not self._painted_frame:
             if self._painted_frame is None:
-                self.view.set_placeholder("")
+                self.view.set_placeholder(self._no_frames)
             self._painted_frame = frame
             self.view.show_frame(frame.image)
         pred = self.last
@@ -368,23 +374,13 @@ class LivePanel(QWidget):
         if (force or (self._new_scores and self._ticks % PLOT_EVERY == 0)) and self.scores is not None:
             self._new_scores = False
             t, v = self.scores.view()
-            if len(t) > MAX_PLOT_POINTS:
-                step = int(np.ceil(len(t) / MAX_PLOT_POINTS))
-                t, v = t[-1::-step][::-1], v[-1::-step][::-1]
-            self.plot.refresh(t, v)
+            self.plot.refresh(t, v)  # cuts out its window, then smooths and thins it
         self._ticks += 1
         if force or self._ticks % STRIP_EVERY == 0:
             self.update_strip()
 
     def update_strip(self) -> None:
-        _, rows = self.timing.view(last=30)
-        med = np.median(rows, axis=0) if len(rows) else (None, None, None)
-        self.strip.update_values(capture_fps=self.pipeline.capture_fps(),
-                                 inference_fps=self.pipeline.inference_fps(),
-                                 preprocess_ms=None if med[0] is None else float(med[0]),
-                                 infer_ms=None if med[1] is None else float(med[1]),
-                                 latency_ms=None if med[2] is None else float(med[2]),
-                                 dropped=self.pipeline.frames_dropped)
+        self.strip.update_values(**strip_figures(self.pipeline, self.timing, inferring=not self._no_frames))
 
     # ---------------------------------------------------------------- source events
     @Slot(str)
@@ -412,6 +408,8 @@ class LivePanel(QWidget):
     @Slot(str)
     def on_inference_failed(self, text: str) -> None:
         self.set_status(text, error=True)
+        self._no_frames = text
+        blank_answer(self.view, self.plot, text)
 
     def _source_done(self) -> None:
         self._live = False

@@ -30,6 +30,7 @@ from livepredict.threads.engine.explain import (
     ExplainTask,
     LiveExplainer,
 )
+from livepredict.threads.engine.export_task import ExportFinished, ExportProgress, ExportTask
 from livepredict.threads.engine.generation import ForecastTask, GeneratorHost, TextTask
 from livepredict.threads.engine.guard import engine_call, error_parts
 from livepredict.threads.engine.live import LiveInference
@@ -82,6 +83,7 @@ class WorkerResults(QObject):
         explanation_ready(ExplainResult), explain_finished(ExplainFinished): heatmaps of pictures
             (``explain_items``), one per picture, then the end of the job.
         live_explained(LiveHeatmap): a live frame explained (``set_live_explain``), now and then.
+        export_progress(ExportProgress), export_finished(ExportFinished): File › Export for Serving….
     """
 
     status_changed = Signal(str)
@@ -106,13 +108,16 @@ class WorkerResults(QObject):
     explanation_ready = Signal(object)
     explain_finished = Signal(object)
     live_explained = Signal(object)
+    export_progress = Signal(object)
+    export_finished = Signal(object)
 
 
 # The signal each task result goes out on (a new task kind adds its payload here).
 TASK_SIGNALS = {ImageResult: "classification_ready", BatchProgress: "batch_progress",
                 BatchFinished: "batch_finished", TextChunk: "text_chunk", ForecastStep: "forecast_step",
                 EvalProgress: "evaluation_progress", EvalFinished: "evaluation_finished",
-                ExplainResult: "explanation_ready", ExplainFinished: "explain_finished"}
+                ExplainResult: "explanation_ready", ExplainFinished: "explain_finished",
+                ExportProgress: "export_progress", ExportFinished: "export_finished"}
 
 
 class InferenceWorker(WorkerResults):
@@ -308,6 +313,12 @@ class InferenceWorker(WorkerResults):
             self._status(message)
         finally:
             self.busy_changed.emit(False)
+
+    @Slot(int, str, str, str, int, str)
+    def export_for_serving(self, load_id: int, out_dir: str, name: str, version: str, top_k: int,
+                           slot: str = MAIN) -> None:
+        """Export ``slot``'s model for TensorFlow Serving as a task (``export_task.ExportTask``)."""
+        self.runner.submit(ExportTask(load_id, out_dir, name, version, top_k, self.models, slot))
 
     # ---- live (owned by the live pipeline)
     @property

@@ -108,10 +108,11 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
 
     from tqdm import tqdm
 
+    from livepredict.commands.switching import announce_pending, convert_mode, switch_if_ready
     from livepredict.core.types import Prediction
     from livepredict.inference.predict import check_image_classifier, predict_images
 
-    model = open_for_cli(args)
+    model = open_for_cli(args, convert=convert_mode())
     results: list[Prediction] = []
     try:
         check_image_classifier(model)
@@ -125,6 +126,7 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
                                                              disable=None, leave=False) as bar:
             pending = _read_chunk(paths[:chunk], pool)
             for start in range(0, len(paths), chunk):
+                switch_if_ready(model, bar)
                 part = paths[start:start + chunk]
                 loaded = [f.result() for f in pending]
                 pending = _read_chunk(paths[start + chunk:start + 2 * chunk], pool)  # read ahead
@@ -144,6 +146,8 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
                         bar.clear()
                         print(_format_prediction(pred), flush=True)
                 bar.update(len(part))
+        switch_if_ready(model, bar)
+        announce_pending(model)
     finally:
         model.close()
     if args.json:

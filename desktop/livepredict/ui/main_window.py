@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
         c.status_changed.connect(self.on_status)
         c.busy_changed.connect(self.on_busy)
         c.model_loaded.connect(self.on_model_loaded)
+        c.runtime_switched.connect(self.on_runtime_switched)
         c.load_failed.connect(self.on_load_failed)
         c.versions_reported.connect(self.on_versions)
         c.error_occurred.connect(self.on_error)
@@ -423,6 +424,16 @@ class MainWindow(QMainWindow):
         self.status_text.setText(loaded.ready_text)
         self.settings.add_recent_model(info.path)
         self.recent_menu.refresh()
+
+    @Slot(object)
+    def on_runtime_switched(self, switched: Any) -> None:
+        """The model that ran on Keras while LiteRT was converted now runs on LiteRT (or says why not)."""
+        if switched.slot != self.controller.MAIN_SLOT or switched.load_id != self.controller.load_id:
+            return
+        self.loaded = loaded = switched.loaded
+        ms = f" · {format_ms(loaded.ms_per_image)}/image" if loaded.ms_per_image else ""
+        self.model_label.setText(f"{Path(loaded.info.path).name} · {loaded.info.runtime}{ms}")
+        self.status_text.setText(switched.message)
 
     @Slot(object)
     def on_load_failed(self, failed: LoadFailed) -> None:

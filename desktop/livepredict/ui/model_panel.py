@@ -133,6 +133,7 @@ class ModelPanel(QWidget):
         self._set_enabled(False)
         controller.model_loaded.connect(self.on_model_loaded)
         controller.profile_applied.connect(self.on_profile_applied)
+        controller.runtime_switched.connect(self.on_runtime_switched)
         controller.bench_finished.connect(self.on_bench_finished)
         controller.error_occurred.connect(self.on_error)
 
@@ -289,6 +290,11 @@ class ModelPanel(QWidget):
     def on_profile_applied(self, loaded: ModelLoaded) -> None:
         self.loaded = loaded
         self.show_info(loaded)
+
+    @Slot(object)
+    def on_runtime_switched(self, switched: Any) -> None:
+        if switched.slot == self.controller.MAIN_SLOT and switched.load_id == self.controller.load_id:
+            self.on_profile_applied(switched.loaded)
 
     def show_info(self, loaded: ModelLoaded) -> None:
         info: ModelInfo = loaded.info

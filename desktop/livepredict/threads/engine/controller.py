@@ -88,6 +88,8 @@ class InferenceController(WorkerResults):
     text_start_requested = Signal(int, str, int, float, int, float, object, float)
     forecast_start_requested = Signal(int, object, int, int, float)
 
+    MAIN_SLOT = MAIN
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._loads = 0

@@ -39,6 +39,7 @@ from livepredict.threads.engine.payloads import (
 )
 from livepredict.threads.engine.runner import TaskRunner, qt_schedule
 from livepredict.threads.engine.slots import ModelSlots
+from livepredict.threads.engine.switching import RuntimeSwitched, watch_if_converting
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class WorkerResults(QObject):
         text_chunk(TextChunk): tokens made since the last display tick (plus the top-10 distribution).
         forecast_step(ForecastStep): one step of a forecast run (play).
         texts_classified(TextResults): texts classified by a text classifier (``classify_texts``).
+        runtime_switched(RuntimeSwitched): a model opened for the first time ran on Keras while a
+            helper process converted it; the conversion ended (now on LiteRT, or why not).
     """
 
     status_changed = Signal(str)
@@ -87,11 +90,13 @@ class WorkerResults(QObject):
     text_chunk = Signal(object)
     forecast_step = Signal(object)
     texts_classified = Signal(object)
+    runtime_switched = Signal(object)
 
 
 # The signal each task result goes out on (a new task kind adds its payload here).
 TASK_SIGNALS = {ImageResult: "classification_ready", BatchProgress: "batch_progress",
-                BatchFinished: "batch_finished", TextChunk: "text_chunk", ForecastStep: "forecast_step"}
+                BatchFinished: "batch_finished", TextChunk: "text_chunk", ForecastStep: "forecast_step",
+                RuntimeSwitched: "runtime_switched"}
 
 
 class InferenceWorker(WorkerResults):
@@ -176,6 +181,9 @@ class InferenceWorker(WorkerResults):
             loaded = self.models.load(slot, path, trust, load_id, self._status, output)
             self.model_loaded.emit(loaded)
             self._status(loaded.ready_text)
+            watch = watch_if_converting(self.models, slot, load_id, self._stop.is_set)
+            if watch is not None:
+                self.runner.submit(watch, replace=True)
         except Exception as e:  # noqa: BLE001 - a slot never lets an exception escape
             message, details = error_parts(e)
             log.warning("opening %s in slot %s failed: %s\n%s", path, slot, message, details)

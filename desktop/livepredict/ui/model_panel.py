@@ -311,6 +311,10 @@ class ModelPanel(QWidget):
         self._form.setRowVisible(f["quantization"], bool(f["quantization"].text()))
         f["params"].setText(_params(info.params))
         cached = " (warm start from the cache)" if loaded.warm else ""
+        if info.extras.get("switched_to"):
+            cached = " (switched from keras after its background conversion passed the check)"
+        elif info.extras.get("converting"):
+            cached = " (LiteRT is being converted and checked in the background)"
         f["runtime"].setText(info.runtime + cached + (f"; loaded by {info.loader}" if getattr(info, "loader", "") else ""))
         chk = info.runtime_check
         if chk is None:

@@ -66,16 +66,6 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_chunk(paths, pool):
-    from livepredict.sources.images import read_image
-
-    def read(p):
-        try:
-            return read_image(p), None
-        except LivePredictError as e:
-            return None, str(e)
-
-    return [pool.submit(read, p) for p in paths]
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -104,13 +94,12 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def _classify_into(args: argparse.Namespace, paths, writer) -> int:
-    from concurrent.futures import ThreadPoolExecutor
-
     from tqdm import tqdm
 
     from livepredict.commands.switching import announce_pending, convert_mode, switch_if_ready
     from livepredict.core.types import Prediction
-    from livepredict.inference.predict import check_image_classifier, predict_images
+    from livepredict.inference.predict import check_image_classifier, predict_tensors
+    from livepredict.threads.prefetch import Prefetch, picture_preparer
 
     model = open_for_cli(args, convert=convert_mode())
     results: list[Prediction] = []
@@ -122,20 +111,19 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
             for i in range(1, args.top + 1):
                 header += [f"label_{i}", f"score_{i}"]
             writer.row(header + ["error"])
-        with ThreadPoolExecutor(max_workers=2) as pool, tqdm(total=len(paths), unit="img", file=sys.stderr,
-                                                             disable=None, leave=False) as bar:
-            pending = _read_chunk(paths[:chunk], pool)
-            for start in range(0, len(paths), chunk):
+        # Decoding and preprocessing run in a thread per core, two chunks ahead of the model.
+        with Prefetch(paths, chunk, picture_preparer(model)) as ahead, tqdm(
+                total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
+            for loaded in ahead:
                 switch_if_ready(model, bar)
-                part = paths[start:start + chunk]
-                loaded = [f.result() for f in pending]
-                pending = _read_chunk(paths[start + chunk:start + 2 * chunk], pool)  # read ahead
-                good = [(i, img) for i, (img, err) in enumerate(loaded) if err is None]
-                preds = predict_images(model, [img for _, img in good], top_k=args.top,
-                                              paths=[str(part[i]) for i, _ in good]) if good else []
+                part = [x.item for x in loaded]
+                good = [(i, x) for i, x in enumerate(loaded) if x.error is None]
+                preds = predict_tensors(model, [x.tensor for _, x in good], top_k=args.top,
+                                        paths=[str(x.item) for _, x in good],
+                                        pre_ms=[x.read_ms for _, x in good]) if good else []
                 by_index = {i: p for (i, _), p in zip(good, preds, strict=True)}
                 for i, p in enumerate(part):
-                    pred = by_index.get(i) or Prediction(top=(), path=str(p), error=loaded[i][1])
+                    pred = by_index.get(i) or Prediction(top=(), path=str(p), error=loaded[i].error)
                     results.append(pred)
                     if writer is not None:
                         row = [str(p)]

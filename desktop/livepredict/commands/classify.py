@@ -68,6 +68,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+
+
 def _read_chunk(paths, pool):
     from livepredict.sources.images import read_image
 
@@ -119,16 +121,16 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def _classify_into(args: argparse.Namespace, paths, writer) -> int:
-    from concurrent.futures import ThreadPoolExecutor
-
     from tqdm import tqdm
 
     from livepredict.commands.rows import csv_header, csv_rows
+    from livepredict.commands.switching import announce_pending, convert_mode, switch_if_ready
     from livepredict.commands.vision_out import MaskWriter
     from livepredict.core.types import Prediction
-    from livepredict.inference.predict import check_image_classifier, predict_images
+    from livepredict.inference.predict import check_image_classifier, predict_tensors
+    from livepredict.threads.prefetch import Prefetch, picture_preparer
 
-    model = open_for_cli(args)
+    model = open_for_cli(args, convert=convert_mode())
     results: list[Prediction] = []
     try:
         check_image_classifier(model)
@@ -136,15 +138,20 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
         chunk = getattr(model.runtime, "batch", 16)
         if writer is not None:
             writer.row(csv_header(args.top, model.info.task))
-        with ThreadPoolExecutor(max_workers=2) as pool, tqdm(total=len(paths), unit="img", file=sys.stderr,
-                                                             disable=None, leave=False) as bar:
-            for part, loaded in read_ahead(paths, chunk, pool):
-                good = [(i, img) for i, (img, err) in enumerate(loaded) if err is None]
-                preds = predict_images(model, [img for _, img in good], top_k=args.top,
-                                              paths=[str(part[i]) for i, _ in good]) if good else []
+        # Decoding and preprocessing run in a thread per core, two chunks ahead of the model.
+        with Prefetch(paths, chunk, picture_preparer(model)) as ahead, tqdm(
+                total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
+            for loaded in ahead:
+                switch_if_ready(model, bar)
+                part = [x.item for x in loaded]
+                good = [(i, x) for i, x in enumerate(loaded) if x.error is None]
+                preds = predict_tensors(model, [x.tensor for _, x in good], top_k=args.top,
+                                        paths=[str(x.item) for _, x in good],
+                                        pre_ms=[x.read_ms for _, x in good],
+                                        places=[x.placement for _, x in good]) if good else []
                 by_index = {i: p for (i, _), p in zip(good, preds, strict=True)}
                 for i, p in enumerate(part):
-                    pred = by_index.get(i) or Prediction(top=(), path=str(p), error=loaded[i][1])
+                    pred = by_index.get(i) or Prediction(top=(), path=str(p), error=loaded[i].error)
                     results.append(pred)
                     if masks is not None:
                         masks.write(pred)
@@ -155,6 +162,8 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
                         bar.clear()
                         print(_format_prediction(pred), flush=True)
                 bar.update(len(part))
+        switch_if_ready(model, bar)
+        announce_pending(model)
     finally:
         model.close()
     return finish(args, results)

@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
         c.status_changed.connect(self.on_status)
         c.busy_changed.connect(self.on_busy)
         c.model_loaded.connect(self.on_model_loaded)
+        c.runtime_switched.connect(self.on_runtime_switched)
         c.load_failed.connect(self.on_load_failed)
         c.versions_reported.connect(self.on_versions)
         c.error_occurred.connect(self.on_error)
@@ -458,6 +459,15 @@ class MainWindow(QMainWindow):
         """A generator runs its own step: the status bar names that runtime (as the Generate tab does)."""
         if self.loaded is not None and ready.load_id == self.controller.active_load_id:
             self.model_label.setText(f"{Path(self.loaded.info.path).name} · {ready.info.get('runtime', '?')} step")
+
+    def on_runtime_switched(self, switched: Any) -> None:
+        """The model that ran on Keras while LiteRT was converted now runs on LiteRT (or says why not)."""
+        if switched.slot != self.controller.MAIN_SLOT or switched.load_id != self.controller.load_id:
+            return
+        self.loaded = loaded = switched.loaded
+        ms = f" · {format_ms(loaded.ms_per_image)}/image" if loaded.ms_per_image else ""
+        self.model_label.setText(f"{Path(loaded.info.path).name} · {loaded.info.runtime}{ms}")
+        self.status_text.setText(switched.message)
 
     @Slot(object)
     def on_load_failed(self, failed: LoadFailed) -> None:

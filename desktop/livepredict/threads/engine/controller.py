@@ -93,6 +93,8 @@ class InferenceController(WorkerResults):
     explain_requested = Signal(int, int, object, object, str)
     live_explain_requested = Signal(object, str)
 
+    MAIN_SLOT = MAIN
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._loads = 0

@@ -49,6 +49,7 @@ from livepredict.threads.engine.payloads import (
 )
 from livepredict.threads.engine.runner import TaskRunner, qt_schedule
 from livepredict.threads.engine.slots import ModelSlots
+from livepredict.threads.engine.switching import RuntimeSwitched, watch_if_converting
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ class WorkerResults(QObject):
             (``explain_items``), one per picture, then the end of the job.
         live_explained(LiveHeatmap): a live frame explained (``set_live_explain``), now and then.
         export_progress(ExportProgress), export_finished(ExportFinished): File › Export for Serving….
+        runtime_switched(RuntimeSwitched): a model opened for the first time ran on Keras while a
+            helper process converted it; the conversion ended (now on LiteRT, or why not).
     """
 
     status_changed = Signal(str)
@@ -110,6 +113,7 @@ class WorkerResults(QObject):
     live_explained = Signal(object)
     export_progress = Signal(object)
     export_finished = Signal(object)
+    runtime_switched = Signal(object)
 
 
 # The signal each task result goes out on (a new task kind adds its payload here).
@@ -117,7 +121,8 @@ TASK_SIGNALS = {ImageResult: "classification_ready", BatchProgress: "batch_progr
                 BatchFinished: "batch_finished", TextChunk: "text_chunk", ForecastStep: "forecast_step",
                 EvalProgress: "evaluation_progress", EvalFinished: "evaluation_finished",
                 ExplainResult: "explanation_ready", ExplainFinished: "explain_finished",
-                ExportProgress: "export_progress", ExportFinished: "export_finished"}
+                ExportProgress: "export_progress", ExportFinished: "export_finished",
+                RuntimeSwitched: "runtime_switched"}
 
 
 class InferenceWorker(WorkerResults):
@@ -204,6 +209,9 @@ class InferenceWorker(WorkerResults):
             loaded = self.models.load(slot, path, trust, load_id, self._status, output)
             self.model_loaded.emit(loaded)
             self._status(loaded.ready_text)
+            watch = watch_if_converting(self.models, slot, load_id, self._stop.is_set)
+            if watch is not None:
+                self.runner.submit(watch, replace=True)
         except Exception as e:  # noqa: BLE001 - a slot never lets an exception escape
             message, details = error_parts(e)
             log.warning("opening %s in slot %s failed: %s\n%s", path, slot, message, details)

@@ -39,11 +39,12 @@ def picture(h: int, w: int, box: tuple[int, int, int, int], value: int = 255) ->
     return im
 
 
-def _mask_and_box(k, size=(H, W)):
+def _mask_and_box(k, size=(H, W), rescale: bool = True):
+    """``rescale``: the model takes 0..255 pixels (a Rescaling layer), else 0..1."""
     h, w = size
     inp = k.Input((h, w, 3), name="image")
     bright = k.layers.Conv2D(1, 1, name="bright")
-    m = k.layers.ReLU(max_value=1.0, name="mask")(bright(k.layers.Rescaling(1.0 / 255.0)(inp)))
+    m = k.layers.ReLU(max_value=1.0, name="mask")(bright(k.layers.Rescaling(1.0 / 255.0)(inp) if rescale else inp))
     ones = k.layers.Conv2D(1, 1, name="ones")
     one = k.layers.GlobalAveragePooling2D()(ones(inp))
     coords = k.layers.Dense(4 * h * w, use_bias=False, name="coords")
@@ -94,12 +95,12 @@ ZERO = [0.0, 0.0, 0.0, 0.0]
 
 
 def build_yolo(n: int = 16, nc: int = 3, transposed: bool = False, objectness: bool = False,
-               normalized: bool = True, size=(H, W)):
+               normalized: bool = True, size=(H, W), rescale: bool = True):
     """YOLO raw: ``[1, N, 4 + nc]`` (``transposed``: ``[1, 4 + nc, N]``), cx, cy, w, h then sigmoid class
     scores (``objectness``: an objectness column before them). Candidate 0 is the shape (class 1,
     0.9); candidate 1 the same box 1 px wider with 0.6 (NMS removes it); the rest score 0."""
     k = keras()
-    inp, _, box, weights = _mask_and_box(k, size)
+    inp, _, box, weights = _mask_and_box(k, size, rescale)
     ch = 4 + nc + (1 if objectness else 0)
     rows: list[tuple[list[float], float]] = []
     for i in range(n):

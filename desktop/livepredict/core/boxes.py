@@ -56,37 +56,77 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(union > 0, inter / union, 0.0)
 
 
-def _class_offset(boxes: np.ndarray, class_ids: np.ndarray | None) -> np.ndarray:
-    """Boxes moved apart per class so that boxes of different classes never overlap."""
-    if class_ids is None or len(boxes) == 0:
-        return boxes
-    span = float(np.max(boxes)) - min(0.0, float(np.min(boxes))) + 1.0
-    return boxes + (np.asarray(class_ids, np.float64) * span)[:, None]
+def _cluster_keep(over: np.ndarray, valid: np.ndarray, max_iter: int) -> np.ndarray:
+    """Cluster-NMS on (G, M, M) "better box i overlaps box j too much" matrices: the fixed point of
+    "kept = valid and no kept better box overlaps it", which is what greedy NMS keeps (each pass is
+    one batched matrix product)."""
+    keep = valid.copy()
+    if not over.any():
+        return keep
+    of = over.astype(np.float32)
+    for _ in range(max_iter):
+        hit = np.matmul(keep.astype(np.float32)[:, None, :], of)[:, 0, :]
+        new = valid & (hit == 0)
+        if np.array_equal(new, keep):
+            break
+        keep = new
+    return keep
+
+
+def _overlaps(b: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """(G, M, M): box i of a group overlaps box j more than the threshold, from (4, G, M) coordinates
+    (IoU > t written as inter · (1 + t) > t · (area i + area j), no division)."""
+    x0, y0, x1, y1 = b
+    iw = np.minimum(x1[..., :, None], x1[..., None, :])
+    iw -= np.maximum(x0[..., :, None], x0[..., None, :])
+    ih = np.minimum(y1[..., :, None], y1[..., None, :])
+    ih -= np.maximum(y0[..., :, None], y0[..., None, :])
+    np.maximum(iw, 0, out=iw)
+    np.maximum(ih, 0, out=ih)
+    iw *= ih
+    t = np.float32(iou_threshold)
+    area = (x1 - x0) * (y1 - y0) * t
+    iw *= 1 + t
+    return iw > area[..., :, None] + area[..., None, :]
+
+
+MAX_BATCH = 4_000_000  # IoU entries computed at once (groups x M x M) before going class by class
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = IOU_THRESHOLD,
         class_ids: np.ndarray | None = None, max_iter: int = 200) -> np.ndarray:
     """Indices of the boxes kept by greedy NMS (class-aware when ``class_ids`` is given), best first.
 
-    Cluster-NMS: sort by score, take the upper-triangular IoU matrix, and repeat "a box is kept
-    when no KEPT better box overlaps it more than the threshold" until it stops changing: the
-    fixed point is exactly what greedy NMS keeps."""
-    b = np.asarray(boxes, np.float64).reshape(-1, 4)
-    if len(b) == 0:
+    Boxes are grouped by class (padded to one (classes, M, M) array), sorted by score within each
+    group, and Cluster-NMS finds the boxes greedy NMS keeps from a few matrix passes; boxes of
+    different classes are never compared."""
+    b = np.asarray(boxes, np.float32).reshape(-1, 4)
+    n = len(b)
+    if n == 0:
         return np.zeros((0,), np.int64)
-    order = np.argsort(-np.asarray(scores, np.float64), kind="stable")
-    sb = b[order] if class_ids is None else _class_offset(b[order], np.asarray(class_ids)[order])
-    iou = np.triu(iou_matrix(sb, sb), k=1)
-    over = iou > iou_threshold
-    if not over.any():
-        return order
-    keep = np.ones(len(sb), bool)
-    for _ in range(max_iter):
-        new = ~np.any(over & keep[:, None], axis=0)
-        if np.array_equal(new, keep):
-            break
-        keep = new
-    return order[keep]
+    s = np.asarray(scores, np.float64)
+    order = np.argsort(-s, kind="stable")
+    cls = np.zeros(n, np.int64) if class_ids is None else np.asarray(class_ids, np.int64)[order]
+    idx = order[np.argsort(cls, kind="stable")]  # by class, best first within each class
+    _, start, counts = np.unique(cls[np.argsort(cls, kind="stable")], return_index=True, return_counts=True)
+    groups, m = len(counts), int(counts.max())
+    gid = np.repeat(np.arange(groups), counts)
+    pos = np.arange(n) - np.repeat(start, counts)
+    if groups * m * m <= MAX_BATCH:
+        padded = np.zeros((4, groups, m), np.float32)
+        padded[:, gid, pos] = b[idx].T
+        valid = np.zeros((groups, m), bool)
+        valid[gid, pos] = True
+        over = np.triu(_overlaps(padded, iou_threshold), k=1)
+        kept = idx[_cluster_keep(over, valid, max_iter)[gid, pos]]
+    else:  # one huge class among many: class by class
+        parts = []
+        for g in range(groups):
+            sel = idx[start[g]:start[g] + counts[g]]
+            over = np.triu(_overlaps(b[sel].T[:, None, :], iou_threshold), k=1)
+            parts.append(sel[_cluster_keep(over, np.ones((1, len(sel)), bool), max_iter)[0]])
+        kept = np.concatenate(parts)
+    return kept[np.argsort(-s[kept], kind="stable")]
 
 
 def weighted_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.3

@@ -1,7 +1,8 @@
 """Detections and segmentations as JSON, CSV rows and mask PNGs (the CLI, the feed, the exports).
 
 ``result_json(result)`` is what a :class:`~livepredict.core.types.Prediction`'s JSON gains for a
-detector (``detections``: label, score, box x0, y0, x1, y1 in original pixels, and ``dropped``)
+detector (``detections``: label, score, box x0, y0, x1, y1 in original pixels; ``dropped``; and
+``image_size``, the picture's [height, width])
 or a segmenter (``segmentation``: the fraction of the picture's pixels per label, the background
 class); ``mask_png(seg)`` the class-id mask as an 8-bit palette PNG (pixel value = class id, a
 distinct colour per class, the background black). numpy and Pillow only.
@@ -31,7 +32,8 @@ def segmentation_json(seg: Segmentation) -> dict[str, Any]:
 def result_json(result: HeadResult | None) -> dict[str, Any]:
     """The keys a detector's or segmenter's result adds to a prediction's JSON (empty otherwise)."""
     if isinstance(result, Detections):
-        return {"detections": [d.to_json() for d in result.items], "dropped": int(result.dropped)}
+        return {"detections": [d.to_json() for d in result.items], "dropped": int(result.dropped),
+                "image_size": [int(result.image_size[0]), int(result.image_size[1])]}
     if isinstance(result, Segmentation):
         return {"segmentation": segmentation_json(result)}
     return {}

@@ -3,7 +3,7 @@
 A popular YOLO exporter appends a zip archive to the flatbuffer whose (first) entry holds the
 class ``names``, ``imgsz`` and ``task`` as JSON or a Python literal. :func:`read_metadata` turns it
 into what the profile uses: ``labels``, ``size``, ``task`` (a Live Predict task), the
-``decoder`` options its exports follow and a ``source`` phrase naming where it was found; None
+``decoder`` options and the ``preprocess`` keys its exports follow and a ``source`` phrase naming where it was found; None
 when the file carries none. The entry is read only when it is small (a zip bomb is refused).
 """
 
@@ -19,6 +19,7 @@ from livepredict.core.types import Task
 
 MAX_ENTRY = 1 << 20  # bytes of metadata read at most
 # the exporter's task names → (Live Predict task, decoder options of its TFLite exports)
+PREPROCESS = {"resize": "letterbox", "scale": "0..1", "color": "rgb"}  # how its exports take pictures
 TASKS: dict[str, tuple[Task, dict[str, Any]]] = {
     "detect": (Task.OBJECT_DETECTOR, {"type": "yolo", "box_format": "cxcywh", "normalized": True}),
     "classify": (Task.IMAGE_CLASSIFIER, {}),
@@ -70,6 +71,7 @@ def read_metadata(path: Path) -> dict[str, Any] | None:
     task = TASKS.get(str(raw.get("task", "")))
     if task is not None:
         out["task"] = task[0]
+        out["preprocess"] = dict(PREPROCESS)
         if task[1]:
             out["decoder"] = dict(task[1])
     return out if len(out) > 1 else None

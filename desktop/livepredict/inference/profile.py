@@ -159,6 +159,8 @@ def resolve_profile(path: Path, structure: ModelStructure, sidecar: dict[str, An
     spec = base
     if base is not None and sidecar and sidecar.get("preprocess"):
         spec, source = _sidecar_spec(base, structure, sidecar, warnings), "sidecar"
+    elif base is not None and metadata and metadata.get("preprocess"):  # e.g. a YOLO export: letterboxed, 0..1
+        spec, source = dataclasses.replace(base, **metadata["preprocess"]), "model"
     elif base is not None:
         spec, source = _detected_spec(path, base, structure, is_tm, warnings)
     labels, from_file = _labels(path, sidecar, warnings)

@@ -65,7 +65,7 @@ def yolo(outs: Sequence[np.ndarray], layout: Layout, hw: tuple[int, int]) -> Can
         cls_p = _probabilities(cls[:, pick].astype(np.float64)) * obj[pick]
     else:
         best = cls.max(axis=0)
-        if best.size and (float(best.max()) > 1.0 + 1e-6 or float(cls.min()) < -1e-6):
+        if best.size and (float(best.max()) > 1.0 + 1e-6 or float(best.min()) < -1e-6):
             best = sigmoid(best.astype(np.float64))  # logits: the sigmoid keeps the order
             cls = sigmoid(cls.astype(np.float64))
         pick = np.flatnonzero(best >= _floor(layout))

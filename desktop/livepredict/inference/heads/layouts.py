@@ -185,7 +185,8 @@ def _shape_layout(outputs: Sequence[TensorInfo], hw: tuple[int | None, int | Non
     if want in (None, "mask") and task != Task.OBJECT_DETECTOR and (
             found := _mask(outputs, hw, in_channels, activation, kind, want == "mask" or task == Task.SEGMENTER)):
         return Layout(Task.SEGMENTER, "mask", found[2], found[0], found[1])
-    if want != "mask" and task != Task.SEGMENTER and (y := _yolo(outputs, labels, want)):
+    if want in (None, "yolo", "yolo-objectness", "end-to-end") and task != Task.SEGMENTER and (
+            y := _yolo(outputs, labels, want)):
         return Layout(Task.OBJECT_DETECTOR, y[0], y[3], y[1], y[2])
     return None
 

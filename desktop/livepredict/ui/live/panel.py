@@ -38,6 +38,8 @@ from livepredict.core.history import History
 from livepredict.core.types import Prediction
 from livepredict.threads.engine.payloads import ModelLoaded
 from livepredict.threads.pipeline import RESOLUTIONS, CameraScanner, LivePipeline
+from livepredict.ui.heatmap import LiveHeatmapLayer
+from livepredict.ui.live.controls import follow_camera_choice, offer_shots, set_checked_quietly
 from livepredict.ui.live.figures import strip_figures
 from livepredict.ui.live.found import LiveFound
 from livepredict.ui.live.no_frames import blank_answer, frames_problem
@@ -88,6 +90,7 @@ class LivePanel(QWidget):
         self.display.setTimerType(Qt.TimerType.PreciseTimer)
         self.display.setInterval(int(1000 / DISPLAY_HZ))
         self.display.timeout.connect(self.paint)
+        self.heat = LiveHeatmapLayer(self.view, controller, self.view.parentWidget().layout(), self.display)
         self._linger = QTimer(self)  # after a source ends: collect the last results, then stop painting
         self._linger.setSingleShot(True)
         self._linger.setInterval(300)
@@ -104,6 +107,7 @@ class LivePanel(QWidget):
         controller.profile_applied.connect(self.on_model_loaded)
         self.scanner.cameras_listed.connect(self.on_cameras)
         fill_sources(self.source_box, [])
+        follow_camera_choice(self.source_box, self.resolution)
         if (loaded := context.current_model()) is not None:  # built after a model was opened: catch up
             self.on_model_loaded(loaded)
 
@@ -205,6 +209,7 @@ class LivePanel(QWidget):
         shots.addWidget(self.snapshot_button)
         shots.addWidget(self.record_button)
         shots.addWidget(self.record_label, 1)
+        offer_shots(False, self.snapshot_button, self.record_button)  # until a frame is on screen
         lv.addLayout(shots)
         return left
 
@@ -362,6 +367,7 @@ class LivePanel(QWidget):
         if frame is not None and frame is not self._painted_frame:
             if self._painted_frame is None:
                 self.view.set_placeholder(self._no_frames)
+                offer_shots(True, self.snapshot_button, self.record_button)
             self._painted_frame = frame
             self.view.show_frame(frame.image)
         pred = self.last
@@ -442,7 +448,7 @@ class LivePanel(QWidget):
         frame = self._painted_frame or self.pipeline.latest_frame()
         if frame is None:
             raise LivePredictError("Nothing to save yet; start a source first.")
-        return annotated(frame.image, self._painted_pred or self.last)
+        return annotated(self.heat.blend_onto(frame.image), self._painted_pred or self.last)
 
     def snapshot(self, path: str | Path | None = None) -> Path:
         return save_png(self.snapshot_image(), path)
@@ -479,7 +485,7 @@ class LivePanel(QWidget):
         self.stop_recording()
         self._recorder = self._recording = PredictionRecorder(path)
         self.record_label.setText(f"Recording to {self._recorder.path.name}")
-        self._set_record_button(True)
+        set_checked_quietly(self.record_button, True)
 
     def stop_recording(self, problem: str = "") -> None:
         rec, self._recorder = self._recorder, None
@@ -489,10 +495,4 @@ class LivePanel(QWidget):
                 self.set_status(problem, error=True)
             self.record_label.setText(f"Saved {rec.rows} predictions to {rec.path.name}")
             self.context.show_message(f"Saved {rec.rows} predictions to {rec.path}.")
-        self._set_record_button(False)
-
-    def _set_record_button(self, on: bool) -> None:
-        if self.record_button.isChecked() != on:
-            self.record_button.blockSignals(True)
-            self.record_button.setChecked(on)
-            self.record_button.blockSignals(False)
+        set_checked_quietly(self.record_button, False)

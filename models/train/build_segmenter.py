@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--train", type=int, default=12000, help="training scenes (default 12000)")
     ap.add_argument("--test", type=int, default=1000)
-    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--out", type=Path, default=st.MODELS / "segmenter.keras")
     args = ap.parse_args(argv)
 

@@ -92,3 +92,17 @@ def test_without_ray_the_flag_says_what_to_install(folder, monkeypatch, capsys):
     assert code == 2
     assert err.strip() == ("livepredict: --ray needs Ray, which is not installed; install it with "
                            "pip install -e '.[cluster]'.")
+
+
+def test_the_model_bundle_carries_a_savedmodel_folder_and_its_sidecar(model_files, tmp_path):
+    from livepredict.inference.cluster import model_bundle, unpack_bundle
+    from livepredict.inference.loader import open_model
+
+    src = model_files["savedmodel"]
+    bundle = model_bundle(src)
+    assert f"{src.name}.livepredict.json" in bundle and any(k.endswith("saved_model.pb") for k in bundle)
+    path = unpack_bundle(bundle, tmp_path)
+    with open_model(path) as there, open_model(src) as here:
+        assert there.info.labels == here.info.labels and there.info.preprocess == here.info.preprocess
+    with pytest.raises(Exception, match="outside its folder"):
+        unpack_bundle({"__model__": b"x", "../escape.txt": b"no"}, tmp_path / "inner")

@@ -138,3 +138,26 @@ def test_example_client_gets_the_apps_answers_over_the_rest_api(exported, pictur
         assert got["top_labels"] == [lbl for lbl, _ in pred.top]
         np.testing.assert_allclose(got["top_scores"], [s for _, s in pred.top], atol=1e-4)
     assert missing.returncode == 2 and "Servable not found" in missing.stderr
+
+
+def test_a_savedmodel_without_keras_exports_through_its_signature(model_files, color_images, tmp_path):
+    """A plain SavedModel folder (no Keras object; possibly opened from the LiteRT cache) is opened
+    again with its serving_default signature and exported around it."""
+    import io
+
+    from PIL import Image
+
+    from livepredict.inference.export import check_parity, export_for_serving
+    from livepredict.inference.loader import open_model
+
+    with open_model(model_files["savedmodel"]) as m:
+        assert m.keras_model is None
+        result = export_for_serving(m, tmp_path, "colors", 7)
+        images = list(color_images.values())
+        encoded = []
+        for im in images:
+            buf = io.BytesIO()
+            Image.fromarray(im).save(buf, "PNG")
+            encoded.append(buf.getvalue())
+        parity = check_parity(result.path, m, encoded, images)
+    assert result.labels == ("red", "green", "blue") and parity.top1_agree == 3 and parity.max_abs_diff < 1e-5

@@ -96,7 +96,7 @@ def classify_on_ray(args: argparse.Namespace, paths: list[Path], writer: Any) ->
     from tqdm import tqdm
 
     from livepredict.commands.classify import _format_prediction, finish
-    from livepredict.commands.rows import csv_header, csv_row
+    from livepredict.commands.rows import csv_header, csv_rows
     from livepredict.core.types import Prediction
 
     ray = import_ray()
@@ -118,7 +118,8 @@ def classify_on_ray(args: argparse.Namespace, paths: list[Path], writer: Any) ->
                                       error=got["error"])
                     results.append(pred)
                     if writer is not None:
-                        writer.row(csv_row(path, pred, args.top))
+                        for row in csv_rows(path, pred, args.top):
+                            writer.row(row)
                     if not args.json:
                         bar.clear()
                         print(_format_prediction(pred), flush=True)

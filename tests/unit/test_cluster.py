@@ -106,3 +106,25 @@ def test_the_model_bundle_carries_a_savedmodel_folder_and_its_sidecar(model_file
         assert there.info.labels == here.info.labels and there.info.preprocess == here.info.preprocess
     with pytest.raises(Exception, match="outside its folder"):
         unpack_bundle({"__model__": b"x", "../escape.txt": b"no"}, tmp_path / "inner")
+
+
+def test_a_detector_on_ray_writes_the_local_runs_detection_rows(ray_runtime, tmp_path, capsys):
+    """One row per detection in the CSV and the detections in the JSON, as the local run writes them."""
+    from helpers import detect_models as dm
+    from PIL import Image
+
+    model = tmp_path / "yolo.keras"
+    dm.build_yolo().save(model)
+    dm.write_sidecar(model, {"labels": dm.LABELS})
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    for i in range(6):
+        Image.fromarray(dm.picture(40 + 7 * i, 60, (5 + i, 8, 30 + i, 30))).save(pics / f"{i}.png")
+    Image.fromarray(dm.picture(30, 30, (0, 0, 0, 0))).save(pics / "empty.png")
+    runs = {}
+    for name, extra in (("local", []), ("ray", ["--ray"])):
+        code = cli.main(["classify", str(model), str(pics), "--json", "--csv", str(tmp_path / f"{name}.csv"),
+                         *extra])
+        runs[name] = (code, capsys.readouterr().out, (tmp_path / f"{name}.csv").read_bytes())
+    assert runs["ray"] == runs["local"] and runs["local"][0] == 0
+    assert b"square" in runs["local"][2] and '"detections"' in runs["local"][1]

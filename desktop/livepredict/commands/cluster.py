@@ -16,9 +16,9 @@ ADDRESS: none (a local Ray runtime on this machine, or the one already started i
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
+import pickle
 import sys
 import warnings
 from pathlib import Path
@@ -95,36 +95,56 @@ def classify_on_ray(args: argparse.Namespace, paths: list[Path], writer: Any) ->
     """Classify ``paths`` on Ray; rows go to ``writer`` (the CSV) and stdout as the local run's do."""
     from tqdm import tqdm
 
-    from livepredict.commands.classify import _format_prediction, finish
-    from livepredict.commands.rows import csv_header, csv_rows
-    from livepredict.core.types import Prediction
+    from livepredict.commands.classify import finish
 
     ray = import_ray()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     started = connect(ray, args.ray)
-    results: list[Prediction] = []
+    out = _Output(args, writer)
     try:
         ds = dataset(ray, paths, args)
-        if writer is not None:
-            writer.row(csv_header(args.top))
         with tqdm(total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
             for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-                for index, text in zip(batch["index"], batch["result"], strict=True):
-                    got = json.loads(text)
-                    if got.get("fatal"):
-                        raise LivePredictError(got["fatal"])
-                    path = str(paths[int(index)])
-                    pred = Prediction(top=tuple((lbl, float(s)) for lbl, s in got["top"]), path=path,
-                                      error=got["error"])
-                    results.append(pred)
-                    if writer is not None:
-                        for row in csv_rows(path, pred, args.top):
-                            writer.row(row)
-                    if not args.json:
-                        bar.clear()
-                        print(_format_prediction(pred), flush=True)
+                for i, index in enumerate(batch["index"]):
+                    if batch["fatal"][i]:
+                        raise LivePredictError(str(batch["fatal"][i]))
+                    out.add(str(paths[int(index)]), pickle.loads(batch["result"][i]), str(batch["task"][i]), bar)
                 bar.update(len(batch["index"]))
     finally:
         if started:
             ray.shutdown()  # ends the job's actors (Ctrl+C included)
-    return finish(args, results)
+    return finish(args, out.results)
+
+
+class _Output:
+    """The local run's outputs for each prediction as it arrives: the CSV (its header once the model's
+    task is known), the masks (``--masks``), the printed line; the predictions for ``--json``."""
+
+    def __init__(self, args: argparse.Namespace, writer: Any) -> None:
+        self.args, self.writer = args, writer
+        self.results: list[Any] = []
+        self.task: str | None = None
+        self.masks: Any = None
+
+    def add(self, path: str, pred: Any, task: str, bar: Any) -> None:
+        from livepredict.commands.classify import _format_prediction
+        from livepredict.commands.rows import csv_header, csv_rows
+
+        args = self.args
+        if self.task is None:
+            self.task = task
+            if getattr(args, "masks", None):
+                from livepredict.commands.vision_out import MaskWriter
+
+                self.masks = MaskWriter(args.masks, task)
+            if self.writer is not None:
+                self.writer.row(csv_header(args.top, task))
+        self.results.append(pred)
+        if self.masks is not None:
+            self.masks.write(pred)
+        if self.writer is not None:
+            for row in csv_rows(path, pred, args.top, task):
+                self.writer.row(row)
+        if not args.json:
+            bar.clear()
+            print(_format_prediction(pred), flush=True)

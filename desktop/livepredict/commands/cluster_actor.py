@@ -10,7 +10,7 @@ with one error per file that cannot be read. Nothing here imports Ray at module 
 
 from __future__ import annotations
 
-import json
+import pickle
 import shutil
 import tempfile
 from pathlib import Path
@@ -26,9 +26,10 @@ class ClassifyActor:
     """A Ray Data ``map_batches`` callable class: one model per actor, opened in ``__init__``.
 
     Each batch is a dict of numpy arrays ``index`` and ``path``; the answer keeps them and adds
-    ``result``: one JSON text per file, ``{"top": [[label, score], ...], "error": ...}``. A model that
-    cannot be opened or cannot classify pictures answers every row with ``fatal`` set to its sentence
-    (the driver stops with it).
+    ``result``: each file's :class:`~livepredict.core.types.Prediction`, pickled (with the head's
+    typed result: a classification, detections or a mask, so the driver writes every task's rows as
+    the local run does), and ``task``, the model's task. A model that cannot be opened or cannot
+    classify pictures answers with ``fatal`` set to its sentence (the driver stops with it).
     """
 
     def __init__(self, bundle: Any, top_k: int, trust: bool = False, output: Any = None) -> None:
@@ -54,13 +55,13 @@ class ClassifyActor:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         paths = [str(p) for p in batch["path"]]
-        if self.fatal:
-            rows = [json.dumps({"top": [], "error": None, "fatal": self.fatal})] * len(paths)
-        else:
-            rows = [json.dumps({"top": [[lbl, s] for lbl, s in pred.top], "error": pred.error})
-                    for pred in classify_paths(self.model, paths, self.top_k)]
+        preds = [] if self.fatal else classify_paths(self.model, paths, self.top_k)
+        rows = [pickle.dumps(p) for p in preds]
+        task = "" if self.model is None else str(self.model.info.task)
         return {"index": np.asarray(batch["index"]), "path": np.asarray(paths, dtype=object),
-                "result": np.asarray(rows, dtype=object)}
+                "result": np.asarray(rows or [b""] * len(paths), dtype=object),
+                "task": np.asarray([task] * len(paths), dtype=object),
+                "fatal": np.asarray([self.fatal] * len(paths), dtype=object)}
 
     def __del__(self) -> None:
         try:

@@ -16,7 +16,7 @@ from livepredict.inference.loader import open_model
 from livepredict.inference.predict import predict_images
 
 BOX = (30, 12, 60, 42)  # x0, y0, x1, y1 in a 90x60 picture
-BUILDERS = {"yolo": lambda: dm.build_yolo(), "yolo-objectness": lambda: dm.build_yolo(objectness=True),
+BUILDERS = {"yolo-objectness": lambda: dm.build_yolo(objectness=True),
             "end-to-end": dm.build_end_to_end, "dict": dm.build_dict_detector}
 
 
@@ -26,8 +26,8 @@ def _png(img: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("name,resize", [("yolo", "letterbox"), ("yolo-objectness", "squash"),
-                                         ("end-to-end", "squash"), ("dict", "letterbox")])
+@pytest.mark.parametrize("name,resize", [("yolo-objectness", "letterbox"), ("end-to-end", "squash"),
+                                         ("dict", "letterbox")])
 def test_exported_detector_gives_the_apps_boxes(name, resize, tmp_path):
     import tensorflow as tf
 

@@ -128,3 +128,18 @@ def test_a_detector_on_ray_writes_the_local_runs_detection_rows(ray_runtime, tmp
         runs[name] = (code, capsys.readouterr().out, (tmp_path / f"{name}.csv").read_bytes())
     assert runs["ray"] == runs["local"] and runs["local"][0] == 0
     assert b"square" in runs["local"][2] and '"detections"' in runs["local"][1]
+
+
+def test_evaluate_on_ray_gives_the_local_figures_and_report(ray_runtime, tmp_path, capsys):
+    """Two models in each actor: the same JSON figures, comparison and predictions.csv as the local run."""
+    from helpers.labelled import SHAPES_MODEL, second_shapes_model, shapes_folder
+
+    folder, crop = shapes_folder(tmp_path / "shapes"), second_shapes_model(tmp_path / "crop")
+    runs = {}
+    for name, extra in (("local", []), ("ray", ["--ray"])):
+        code = cli.main(["evaluate", str(SHAPES_MODEL), str(crop), str(folder), "--report", str(tmp_path / name),
+                         "--json", *extra])
+        out = capsys.readouterr().out
+        runs[name] = (code, out.replace(str(tmp_path / name), "REPORT"),
+                      (tmp_path / name / "predictions.csv").read_bytes())
+    assert runs["ray"] == runs["local"] and runs["local"][0] == 0

@@ -21,6 +21,7 @@ import os
 import pickle
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ def _pool_size(ray: Any) -> int:
     return max(1, cpus - 1)
 
 
-def dataset(ray: Any, paths: list[Path], args: argparse.Namespace) -> Any:
+def dataset(ray: Any, paths: list[Any], args: argparse.Namespace, models: list[str], batch: int = BATCH) -> Any:
     from livepredict.commands.cluster_actor import ClassifyActor
     from livepredict.inference.cluster import model_bundle
 
@@ -77,18 +78,35 @@ def dataset(ray: Any, paths: list[Path], args: argparse.Namespace) -> Any:
     ctx.execution_options.preserve_order = True
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
-    # in a list: the actors get the reference and fetch the bytes themselves (once per actor)
-    bundle = ray.put(model_bundle(args.model, trust=args.trust))
+    # in a list: the actors get the references and fetch the bytes themselves (once per actor)
+    bundles = [ray.put(model_bundle(m, trust=args.trust)) for m in models]
     rows = [{"index": i, "path": str(p)} for i, p in enumerate(paths)]
-    ds = ray.data.from_items(rows, override_num_blocks=max(1, (len(rows) + BATCH - 1) // BATCH))
+    ds = ray.data.from_items(rows, override_num_blocks=max(1, (len(rows) + batch - 1) // batch))
     with warnings.catch_warnings():  # max_restarts goes through the remote args Ray is renaming
         warnings.simplefilter("ignore", DeprecationWarning)
         # no restarts: a restarted actor could not fetch its constructor arguments again (Ray warns so)
-        return ds.map_batches(ClassifyActor, batch_size=BATCH, batch_format="numpy",
+        return ds.map_batches(ClassifyActor, batch_size=batch, batch_format="numpy",
                               compute=ray.data.ActorPoolStrategy(size=_pool_size(ray)), num_cpus=1,
                               max_restarts=0,
-                              fn_constructor_kwargs={"bundle": [bundle], "top_k": args.top, "trust": args.trust,
+                              fn_constructor_kwargs={"bundles": bundles, "top_k": args.top, "trust": args.trust,
                                                      "output": getattr(args, "output", None)})
+
+
+def results_on_ray(args: argparse.Namespace, models: list[str], paths: list[Any], batch: int = BATCH
+                   ) -> Iterator[tuple[list[int], list[list[tuple[Any, str | None]]], str]]:
+    """(indices, per file the (prediction, read error) of each model, the task) for each batch of
+    ``batch`` files, in input order, from a Ray job (a runtime this call started is shut down after)."""
+    ray = import_ray()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    started = connect(ray, args.ray)
+    try:
+        for got in dataset(ray, paths, args, models, batch).iter_batches(batch_size=batch, batch_format="numpy"):
+            if got["fatal"][0]:
+                raise LivePredictError(str(got["fatal"][0]))
+            yield ([int(i) for i in got["index"]], [pickle.loads(r) for r in got["result"]], str(got["task"][0]))
+    finally:
+        if started:
+            ray.shutdown()  # ends the job's actors (Ctrl+C included)
 
 
 def classify_on_ray(args: argparse.Namespace, paths: list[Path], writer: Any) -> int:
@@ -96,24 +114,43 @@ def classify_on_ray(args: argparse.Namespace, paths: list[Path], writer: Any) ->
     from tqdm import tqdm
 
     from livepredict.commands.classify import finish
+    from livepredict.core.types import Prediction
 
-    ray = import_ray()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    started = connect(ray, args.ray)
     out = _Output(args, writer)
-    try:
-        ds = dataset(ray, paths, args)
-        with tqdm(total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
-            for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-                for i, index in enumerate(batch["index"]):
-                    if batch["fatal"][i]:
-                        raise LivePredictError(str(batch["fatal"][i]))
-                    out.add(str(paths[int(index)]), pickle.loads(batch["result"][i]), str(batch["task"][i]), bar)
-                bar.update(len(batch["index"]))
-    finally:
-        if started:
-            ray.shutdown()  # ends the job's actors (Ctrl+C included)
+    with tqdm(total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
+        for indices, results, task in results_on_ray(args, [args.model], paths):
+            for index, ((pred, err),) in zip(indices, results, strict=True):
+                path = str(paths[index])
+                out.add(path, pred or Prediction(top=(), path=path, error=err), task, bar)
+            bar.update(len(indices))
     return finish(args, out.results)
+
+
+def evaluate_on_ray(args: argparse.Namespace, model_paths: list[str], labelled: Any, evaluators: list[Any],
+                    writer: Any, chunk: int) -> None:
+    """``evaluate``'s predictions from a Ray job: every model in each actor, the files in the local run's
+    chunks, recorded and written (``predictions.csv``) in the local run's order."""
+    from tqdm import tqdm
+
+    from livepredict.inference.evaluate.report import prediction_row
+
+    wanted = set().union(*(e.wanted for e in evaluators))
+    paths = [p for p, _ in labelled.items if p in wanted]
+    true_of = dict(labelled.items)
+    with tqdm(total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
+        for indices, results, _ in results_on_ray(args, model_paths, paths, chunk):
+            for m, ev in enumerate(evaluators):
+                for index, per_model in zip(indices, results, strict=True):
+                    p = paths[index]
+                    if p not in ev.wanted:
+                        continue
+                    pred, err = per_model[m]
+                    ev.add(p, pred, err)
+                    if writer is not None:
+                        error = err or (pred.error if pred is not None else None)
+                        writer.row(prediction_row(ev.name, p, true_of[p], pred.label if pred and not error else "",
+                                                  pred.score if pred and not error else None, error))
+            bar.update(len(indices))
 
 
 class _Output:

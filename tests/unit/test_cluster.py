@@ -58,9 +58,7 @@ def test_ray_run_writes_what_the_local_run_writes(ray_runtime, folder, tmp_path,
     rows = list(csv.reader(ray_csv.open()))
     assert len(rows) == 1 + 206 and sum(1 for r in rows[1:] if r[-1]) == 2  # per-file errors kept, in order
     assert err.strip() == "livepredict: 2 of 206 files could not be classified (see their errors)."
-    code, local_json, _ = _classify([str(folder / "shapes"), "--json"], capsys)
-    code, ray_json, _ = _classify([str(folder / "shapes"), "--json", "--ray"], capsys)
-    assert ray_json == local_json
+    # (--json on Ray: the detector test below compares it with the local run's)
 
 
 def test_ctrl_c_cancels_the_job_and_keeps_a_valid_partial_csv(ray_runtime, folder, tmp_path):

@@ -1,5 +1,5 @@
 """A detector exported for TensorFlow Serving returns the app's boxes in the original picture's pixels
-(every exported decoder, squash and letterbox), its labels and scores; the anchor decoder is refused."""
+(a raw YOLO layout and a listed one, letterbox and squash), its labels and scores; the anchor decoder is refused."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from livepredict.inference.predict import predict_images
 
 BOX = (30, 12, 60, 42)  # x0, y0, x1, y1 in a 90x60 picture
 BUILDERS = {"yolo-objectness": lambda: dm.build_yolo(objectness=True),
-            "end-to-end": dm.build_end_to_end, "dict": dm.build_dict_detector}
+            "dict": dm.build_dict_detector}
 
 
 def _png(img: np.ndarray) -> bytes:
@@ -26,8 +26,7 @@ def _png(img: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("name,resize", [("yolo-objectness", "letterbox"), ("end-to-end", "squash"),
-                                         ("dict", "letterbox")])
+@pytest.mark.parametrize("name,resize", [("yolo-objectness", "letterbox"), ("dict", "squash")])
 def test_exported_detector_gives_the_apps_boxes(name, resize, tmp_path):
     import tensorflow as tf
 

@@ -43,6 +43,7 @@ from livepredict.ui.classify.export import ask_export_path
 from livepredict.ui.classify.panel import ClassifyPanel
 from livepredict.ui.dialogs import about_text, error_report, trust_box
 from livepredict.ui.feed_panel import PredictionFeed
+from livepredict.ui.model_status import ModelStatus
 from livepredict.ui.panel import AppContext, LazyTab, PanelSpec, shutdown_all
 from livepredict.ui.panels import PANELS
 from livepredict.ui.paths import IMAGE_FILTER, MODEL_FILTER, is_model_path, is_video_path, sort_paths
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
     status_text: QLabel
     busy: QProgressBar
     model_label: QLabel
+    model_status: ModelStatus  # keeps model_label's figure equal to the tabs' (benchmark, generator step)
     open_model_action: QAction
     open_images_action: QAction
     paste_action: QAction
@@ -143,7 +145,7 @@ class MainWindow(QMainWindow):
         c.versions_reported.connect(self.on_versions)
         c.error_occurred.connect(self.on_error)
         c.batch_finished.connect(self.on_batch_finished)
-        c.generator_ready.connect(self.on_generator_ready)
+        self.model_status = ModelStatus(c, self.model_label, self.current_model)
         try:
             QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_scheme)
         except AttributeError:  # pragma: no cover - Qt < 6.5
@@ -424,12 +426,6 @@ class MainWindow(QMainWindow):
         self.status_text.setText(loaded.ready_text)
         self.settings.add_recent_model(info.path)
         self.recent_menu.refresh()
-
-    @Slot(object)
-    def on_generator_ready(self, ready: Any) -> None:
-        """A generator runs its own step: the status bar names that runtime (as the Generate tab does)."""
-        if self.loaded is not None and ready.load_id == self.controller.active_load_id:
-            self.model_label.setText(f"{Path(self.loaded.info.path).name} · {ready.info.get('runtime', '?')} step")
 
     @Slot(object)
     def on_load_failed(self, failed: LoadFailed) -> None:

@@ -95,3 +95,21 @@ def test_model_tab_says_things_plainly_and_shows_one_speed(qtbot, window, model_
         window.controller.benchmark(seconds=0.3)
     figure = window.model_label.text().rsplit(" · ", 1)[-1]
     assert figure.endswith("/image") and mp.fields["speed"].text().startswith(figure.split("/")[0])
+
+
+def test_a_failed_open_stays_on_screen_until_dismissed_and_says_what_still_runs(qtbot, window, model_files,
+                                                                               tmp_path):
+    load(qtbot, window, model_files["keras"])
+    bad = tmp_path / "page.h5"
+    bad.write_text("<!doctype html><html></html>")
+    with qtbot.waitSignal(window.controller.load_failed, timeout=60_000):
+        window.open_model(bad)
+    banner = window.error_banner
+    assert banner.isVisible() and "HTML" in banner.text.text()
+    assert banner.text.text().endswith(f"{Path(model_files['keras']).name} is still open and in use.")
+    window.show_message("Classified 3 images in 0.1 s.")  # the next action's news…
+    window.show_panel("Model")
+    assert window.status_text.text() == ""  # …stays with its tab
+    assert banner.isVisible()  # the error stays until dismissed
+    banner.dismiss_button.click()
+    assert not banner.isVisible()

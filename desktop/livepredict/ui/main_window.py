@@ -42,6 +42,7 @@ from livepredict.ui import theme
 from livepredict.ui.classify.export import ask_export_path
 from livepredict.ui.classify.panel import ClassifyPanel
 from livepredict.ui.dialogs import about_text, error_report, trust_box
+from livepredict.ui.error_banner import ErrorBanner, above, still_in_use
 from livepredict.ui.feed_panel import PredictionFeed
 from livepredict.ui.model_status import ModelStatus
 from livepredict.ui.panel import AppContext, LazyTab, PanelSpec, shutdown_all
@@ -66,6 +67,7 @@ class MainWindow(QMainWindow):
     feed: PredictionFeed  # the prediction feed (View › Prediction Feed…), made on first use
     context: AppContext  # what every panel receives
     tabs: QTabWidget
+    error_banner: ErrorBanner  # the last error, above the tabs until dismissed
     panels: dict[str, QWidget]  # tab title -> panel, or the LazyTab of a panel not built yet
     classify_panel: ClassifyPanel  # drops, pastes, Open Images and Export go to it
     last_error: tuple[str, str] | None
@@ -109,7 +111,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.tabBar().setDrawBase(False)  # the base line is drawn in a light colour even when dark
-        self.setCentralWidget(self.tabs)
+        self.error_banner = ErrorBanner(self.copy_error_details)
+        self.setCentralWidget(above(self.error_banner, self.tabs))
         self.panels = {}
         for spec in panels:
             self._add_tab(spec)
@@ -129,6 +132,7 @@ class MainWindow(QMainWindow):
         self.model_label.setObjectName("Muted")
         sb = self.statusBar()
         sb.addWidget(self.status_text, 1)
+        self.tabs.currentChanged.connect(self.status_text.clear)  # one tab's news is not another's (errors stay above)
         sb.addPermanentWidget(self.busy)
         sb.addPermanentWidget(self.model_label)
 
@@ -403,6 +407,7 @@ class MainWindow(QMainWindow):
         self.last_error = (message, details)
         self.copy_error_action.setEnabled(True)
         self.status_text.setText(message)
+        self.error_banner.show_error(message)
         log.warning("%s\n%s", message, details)
 
     @Slot(str)
@@ -429,7 +434,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_load_failed(self, failed: LoadFailed) -> None:
-        self.show_error(failed.message, failed.details)
+        self.show_error(still_in_use(failed.message, self.loaded), failed.details)
         self.model_label.setText(Path(self.loaded.info.path).name if self.loaded else "No model")
         if failed.needs_trust:
             # Ask after the current event has been handled (keeps the signal delivery short).

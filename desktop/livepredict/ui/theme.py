@@ -100,6 +100,8 @@ def stylesheet(c: Colors) -> str:
     QLabel#Title {{ font-size: 15px; font-weight: 600; }}
     QLabel#Warning {{ color: {c.error}; }}
     QLabel#profileMark {{ color: {c.accent}; font-weight: 600; }}
+    QFrame#ErrorBanner {{ background: {c.error_bg}; border-bottom: 1px solid {c.error}; }}
+    QLabel#ErrorText {{ color: {c.error}; font-weight: 600; }}
     QLabel#Hint {{ color: {c.muted}; font-size: 14px; }}
     QProgressBar {{ border: 1px solid {c.card_border}; border-radius: 4px; background: {c.bar_bg};
                     text-align: center; max-height: 14px; }}

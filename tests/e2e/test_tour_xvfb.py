@@ -46,7 +46,7 @@ def image(shot: dict) -> np.ndarray:
 
 def test_every_tab_at_both_sizes_in_both_themes(tour):
     names = {s["name"] for s in tour}
-    assert {"classify", "live", "model", "generate-text", "generate-forecast"} <= names
+    assert {"classify-empty", "classify", "live", "model", "generate-text", "generate-forecast"} <= names
     assert len(tour) == len(names) * 2 * len(SIZES)
     looks: dict[tuple[str, str], dict[str, float]] = {}
     for shot in tour:

@@ -55,3 +55,16 @@ def test_images_opened_before_any_model_are_kept_and_classified_once_one_is_read
     assert sorted(c.name for c in panel.model.cards) == ["circle_01.png", "star_02.png"]
     assert not any(c.error for c in panel.model.cards)
     assert panel.hint.title == "Drop images or folders here"
+
+
+def test_the_empty_tab_offers_first_steps(qtbot, window):
+    panel = window.classify_panel
+    texts = [b.text() for b in panel.first_steps]
+    assert texts == ["Try the Sample Images", "Open Images…", "Open Folder…", "Open Model…"]
+    assert all(b.isVisible() for b in panel.first_steps)
+    assert any(a.text() == "Open &Folder…" for a in window.menuBar().actions()[0].menu().actions())
+    load(qtbot, window, DEMO)
+    panel.first_steps[0].click()
+    n = len([p for p in SAMPLES.iterdir() if p.suffix in (".png", ".jpg")])
+    classified(qtbot, panel, n)
+    assert not any(c.error for c in panel.model.cards)

@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.classify_panel.export_requested.connect(self.export_results)
         self.classify_panel.open_images_requested.connect(self.open_images)
+        self.classify_panel.open_model_requested.connect(self.open_model_dialog)
         self.classify_panel.paste_requested.connect(self.paste)
 
         c = controller
@@ -206,6 +207,7 @@ class MainWindow(QMainWindow):
         f = mb.addMenu("&File")
         self.open_model_action = self._action("Open &Model…", self.open_model_dialog, QKeySequence.StandardKey.Open, f)
         self.open_images_action = self._action("Open &Images…", self.open_images, "Ctrl+Shift+O", f)
+        self._action("Open &Folder…", self.classify_panel.open_folder, None, f)  # a folder of images
         self.paste_action = self._action("&Paste Image", self.paste, QKeySequence.StandardKey.Paste, f)
         self.recent_menu = RecentModelsMenu(self.settings, self)
         self.recent_menu.chosen.connect(self.open_model)

@@ -39,6 +39,7 @@ from livepredict.threads.engine.payloads import (
 )
 from livepredict.ui.classify.cards import Card, CardDelegate, CardModel, CardRole, CardView
 from livepredict.ui.classify.export import results_json, write_results
+from livepredict.ui.classify.first_steps import add_first_steps, ask_folder, sample_images
 from livepredict.ui.classify.text_box import TextClassifyBox
 from livepredict.ui.classify.waiting import WaitingImages
 from livepredict.ui.panel import AppContext
@@ -105,6 +106,7 @@ class ClassifyPanel(QWidget):
 
     export_requested = Signal()
     open_images_requested = Signal()
+    open_model_requested = Signal()
     paste_requested = Signal()
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
@@ -192,6 +194,11 @@ class ClassifyPanel(QWidget):
         self.hint = DropZone("Drop images or folders here",
                              "or use File › Open Images (Ctrl+Shift+O), paste an image (Ctrl+V).\n"
                              "Drop a model file (.keras, .h5, .tflite, SavedModel) to switch models.")
+        steps = [("Open Images…", self.open_images_requested.emit), ("Open Folder…", self.open_folder),
+                 ("Open Model…", self.open_model_requested.emit)]
+        if sample_images() is not None:
+            steps.insert(0, ("Try the Sample Images", self.try_samples))
+        self.first_steps = add_first_steps(self.hint, steps)
         self.model = CardModel(self)
         self.delegate = CardDelegate(self)
         self.delegate.top_k = top_k
@@ -243,6 +250,20 @@ class ClassifyPanel(QWidget):
         self.progress_row.show()
         self.stack.setCurrentWidget(self.view)
         return job
+
+    @Slot()
+    def try_samples(self) -> None:
+        folder = sample_images()
+        if folder is not None:
+            self.classify([str(folder)])
+
+    @Slot()
+    def open_folder(self) -> None:
+        settings = self.context.settings
+        folder = ask_folder(self, settings.last_dir("images"))
+        if folder:
+            settings.set_last_dir("images", folder)
+            self.classify([folder])
 
     def classify_image(self, rgb, name: str | None = None) -> int | None:
         self._pasted += 1

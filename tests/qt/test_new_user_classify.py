@@ -68,3 +68,36 @@ def test_the_empty_tab_offers_first_steps(qtbot, window):
     n = len([p for p in SAMPLES.iterdir() if p.suffix in (".png", ".jpg")])
     classified(qtbot, panel, n)
     assert not any(c.error for c in panel.model.cards)
+
+
+def test_uncertain_cards_are_marked_sorted_filtered_and_counted(qtbot, window):
+    from livepredict.ui.classify.arrange import UNCERTAIN
+
+    load(qtbot, window, DEMO)
+    panel = window.classify_panel
+    panel.classify([str(SAMPLES)])
+    n = len([p for p in SAMPLES.iterdir() if p.suffix in (".png", ".jpg")])
+    classified(qtbot, panel, n)
+    bar = panel.arrange
+    assert bar.isVisible()
+    tops = [c.top[0][1] for c in panel.model.cards]
+    bar.threshold.setValue(99)
+    unsure = sum(1 for s in tops if s < 0.99)
+    assert 0 < unsure < n, "the sample images should hold sure and unsure answers"
+    assert f"{unsure} uncertain" in bar.counts.text()
+    labels = {c.top[0][0] for c in panel.model.cards}
+    assert all(f"{lbl} " in bar.counts.text() for lbl in labels)  # a count per label
+    bar.sort.setCurrentIndex(bar.sort.findData("low"))
+    scores = [c.top[0][1] for c in panel.model.cards]
+    assert scores == sorted(scores)  # least confident first
+    bar.show_box.setCurrentIndex(bar.show_box.findData(UNCERTAIN))
+    visible = [c for row, c in enumerate(panel.model.cards) if not panel.view.isRowHidden(row)]
+    assert len(visible) == unsure and all(c.top[0][1] < 0.99 for c in visible)
+    shots = ROOT / "tests" / "artifacts" / "qt"
+    shots.mkdir(parents=True, exist_ok=True)
+    panel.grab().save(str(shots / "classify-uncertain.png"))  # looked at: the badge and the red score
+    bar.show_box.setCurrentIndex(bar.show_box.findData("star"))
+    visible = [c for row, c in enumerate(panel.model.cards) if not panel.view.isRowHidden(row)]
+    assert visible and all(c.top[0][0] == "star" for c in visible)
+    bar.sort.setCurrentIndex(bar.sort.findData("added"))
+    assert [c.seq for c in panel.model.cards] == list(range(n))

@@ -31,6 +31,7 @@ class Card:
     total_ms: float
     thumb: QPixmap | None
     source: Any = None  # path str or NamedImage, to classify again with another model
+    seq: int = 0  # the order it was added in (set by CardModel.add)
     _ranked: dict[int, tuple[tuple[str, float], ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -64,6 +65,7 @@ class CardModel(QAbstractListModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.cards: list[Card] = []
+        self._added = 0
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.cards)
@@ -82,6 +84,7 @@ class CardModel(QAbstractListModel):
 
     def add(self, card: Card) -> None:
         n = len(self.cards)
+        card.seq, self._added = self._added, self._added + 1
         self.beginInsertRows(QModelIndex(), n, n)
         self.cards.append(card)
         self.endInsertRows()
@@ -99,6 +102,7 @@ class CardDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.top_k = 3
         self.card_w = CARD_W
+        self.uncertain_below = 0.0  # a card whose best score is below this is marked "uncertain"
 
     def card_height(self) -> int:
         return max(THUMB + 24, 44 + ROW_H * self.top_k + 22)
@@ -142,8 +146,18 @@ class CardDelegate(QStyledItemDelegate):
         p.setPen(QColor(c.text))
         fm = QFontMetrics(bold)
         y = r.top() + 10
-        p.drawText(QRectF(x, y, w, fm.height()), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   fm.elidedText(card.name, Qt.TextElideMode.ElideMiddle, int(w)))
+        unsure = not card.error and bool(card.top) and card.top[0][1] < self.uncertain_below
+        badge_w = QFontMetrics(option.font).horizontalAdvance("uncertain") + 12 if unsure else 0
+        p.drawText(QRectF(x, y, w - badge_w, fm.height()), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                   fm.elidedText(card.name, Qt.TextElideMode.ElideMiddle, int(w - badge_w)))
+        if unsure:  # a 63 % answer must not look like a 100 % one
+            badge = QRectF(x + w - badge_w + 4, y, badge_w - 4, fm.height())
+            p.setPen(QColor(c.error))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(badge, 4, 4)
+            p.setFont(option.font)
+            p.drawText(badge, Qt.AlignmentFlag.AlignCenter, "uncertain")
+            p.setPen(QColor(c.text))
         y += fm.height() + 8
         p.setFont(base)
         fmb = QFontMetrics(base)
@@ -173,7 +187,7 @@ class CardDelegate(QStyledItemDelegate):
                 if s > 0:
                     p.setBrush(QColor(c.accent if i == 0 else c.bar_other))
                     p.drawRoundedRect(QRectF(br.left(), br.top(), max(4.0, bar_w * s), br.height()), 4, 4)
-                p.setPen(QColor(c.text if i == 0 else c.muted))
+                p.setPen(QColor(c.error if i == 0 and unsure else c.text if i == 0 else c.muted))
                 p.drawText(QRectF(bar_x + bar_w + 4, ry, pct_w, ROW_H - 4),
                            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{100.0 * s:.1f}%")
             p.setFont(base)

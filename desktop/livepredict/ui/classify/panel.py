@@ -37,6 +37,7 @@ from livepredict.threads.engine.payloads import (
     NamedImage,
     TensorPreview,
 )
+from livepredict.ui.classify.arrange import ArrangeBar, label_counts, shown, sort_key
 from livepredict.ui.classify.cards import Card, CardDelegate, CardModel, CardRole, CardView
 from livepredict.ui.classify.export import results_json, write_results
 from livepredict.ui.classify.first_steps import add_first_steps, ask_folder, sample_images
@@ -170,6 +171,10 @@ class ClassifyPanel(QWidget):
         bar.addWidget(self.export_button)
         bar.addWidget(self.clear_button)
         left.addLayout(bar)
+        self.arrange = ArrangeBar()  # sort, filter, "uncertain below", a count per label
+        self.arrange.hide()
+        self.arrange.changed.connect(self.rearrange)
+        left.addWidget(self.arrange)
 
         self.progress_row = QWidget()
         pr = QHBoxLayout(self.progress_row)
@@ -202,6 +207,7 @@ class ClassifyPanel(QWidget):
         self.model = CardModel(self)
         self.delegate = CardDelegate(self)
         self.delegate.top_k = top_k
+        self.delegate.uncertain_below = self.arrange.threshold_value()
         self.view = CardView(self.delegate)
         self.view.setObjectName("Cards")
         self.view.setModel(self.model)
@@ -302,6 +308,8 @@ class ClassifyPanel(QWidget):
                             prediction=r.prediction, error=r.error, total_ms=r.total_ms, thumb=thumb, source=src))
         if self.model.rowCount() == 1:
             self.view.setCurrentIndex(self.model.index(0))
+        if not shown(self.model.cards[-1], self.arrange.show_what(), self.delegate.uncertain_below):
+            self.view.setRowHidden(self.model.rowCount() - 1, True)
         self._update_summary()
 
     @Slot(object)
@@ -332,6 +340,7 @@ class ClassifyPanel(QWidget):
         if not self.model.cards:
             self.stack.setCurrentWidget(self.hint)
         self._update_summary(f)
+        self.rearrange()
 
     @Slot(object)
     def on_preview(self, prev: TensorPreview) -> None:
@@ -400,6 +409,21 @@ class ClassifyPanel(QWidget):
         self.view.doItemsLayout()
         self.view.viewport().update()
 
+    @Slot()
+    def rearrange(self) -> None:
+        """Apply the arrange bar: uncertainty mark, order, which cards are shown."""
+        bar, model = self.arrange, self.model
+        self.delegate.uncertain_below = bar.threshold_value()
+        key = sort_key(bar.sort_mode())
+        model.layoutAboutToBeChanged.emit()
+        model.cards.sort(key=key if key is not None else lambda c: c.seq)
+        model.layoutChanged.emit()
+        for row, card in enumerate(model.cards):
+            self.view.setRowHidden(row, not shown(card, bar.show_what(), self.delegate.uncertain_below))
+        bar.set_labels(sorted({c.top[0][0] for c in model.cards if c.top and not c.error}))
+        self._update_summary()
+        self.view.viewport().update()
+
     def current_card(self) -> Card | None:
         idx = self.view.currentIndex()
         return idx.data(CardRole) if idx.isValid() else None
@@ -408,6 +432,8 @@ class ClassifyPanel(QWidget):
         cards = self.model.cards
         self.export_button.setEnabled(bool(cards))
         self.clear_button.setEnabled(bool(cards))
+        self.arrange.setVisible(bool(cards))
+        self.arrange.counts.setText(label_counts(cards, self.delegate.uncertain_below))
         if not cards:
             self.summary.setText("")
             return

@@ -37,12 +37,21 @@ from PySide6.QtWidgets import (
 import livepredict
 from livepredict.settings import Settings
 from livepredict.threads.engine.controller import InferenceController
-from livepredict.threads.engine.payloads import BatchFinished, LoadFailed, ModelLoaded, Versions, WorkerError
+from livepredict.threads.engine.payloads import (
+    MAIN,
+    BatchFinished,
+    LoadFailed,
+    ModelLoaded,
+    Versions,
+    WorkerError,
+)
 from livepredict.ui import theme
 from livepredict.ui.classify.export import ask_export_path
 from livepredict.ui.classify.panel import ClassifyPanel
+from livepredict.ui.compare_models import CompareModels
 from livepredict.ui.dialogs import about_text, error_report, trust_box
 from livepredict.ui.error_banner import ErrorBanner, above, still_in_use
+from livepredict.ui.export_serving import ServingExport
 from livepredict.ui.feed_panel import PredictionFeed
 from livepredict.ui.model_status import ModelStatus
 from livepredict.ui.panel import AppContext, LazyTab, PanelSpec, shutdown_all
@@ -65,6 +74,8 @@ class MainWindow(QMainWindow):
     controller: InferenceController
     settings: Settings
     feed: PredictionFeed  # the prediction feed (View › Prediction Feed…), made on first use
+    compare: CompareModels  # the models opened beside the main one (File › Add Model to Compare)
+    compare_action: QAction
     context: AppContext  # what every panel receives
     tabs: QTabWidget
     error_banner: ErrorBanner  # the last error, above the tabs until dismissed
@@ -83,6 +94,8 @@ class MainWindow(QMainWindow):
     paste_action: QAction
     recent_menu: RecentModelsMenu
     export_action: QAction
+    serving_export: ServingExport  # File › Export for Serving… (the export runs on the inference thread)
+    export_serving_action: QAction
     fullscreen_action: QAction
     theme_actions: dict[str, QAction]
     feed_action: QAction
@@ -105,8 +118,10 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setMinimumSize(QSize(760, 520))
         self.feed = PredictionFeed(self, controller, self.current_model)
+        self.compare = CompareModels(controller, self.show_message, self)  # before the panels: they use it
         self.context = AppContext(controller=controller, settings=self.settings, feed=self.feed,
-                                  show_message=self.show_message, current_model=self.current_model)
+                                  show_message=self.show_message, current_model=self.current_model,
+                                  compare=self.compare)
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -136,6 +151,8 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.busy)
         sb.addPermanentWidget(self.model_label)
 
+        self.serving_export = ServingExport(self, controller, self.settings, self.current_model, self.show_message,
+                                            self.show_error)
         self._build_menus()
         self.classify_panel.export_requested.connect(self.export_results)
         self.classify_panel.open_images_requested.connect(self.open_images)
@@ -146,6 +163,7 @@ class MainWindow(QMainWindow):
         c.status_changed.connect(self.on_status)
         c.busy_changed.connect(self.on_busy)
         c.model_loaded.connect(self.on_model_loaded)
+        c.runtime_switched.connect(self.on_runtime_switched)
         c.load_failed.connect(self.on_load_failed)
         c.versions_reported.connect(self.on_versions)
         c.error_occurred.connect(self.on_error)
@@ -206,6 +224,8 @@ class MainWindow(QMainWindow):
         mb = self.menuBar()
         f = mb.addMenu("&File")
         self.open_model_action = self._action("Open &Model…", self.open_model_dialog, QKeySequence.StandardKey.Open, f)
+        self.compare_action = self._action("Add Model to &Compare…", self.add_compare_dialog, None, f)
+        self._action("Close Compared Models", self.compare.close_all, None, f)
         self.open_images_action = self._action("Open &Images…", self.open_images, "Ctrl+Shift+O", f)
         self._action("Open &Folder…", self.classify_panel.open_folder, None, f)  # a folder of images
         self.paste_action = self._action("&Paste Image", self.paste, QKeySequence.StandardKey.Paste, f)
@@ -214,6 +234,7 @@ class MainWindow(QMainWindow):
         f.addMenu(self.recent_menu)
         f.addSeparator()
         self.export_action = self._action("&Export Results…", self.export_results, "Ctrl+E", f)
+        self.export_serving_action = self._action("Export for &Serving…", self.serving_export.ask, None, f)
         f.addSeparator()
         self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, f)
 
@@ -257,6 +278,14 @@ class MainWindow(QMainWindow):
             self.settings.set_last_dir("models", str(Path(path).parent))
             p = Path(path)
             self.open_model(p.parent if p.name == "saved_model.pb" else p)
+
+    @Slot()
+    def add_compare_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add Model to Compare", self.settings.last_dir("models"),
+                                              MODEL_FILTER)
+        if path:
+            p = Path(path)
+            self.compare.add(p.parent if p.name == "saved_model.pb" else p)
 
     @Slot()
     def open_images(self) -> None:
@@ -435,7 +464,19 @@ class MainWindow(QMainWindow):
         self.recent_menu.refresh()
 
     @Slot(object)
+    def on_runtime_switched(self, switched: Any) -> None:
+        """The model that ran on Keras while LiteRT was converted now runs on LiteRT (or says why not)."""
+        if switched.slot != self.controller.MAIN_SLOT or switched.load_id != self.controller.load_id:
+            return
+        self.loaded = loaded = switched.loaded
+        ms = f" · {format_ms(loaded.ms_per_image)}/image" if loaded.ms_per_image else ""
+        self.model_label.setText(f"{Path(loaded.info.path).name} · {loaded.info.runtime}{ms}")
+        self.status_text.setText(switched.message)
+
+    @Slot(object)
     def on_load_failed(self, failed: LoadFailed) -> None:
+        if failed.slot != MAIN:
+            return  # a compared model: reported for its slot by CompareModels
         self.show_error(still_in_use(failed.message, self.loaded), failed.details)
         self.model_label.setText(Path(self.loaded.info.path).name if self.loaded else "No model")
         if failed.needs_trust:

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -39,8 +40,11 @@ from livepredict.threads.engine.payloads import (
 )
 from livepredict.ui.classify.arrange import ArrangeBar, label_counts, shown, sort_key
 from livepredict.ui.classify.cards import Card, CardDelegate, CardModel, CardRole, CardView
+from livepredict.ui.classify.compare import CompareCards
+from livepredict.ui.classify.explain import ClassifyExplain
 from livepredict.ui.classify.export import results_json, write_results
 from livepredict.ui.classify.first_steps import add_first_steps, ask_folder, sample_images
+from livepredict.ui.classify.found import Thresholds, preview_pixmap
 from livepredict.ui.classify.text_box import TextClassifyBox
 from livepredict.ui.classify.waiting import WaitingImages
 from livepredict.ui.panel import AppContext
@@ -83,12 +87,10 @@ class TensorView(QFrame):
         self.key = ""
         self.preview: TensorPreview | None = None
 
-    def show_preview(self, prev: TensorPreview, spec_text: str) -> None:
+    def show_preview(self, prev: TensorPreview, spec_text: str, result: Any = None, spec: Any = None) -> None:
         self.preview = prev
-        pm = pixmap_from_rgb(prev.image)
-        # nearest-neighbour: each tensor pixel stays visible as it is
-        self.image.setPixmap(pm.scaled(240, 240, Qt.AspectRatioMode.KeepAspectRatio,
-                                       Qt.TransformationMode.FastTransformation))
+        # nearest-neighbour: each tensor pixel stays visible as it is; boxes/masks where the model saw them
+        self.image.setPixmap(preview_pixmap(prev.image, result, spec, 240))
         shape = "x".join(str(s) for s in prev.shape)
         lo, hi = prev.value_range
         self.caption.setText(f"{Path(prev.key).name}\n{shape} {prev.dtype}, values {lo:.2f} … {hi:.2f}")
@@ -124,6 +126,7 @@ class ClassifyPanel(QWidget):
 
         self._build(top_k)
         self.waiting = WaitingImages(self.hint)  # images given before any model was open
+        self.compare_cards = CompareCards(self, context.compare)
 
         controller.classification_ready.connect(self.on_result)
         controller.batch_progress.connect(self.on_progress)
@@ -157,6 +160,14 @@ class ClassifyPanel(QWidget):
         self.top_spin.setToolTip("How many labels each card shows (and the export contains)")
         self.top_spin.valueChanged.connect(self._on_top_k)
         bar.addWidget(self.top_spin)
+        self.disagree_box = QCheckBox("Only disagreements")  # shown while models are compared
+        self.disagree_box.hide()
+        bar.addWidget(self.disagree_box)
+        bar.addSpacing(12)
+        self.thresholds = Thresholds()  # a detector's Score and IoU: re-filter the cards, no model run
+        self.thresholds.hide()
+        self.thresholds.changed.connect(self._on_thresholds)
+        bar.addWidget(self.thresholds)
         bar.addStretch(1)
         self.summary = QLabel("")
         self.summary.setObjectName("Muted")
@@ -208,6 +219,7 @@ class ClassifyPanel(QWidget):
         self.delegate = CardDelegate(self)
         self.delegate.top_k = top_k
         self.delegate.uncertain_below = self.arrange.threshold_value()
+        self.delegate.shown = self.thresholds.shown
         self.view = CardView(self.delegate)
         self.view.setObjectName("Cards")
         self.view.setModel(self.model)
@@ -228,6 +240,7 @@ class ClassifyPanel(QWidget):
 
         self.tensor = TensorView()
         root.addWidget(self.tensor)
+        self.explain = ClassifyExplain(self, left)  # the Explain toggle, heatmaps on the cards (classify.explain)
 
     def shutdown(self) -> None:
         """Nothing to stop: the jobs end with the inference thread."""
@@ -245,7 +258,9 @@ class ClassifyPanel(QWidget):
             self.context.show_message(self.waiting.add(items))
             self.stack.setCurrentWidget(self.hint)
             return None
-        return self.adopt_job(self.controller.classify(items, self.top_k()))
+        job = self.adopt_job(self.controller.classify(items, self.top_k()))
+        self.compare_cards.classify(items, self.top_k())
+        return job
 
     def adopt_job(self, job: int) -> int:
         """Show the results and progress of a job submitted to the controller (also by the app)."""
@@ -308,8 +323,6 @@ class ClassifyPanel(QWidget):
                             prediction=r.prediction, error=r.error, total_ms=r.total_ms, thumb=thumb, source=src))
         if self.model.rowCount() == 1:
             self.view.setCurrentIndex(self.model.index(0))
-        if not shown(self.model.cards[-1], self.arrange.show_what(), self.delegate.uncertain_below):
-            self.view.setRowHidden(self.model.rowCount() - 1, True)
         self._update_summary()
 
     @Slot(object)
@@ -347,7 +360,9 @@ class ClassifyPanel(QWidget):
         cur = self.current_card()
         if cur is None or cur.key != prev.key or not self._is_current(prev.load_id):
             return
-        self.tensor.show_preview(prev, self._spec_text)
+        result = cur.prediction.result if cur.prediction is not None else None
+        spec = self._model.info.preprocess if self._model is not None else None
+        self.tensor.show_preview(prev, self._spec_text, self.thresholds.shown(result), spec)
 
     @Slot(object)
     def on_model_loaded(self, loaded: ModelLoaded) -> None:
@@ -355,6 +370,7 @@ class ClassifyPanel(QWidget):
             return  # a newer model was asked for meanwhile; its results will replace these
         self._model = loaded
         is_text = loaded.info.task == Task.TEXT_CLASSIFIER
+        self.thresholds.setVisible(loaded.info.task == Task.OBJECT_DETECTOR)
         self.text_box.setVisible(is_text)
         for w in (self.stack, self.tensor):  # pictures do not apply to a text classifier
             w.setVisible(not is_text)
@@ -419,10 +435,22 @@ class ClassifyPanel(QWidget):
         model.cards.sort(key=key if key is not None else lambda c: c.seq)
         model.layoutChanged.emit()
         for row, card in enumerate(model.cards):
-            self.view.setRowHidden(row, not shown(card, bar.show_what(), self.delegate.uncertain_below))
+            self.view.setRowHidden(row, not self.card_visible(card))
         bar.set_labels(sorted({c.top[0][0] for c in model.cards if c.top and not c.error}))
         self._update_summary()
         self.view.viewport().update()
+
+    @Slot()
+    def _on_thresholds(self) -> None:
+        self.view.viewport().update()
+        if self.tensor.preview is not None:
+            self.on_preview(self.tensor.preview)
+
+    def card_visible(self, card: Card) -> bool:
+        """The arrange bar's "Show" choice, and "Only disagreements" while models are compared."""
+        if not shown(card, self.arrange.show_what(), self.delegate.uncertain_below):
+            return False
+        return not (self.disagree_box.isChecked() and not self.compare_cards.disagrees(card))
 
     def current_card(self) -> Card | None:
         idx = self.view.currentIndex()

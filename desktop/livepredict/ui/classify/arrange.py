@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QWidget
 
 SORTS = (("Order added", "added"), ("Label", "label"), ("Least confident first", "low"),
          ("Most confident first", "high"), ("Name", "name"))
@@ -84,7 +84,7 @@ class ArrangeBar(QWidget):
         row.addSpacing(8)
         self.counts = QLabel("")
         self.counts.setObjectName("Muted")
-        self.counts.setWordWrap(True)  # many labels: a second line rather than cut
+        self.counts.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # cut, whole on hover
         row.addWidget(self.counts, 1)
         self.set_labels([])
         for signal in (self.sort.currentIndexChanged, self.show_box.currentIndexChanged, self.threshold.valueChanged):
@@ -93,6 +93,10 @@ class ArrangeBar(QWidget):
     @Slot()
     def _changed(self, *_: Any) -> None:
         self.changed.emit()
+
+    def set_counts(self, text: str) -> None:
+        self.counts.setText(text)
+        self.counts.setToolTip(text)
 
     def threshold_value(self) -> float:
         return self.threshold.value() / 100.0

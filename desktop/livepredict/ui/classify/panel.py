@@ -461,7 +461,7 @@ class ClassifyPanel(QWidget):
         self.export_button.setEnabled(bool(cards))
         self.clear_button.setEnabled(bool(cards))
         self.arrange.setVisible(bool(cards))
-        self.arrange.counts.setText(label_counts(cards, self.delegate.uncertain_below))
+        self.arrange.set_counts(label_counts(cards, self.delegate.uncertain_below))
         if not cards:
             self.summary.setText("")
             return

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from PySide6.QtGui import QColor
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "models" / "shapes.keras"
 SAMPLES = ROOT / "resources" / "samples" / "images"
@@ -96,6 +98,20 @@ def test_uncertain_cards_are_marked_sorted_filtered_and_counted(qtbot, window):
     shots = ROOT / "tests" / "artifacts" / "qt"
     shots.mkdir(parents=True, exist_ok=True)
     panel.grab().save(str(shots / "classify-uncertain.png"))  # looked at: the badge and the red score
+    from livepredict.ui import theme
+
+    def marks() -> int:  # pixels in the error colour on the cards (the badge, the score)
+        img = panel.view.viewport().grab().toImage()
+        err = QColor(theme.current().error)
+        return sum(1 for x in range(0, img.width(), 2) for y in range(0, img.height(), 2)
+                   if max(abs(img.pixelColor(x, y).red() - err.red()), abs(img.pixelColor(x, y).green() - err.green()),
+                          abs(img.pixelColor(x, y).blue() - err.blue())) <= 24)
+
+    bar.show_box.setCurrentIndex(0)  # all cards, at 99 % and at 1 %: only the marks differ
+    marked = marks()
+    bar.threshold.setValue(1)  # nothing is uncertain below 1 %: the same cards, unmarked
+    assert marked > marks() + 30
+    bar.threshold.setValue(99)
     bar.show_box.setCurrentIndex(bar.show_box.findData("star"))
     visible = [c for row, c in enumerate(panel.model.cards) if not panel.view.isRowHidden(row)]
     assert visible and all(c.top[0][0] == "star" for c in visible)

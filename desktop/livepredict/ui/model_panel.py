@@ -43,7 +43,7 @@ from livepredict.threads.engine.payloads import BenchResult, ModelLoaded
 from livepredict.ui.model_preview import ModelTensorPreview
 from livepredict.ui.model_words import check_words
 from livepredict.ui.panel import AppContext
-from livepredict.ui.profile_state import profile_mark
+from livepredict.ui.profile_state import panel_mark
 from livepredict.ui.widgets import BarChart, format_ms
 
 SOURCE_TEXT = {
@@ -403,16 +403,7 @@ class ModelPanel(QWidget):
     @Slot()
     def _update_mark(self, *_: Any) -> None:
         """Say whether the fields are applied and whether what runs is the file's profile."""
-        if self.loaded is None or self.in_file is None:
-            self.profile_mark.setText("")
-            return
-        try:
-            fields: Any = (self.edited_spec(), self.edited_labels())
-        except ValueError:
-            fields = None
-        running, in_file = self.loaded.info, self.in_file.info
-        self.profile_mark.setText(profile_mark(fields, (running.preprocess, running.labels),
-                                               (in_file.preprocess, in_file.labels)))
+        self.profile_mark.setText(panel_mark(self))
 
     # -- editing
     def edited_spec(self) -> PreprocessSpec | None:

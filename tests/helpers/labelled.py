@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "resources" / "samples" / "images"
@@ -81,3 +82,15 @@ def color_folder(root: Path, per_class: int = 12, seed: int = 5) -> Path:
             img = np.clip(base + rng.normal(0, 30, (24, 32, 3)), 0, 255).astype(np.uint8)
             Image.fromarray(img).save(d / f"{label}_{i:02d}.png")
     return root
+
+
+@pytest.fixture(scope="session")
+def binary_model(tmp_path_factory) -> Path:
+    """The one-sigmoid colour model (``build_binary_classifier``) with labels blue / red (red positive)."""
+    from helpers.models import build_binary_classifier
+
+    d = tmp_path_factory.mktemp("binary")
+    model = d / "binary.keras"
+    build_binary_classifier().save(model)
+    Path(f"{model}.livepredict.json").write_text(json.dumps({"labels": ["blue", "red"]}))
+    return model

@@ -14,6 +14,8 @@ def _format_info(info) -> str:
         return "(" + ", ".join("None" if d is None else str(d) for d in t.shape) + ")"
 
     lines = [f"Model       {info.path}", f"Format      {info.format}", f"Task        {info.task}"]
+    if info.extras.get("decoder"):  # a detector or segmenter: which decoder reads its outputs, and why
+        lines.append(f"Decoder     {info.extras['decoder']['type']} ({info.extras['decoder']['reason']})")
     if info.loader:
         lines.append(f"Loaded by   {info.loader}")
     quant = {q["name"]: q for q in (info.quantization.get("inputs", []) + info.quantization.get("outputs", []))}
@@ -78,6 +80,15 @@ def _read_chunk(paths, pool):
     return [pool.submit(read, p) for p in paths]
 
 
+def read_ahead(paths, chunk, pool):
+    """(chunk of paths, their (image, error) pairs) in order, the next chunk read while one is used."""
+    pending = _read_chunk(paths[:chunk], pool)
+    for start in range(0, len(paths), chunk):
+        loaded = [f.result() for f in pending]
+        pending = _read_chunk(paths[start + chunk:start + 2 * chunk], pool)  # read ahead
+        yield paths[start:start + chunk], loaded
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     from livepredict.core.outfile import CsvRows
     from livepredict.sources.images import collect_image_paths
@@ -108,6 +119,8 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
 
     from tqdm import tqdm
 
+    from livepredict.commands.vision_out import MaskWriter, csv_header, prediction_rows
+    from livepredict.core.results import prediction_json
     from livepredict.core.types import Prediction
     from livepredict.inference.predict import check_image_classifier, predict_images
 
@@ -115,19 +128,16 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
     results: list[Prediction] = []
     try:
         check_image_classifier(model)
+        masks = MaskWriter(args.masks, model.info.task) if getattr(args, "masks", None) else None
         chunk = getattr(model.runtime, "batch", 16)
         if writer is not None:
             header = ["path"]
             for i in range(1, args.top + 1):
                 header += [f"label_{i}", f"score_{i}"]
-            writer.row(header + ["error"])
+            writer.row(csv_header(model.info.task, args.top) or header + ["error"])
         with ThreadPoolExecutor(max_workers=2) as pool, tqdm(total=len(paths), unit="img", file=sys.stderr,
                                                              disable=None, leave=False) as bar:
-            pending = _read_chunk(paths[:chunk], pool)
-            for start in range(0, len(paths), chunk):
-                part = paths[start:start + chunk]
-                loaded = [f.result() for f in pending]
-                pending = _read_chunk(paths[start + chunk:start + 2 * chunk], pool)  # read ahead
+            for part, loaded in read_ahead(paths, chunk, pool):
                 good = [(i, img) for i, (img, err) in enumerate(loaded) if err is None]
                 preds = predict_images(model, [img for _, img in good], top_k=args.top,
                                               paths=[str(part[i]) for i, _ in good]) if good else []
@@ -135,7 +145,12 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
                 for i, p in enumerate(part):
                     pred = by_index.get(i) or Prediction(top=(), path=str(p), error=loaded[i][1])
                     results.append(pred)
-                    if writer is not None:
+                    if masks is not None:
+                        masks.write(pred)
+                    if writer is not None and (rows := prediction_rows(pred)) is not None:
+                        for row in rows:
+                            writer.row(row)
+                    elif writer is not None:
                         row = [str(p)]
                         for j in range(args.top):
                             row += ([pred.top[j][0], f"{pred.top[j][1]:.6f}"] if j < len(pred.top) else ["", ""])
@@ -147,7 +162,7 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
     finally:
         model.close()
     if args.json:
-        print_json([r.to_json(args.top) for r in results])
+        print_json([prediction_json(r, args.top) for r in results])
     failed = sum(1 for r in results if r.error)
     if failed:
         print(f"livepredict: {failed} of {len(results)} files could not be classified (see their errors).",
@@ -176,8 +191,12 @@ def _classify_text(args: argparse.Namespace) -> int:
 
 
 def _format_prediction(pred) -> str:
+    from livepredict.core.results import summary_text
+
     if pred.error:
         return f"{pred.path}\terror: {pred.error}"
+    if (summary := summary_text(pred.result)) is not None:  # a detector's or segmenter's result
+        return f"{pred.path}\t{summary}"
     best, *rest = pred.top
     others = ", ".join(f"{lbl} {s:.3f}" for lbl, s in rest)
     return f"{pred.path}\t{best[0]} {best[1]:.3f}" + (f"\t({others})" if others else "")

@@ -14,27 +14,39 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from livepredict.core.errors import InferenceError, UnsupportedModelError
-from livepredict.core.types import HeadResult, Prediction, Task
+from livepredict.core.geometry import Placement, placement
+from livepredict.core.types import IMAGE_TASKS, HeadResult, Prediction, Task
 
 if TYPE_CHECKING:
     from livepredict.inference.model import LoadedModel
 
 
 def check_image_classifier(model: LoadedModel) -> None:
-    """UnsupportedModelError (one sentence) unless ``model`` classifies single images."""
-    if model.spec is None or model.info.task != Task.IMAGE_CLASSIFIER:
+    """UnsupportedModelError (one sentence) unless ``model`` takes single images (a classifier, a
+    detector or a segmenter)."""
+    if model.spec is None or model.info.task not in IMAGE_TASKS:
         raise UnsupportedModelError(model.not_image_reason())
 
 
+def image_placement(model: LoadedModel, image: np.ndarray) -> Placement | None:
+    """Where ``image`` lands in the model input (for heads that return boxes or masks)."""
+    spec = model.spec
+    if spec is None or model.info.task == Task.IMAGE_CLASSIFIER:
+        return None
+    return placement((int(image.shape[0]), int(image.shape[1])), spec.size, spec.resize)
+
+
 def decode_outputs(model: LoadedModel, outputs: np.ndarray | Sequence[np.ndarray], top_k: int = 5,
-                   what: str = "frame") -> HeadResult:
+                   what: str = "frame", placement: Placement | None = None) -> HeadResult:
     """The head's result for ONE input: ``outputs`` holds one array per model output (batch axis
-    removed), or is the first output's row. InferenceError when the model gave NaN or infinities."""
+    removed), or is the first output's row; ``placement`` says where the picture sits in the model
+    input. InferenceError when the model gave NaN or infinities (a detector drops and counts the
+    boxes that are NaN instead)."""
     outs = [outputs] if isinstance(outputs, np.ndarray) else list(outputs)
-    if not all(np.all(np.isfinite(o)) for o in outs):
+    if model.info.task != Task.OBJECT_DETECTOR and not all(np.all(np.isfinite(o)) for o in outs):
         raise InferenceError(f"The model produced NaN or infinite scores for this {what}; the model itself "
                              "is broken, check its weights.")
-    return model.head.decode(outs, top_k)
+    return model.head.decode(outs, top_k, placement)
 
 
 def predict_images(model: LoadedModel, images: Sequence[np.ndarray], top_k: int = 5,
@@ -49,6 +61,7 @@ def predict_images(model: LoadedModel, images: Sequence[np.ndarray], top_k: int 
 
     check_image_classifier(model)
     preds: list[Prediction | None] = [None] * len(images)
+    places = [image_placement(model, im) if isinstance(im, np.ndarray) and im.ndim >= 2 else None for im in images]
     tensors: list[np.ndarray] = []
     where: list[int] = []
     pre_ms: list[float] = []
@@ -73,7 +86,7 @@ def predict_images(model: LoadedModel, images: Sequence[np.ndarray], top_k: int 
             i = where[start + j]
             path = paths[i] if paths else ""
             try:
-                result = decode_outputs(model, [o[j] for o in outs], top_k, what="image")
+                result = decode_outputs(model, [o[j] for o in outs], top_k, what="image", placement=places[i])
             except InferenceError as e:
                 preds[i] = Prediction(top=(), path=path, infer_ms=per, preprocess_ms=pre_ms[start + j],
                                       error=str(e))

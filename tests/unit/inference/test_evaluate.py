@@ -12,7 +12,6 @@ import json
 import numpy as np
 import pytest
 from helpers.labelled import SHAPES_MODEL, color_folder, second_shapes_model, shapes_folder
-from helpers.models import build_binary_classifier
 from scipy import stats
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
@@ -135,10 +134,8 @@ def test_mcnemar_matches_scipy_for_small_and_large_counts(b, c):
         assert t.p_value == pytest.approx(stats.chi2.sf(chi, 1))
 
 
-def test_binary_model_roc_auc_and_threshold_match_scikit_learn(tmp_path):
-    model_path = tmp_path / "binary.keras"
-    build_binary_classifier().save(model_path)
-    (tmp_path / "binary.keras.livepredict.json").write_text(json.dumps({"labels": ["blue", "red"]}))
+def test_binary_model_roc_auc_and_threshold_match_scikit_learn(tmp_path, binary_model):
+    model_path = binary_model
     folder = color_folder(tmp_path / "colors")
     ev = _evaluate(model_path, folder).result()
     assert ev.binary and ev.count == 24

@@ -62,6 +62,7 @@ class InferenceController(WorkerResults):
         texts_requested(int, int, object, int, str),
         preview_requested(int, str, str), profile_requested(int, object, object, bool, str),
         versions_requested(), bench_requested(int, float, bool, str), close_requested(str),
+        evaluate_requested(int, str, object, int),
         shutdown_requested().
 
     Signals (results): those of :class:`WorkerResults`, re-emitted in the GUI thread with the
@@ -87,6 +88,7 @@ class InferenceController(WorkerResults):
     generator_reset_requested = Signal()
     text_start_requested = Signal(int, str, int, float, int, float, object, float)
     forecast_start_requested = Signal(int, object, int, int, float)
+    evaluate_requested = Signal(int, str, object, int)  # (job id, folder or CSV, slots, top_k)
     explain_requested = Signal(int, int, object, object, str)
     live_explain_requested = Signal(object, str)
 
@@ -110,6 +112,7 @@ class InferenceController(WorkerResults):
                     (self.versions_requested, w.report_versions), (self.bench_requested, w.run_benchmark),
                     (self.close_requested, w.close_slot), (self.shutdown_requested, w.shutdown),
                     (self.live_mailbox_requested, w.set_live_mailbox), (self.live_flush_requested, w.flush_live),
+                    (self.evaluate_requested, w.evaluate),
                     (self.explain_requested, w.explain_items), (self.live_explain_requested, w.set_live_explain))
         for signal, slot in requests:
             signal.connect(slot)
@@ -190,6 +193,14 @@ class InferenceController(WorkerResults):
         self.start()
         job_id = self.worker.jobs.next_id()
         self.texts_requested.emit(job_id, self._slot(slot).load_id, [str(t) for t in texts], int(top_k), slot)
+        return job_id
+
+    def evaluate(self, source: str | Path, slots: Sequence[str] = (MAIN,), top_k: int = 3) -> int:
+        """Evaluate the models open in ``slots`` on a labelled folder or CSV; returns the job id (its
+        ``evaluation_progress`` and final ``evaluation_finished`` carry it; ``cancel(job_id)`` stops it)."""
+        self.start()
+        job_id = self.worker.jobs.next_id()
+        self.evaluate_requested.emit(job_id, str(source), tuple(slots), int(top_k))
         return job_id
 
     def explain(self, items: Sequence[Any], request: Any = None, slot: str = MAIN) -> int:

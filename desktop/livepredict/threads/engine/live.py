@@ -94,7 +94,7 @@ class LiveInference:
             with engine_call("live infer"):
                 out = model.infer_all(x[None])
             t2 = time.monotonic()
-            result = decode_frame(model, [o[0] for o in out], feed.top_k)
+            result = decode_frame(model, [o[0] for o in out], feed.top_k, frame.image)
             t3 = time.monotonic()
         except Exception as e:  # noqa: BLE001 - reported once as a live failure
             self.errors += 1

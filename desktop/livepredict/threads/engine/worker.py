@@ -21,6 +21,7 @@ from livepredict.core.types import PreprocessSpec
 from livepredict.threads.engine import tools
 from livepredict.threads.engine.batch import BatchTask, JobFlags
 from livepredict.threads.engine.decode import classify_images
+from livepredict.threads.engine.evaluate import EvalFinished, EvalProgress, EvaluateTask
 from livepredict.threads.engine.explain import (
     Explainers,
     ExplainFinished,
@@ -76,6 +77,8 @@ class WorkerResults(QObject):
         text_chunk(TextChunk): tokens made since the last display tick (plus the top-10 distribution).
         forecast_step(ForecastStep): one step of a forecast run (play).
         texts_classified(TextResults): texts classified by a text classifier (``classify_texts``).
+        evaluation_progress(EvalProgress), evaluation_finished(EvalFinished): an evaluation on a
+            labelled folder (``evaluate``), chunk by chunk, then its figures.
         explanation_ready(ExplainResult), explain_finished(ExplainFinished): heatmaps of pictures
             (``explain_items``), one per picture, then the end of the job.
         live_explained(LiveHeatmap): a live frame explained (``set_live_explain``), now and then.
@@ -98,6 +101,8 @@ class WorkerResults(QObject):
     text_chunk = Signal(object)
     forecast_step = Signal(object)
     texts_classified = Signal(object)
+    evaluation_progress = Signal(object)
+    evaluation_finished = Signal(object)
     explanation_ready = Signal(object)
     explain_finished = Signal(object)
     live_explained = Signal(object)
@@ -106,6 +111,7 @@ class WorkerResults(QObject):
 # The signal each task result goes out on (a new task kind adds its payload here).
 TASK_SIGNALS = {ImageResult: "classification_ready", BatchProgress: "batch_progress",
                 BatchFinished: "batch_finished", TextChunk: "text_chunk", ForecastStep: "forecast_step",
+                EvalProgress: "evaluation_progress", EvalFinished: "evaluation_finished",
                 ExplainResult: "explanation_ready", ExplainFinished: "explain_finished"}
 
 
@@ -234,6 +240,10 @@ class InferenceWorker(WorkerResults):
         except Exception as e:  # noqa: BLE001 - a slot never lets an exception escape
             self.texts_classified.emit(TextResults(job_id, load_id, (), error_parts(e)[0], slot))
 
+    @Slot(int, str, object, int)
+    def evaluate(self, job_id: int, source: str, slots: Sequence[str], top_k: int) -> None:
+        """Evaluate the models of ``slots`` on the labelled folder or CSV ``source`` (one task, queued)."""
+        self.runner.submit(EvaluateTask(job_id, source, slots, top_k, self.models, self.jobs))
     # -- explanations (heatmaps)
     @Slot(int, int, object, object, str)
     def explain_items(self, job_id: int, load_id: int, items: Sequence[Any], request: ExplainRequest,

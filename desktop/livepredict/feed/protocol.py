@@ -214,9 +214,9 @@ HEATMAP_SIDE = 160  # heatmaps are sent at most this many samples across (they a
 
 
 def heatmap_frame(seq: int, heat: Any, *, frame_index: int, capture_ts: float, made_ts: float,
-                  max_side: int = HEATMAP_SIDE) -> bytes:
-    """A binary ``heatmap`` message for ``heat`` (a ``core.heatmap.Heatmap`` over the frame): the map
-    as uint8 (0..255), at most ``max_side`` across, covering the whole frame (``frame_shape``)."""
+                  frame_shape: tuple[int, int] | None = None, max_side: int = HEATMAP_SIDE) -> bytes:
+    """A binary ``heatmap`` message for ``heat`` (a ``core.heatmap.Heatmap`` over the whole frame, of
+    ``frame_shape`` (h, w); default: the map's own): the map as uint8 (0..255), at most ``max_side`` across."""
     from livepredict.core.heatmap import resample
 
     values = np.asarray(heat.values, np.float32)
@@ -227,7 +227,8 @@ def heatmap_frame(seq: int, heat: Any, *, frame_index: int, capture_ts: float, m
     header = {"type": "heatmap", "seq": int(seq), "frame_index": int(frame_index), "capture_ts": _ts(capture_ts),
               "made_ts": _ts(made_ts), "label": str(heat.label), "class_index": int(heat.class_index),
               "score": _finite(float(heat.score)), "method": str(heat.method), "layer": str(heat.layer),
-              "dtype": "uint8", "shape": [int(d) for d in q.shape], "frame_shape": [int(h), int(w)],
+              "dtype": "uint8", "shape": [int(d) for d in q.shape],
+              "frame_shape": [int(d) for d in (frame_shape or (h, w))],
               "byteorder": "little", "nbytes": int(q.nbytes)}
     return pack_binary(header, q.tobytes(order="C"))
 

@@ -362,7 +362,8 @@ class FeedServer:
             self._post(TensorRecord(seq, P.tensor_frame(seq, np.array(array, copy=True), name=name)))
         return seq
 
-    def publish_heatmap(self, heat: Any, *, frame_index: int, capture_ts: float, made_ts: float) -> int:
+    def publish_heatmap(self, heat: Any, *, frame_index: int, capture_ts: float, made_ts: float,
+                        frame_shape: tuple[int, int] | None = None) -> int:
         """Queue an explanation heatmap of a live frame (binary ``heatmap`` frame) for the clients that
         subscribed with ``heatmaps: true``; a client gets the newest one, never a backlog."""
         with self._lock:
@@ -370,7 +371,7 @@ class FeedServer:
             seq = self._heat_seq
         if self.running:
             self._post(HeatmapRecord(seq, P.heatmap_frame(seq, heat, frame_index=frame_index, capture_ts=capture_ts,
-                                                          made_ts=made_ts)))
+                                                          made_ts=made_ts, frame_shape=frame_shape)))
         return seq
 
     def publish_status(self, state: str, message: str, *, source: str = "") -> None:

@@ -168,7 +168,7 @@ class FeedController(QObject):
             return
         try:
             server.publish_heatmap(live.heatmap, frame_index=live.frame_index, capture_ts=live.capture_ts,
-                                   made_ts=live.made_ts)
+                                   made_ts=live.made_ts, frame_shape=tuple(live.frame_shape))
         except Exception:  # noqa: BLE001 - the feed must never break inference
             log.exception("feed publish failed")
 

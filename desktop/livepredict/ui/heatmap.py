@@ -164,6 +164,7 @@ class LiveHeatmapLayer(QObject):
         self.latest: LiveHeatmap | None = None
         self._painted: LiveHeatmap | None = None
         self._age_text = ""
+        self._age_due = 0.0
         self.controls.request_changed.connect(self._send)
         self.controls.look_changed.connect(self._restyle)
         controller.live_explained.connect(self.on_heatmap)
@@ -213,19 +214,20 @@ class LiveHeatmapLayer(QObject):
                 self.item.setVisible(False)
                 return
             values = h.heatmap.values
-            rows, cols = values.shape
-            step = max(1, int(np.ceil(max(rows, cols) / LIVE_SIDE)))
+            step = max(1, int(np.ceil(max(values.shape) / LIVE_SIDE)))
             self.item.setImage(values[::step, ::step], autoLevels=False, levels=(0.0, 1.0))
-            self.item.setRect(QRectF(0, 0, cols, rows))
+            rows, cols = h.frame_shape if h.frame_shape[0] else values.shape
+            self.item.setRect(QRectF(0, 0, cols, rows))  # the map covers the whole frame
             self.item.setVisible(True)
-        if h.heatmap is not None:
-            text = f"{h.heatmap.label}, {max(0.0, time.monotonic() - h.capture_ts):.1f} s old"
+            self.controls.status.setToolTip(f"The heatmap shown explains {h.heatmap.label} ({h.heatmap.method}, "
+                                            f"{h.heatmap.layer}) in the frame captured that long ago")
+        now = time.monotonic()
+        if h.heatmap is not None and now >= self._age_due:  # the age line changes 4 times a second at most
+            self._age_due = now + 0.25
+            text = f"{h.heatmap.label}, {max(0.0, now - h.capture_ts):.1f} s old"
             if text != self._age_text:
                 self._age_text = text
                 self.controls.status.setText(text)
-                self.controls.status.setToolTip(f"The heatmap shown explains {h.heatmap.label} "
-                                                f"({h.heatmap.method}, {h.heatmap.layer}) in the frame "
-                                                "captured that long ago")
 
     def blend_onto(self, rgb: np.ndarray) -> np.ndarray:
         """``rgb`` (a frame) with the shown heatmap blended on it (for snapshots); as it is when none."""

@@ -111,37 +111,17 @@ def speed(runs: int) -> None:
 
 def live(seconds: float, paced: bool) -> None:
     import numpy as np
-    from bench_live import live_window
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+    from bench_live import live_window, stall_probe
 
     app, window, panel, pump = live_window(DEMO)
     made: list = []
     window.controller.live_explained.connect(made.append)
 
     def phase(secs: float) -> tuple[float, np.ndarray]:
-        """Inference fps over ``secs`` and how late each 5 ms GUI timer tick was (ms)."""
-        gaps: list[float] = []
-        clock = QElapsedTimer()
-        clock.start()
-        last = [clock.nsecsElapsed()]
-
-        def tick() -> None:
-            now = clock.nsecsElapsed()
-            gaps.append((now - last[0]) / 1e6)
-            last[0] = now
-
-        timer = QTimer()
-        timer.setTimerType(Qt.TimerType.PreciseTimer)
-        timer.setInterval(5)
-        timer.timeout.connect(tick)
+        """Inference fps over ``secs`` and how late each 5 ms GUI timer tick was meanwhile (ms)."""
         n0, t0 = panel.pipeline.frames_inferred, time.monotonic()
-        timer.start()
-        loop = QEventLoop()
-        QTimer.singleShot(int(secs * 1000), loop.quit)
-        loop.exec()
-        timer.stop()
-        fps = (panel.pipeline.frames_inferred - n0) / (time.monotonic() - t0)
-        return fps, np.clip(np.asarray(gaps[1:]) - 5, 0, None)
+        gaps = stall_probe(secs)
+        return (panel.pipeline.frames_inferred - n0) / (time.monotonic() - t0), gaps
 
     panel.start(str(VIDEO), throttle=paced)
     pump(lambda: panel.pipeline.frames_inferred >= 50, 60)

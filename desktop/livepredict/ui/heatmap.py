@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider
 from livepredict.core.heatmap import COLORMAPS, blend, lut, resample
 from livepredict.threads.engine.explain import ExplainRequest, LiveHeatmap
 from livepredict.threads.engine.payloads import MAIN, ModelLoaded
+from livepredict.ui.explain_layer import layer_choice
 
 TOP1 = "Top-1 class"
 LIVE_SIDE = 160  # the live layer draws the map at most this many samples across (it is smooth anyway)
@@ -109,6 +110,7 @@ class ExplainControls(QWidget):
         self.label_box.currentIndexChanged.connect(lambda _i: self.request_changed.emit())
         self.opacity.valueChanged.connect(lambda _v: self.look_changed.emit())
         self.colormap_box.currentTextChanged.connect(self._on_colormap)
+        layer_choice().changed.connect(self.request_changed)  # the Model tab picked another layer
         self._on_toggle(False)
 
     @property
@@ -125,7 +127,7 @@ class ExplainControls(QWidget):
 
     def request(self) -> ExplainRequest:
         label = self.label_box.currentText()
-        return ExplainRequest(label=None if self.label_box.currentIndex() <= 0 else label)
+        return ExplainRequest(label=None if self.label_box.currentIndex() <= 0 else label, layer=layer_choice().layer)
 
     def set_labels(self, labels: Sequence[str]) -> None:
         """The classes of the open model (the choice goes back to the top-1 class)."""

@@ -212,3 +212,18 @@ def test_teachable_machine_keras2_export_is_explained(keras2_files):  # noqa: F8
     for h, p in zip(maps, preds, strict=True):
         assert h.label == p.label and abs(h.score - p.score) < 1e-4
         assert h.grid.shape == (3, 3) and 0.9 < float(h.values.max()) <= 1.0
+
+
+def test_a_detector_is_refused_in_one_sentence(tmp_path):
+    from helpers.detect_models import build_end_to_end, write_sidecar
+
+    p = tmp_path / "det.keras"
+    build_end_to_end().save(p)
+    write_sidecar(p, {"task": "object-detector", "labels": ["circle", "square", "triangle"]})
+    m = open_model(p, runtime="keras", use_cache=False)
+    try:
+        with pytest.raises(UnsupportedModelError, match=r"^Explanations are made for image classifiers; this model "
+                                                        r"is an object-detector, whose boxes"):
+            Explainer(m)
+    finally:
+        m.close()

@@ -57,8 +57,6 @@ def predict_images(model: LoadedModel, images: Sequence[np.ndarray], top_k: int 
     ``error`` set (one sentence); the others are unaffected. UnsupportedModelError when the model
     does not classify images.
     """
-    from livepredict.inference.runtimes import DEFAULT_BATCH  # (not at import: the worker imports this early)
-
     check_image_classifier(model)
     preds: list[Prediction | None] = [None] * len(images)
     places = [image_placement(model, im) if isinstance(im, np.ndarray) and im.ndim >= 2 else None for im in images]
@@ -74,6 +72,22 @@ def predict_images(model: LoadedModel, images: Sequence[np.ndarray], top_k: int 
         except (ValueError, TypeError) as e:
             preds[i] = Prediction(top=(), path=paths[i] if paths else "",
                                   error=f"This image cannot be prepared for the model ({e}).")
+    done = predict_tensors(model, tensors, top_k, [paths[i] for i in where] if paths else None, pre_ms,
+                           [places[i] for i in where])
+    for i, pred in zip(where, done, strict=True):
+        preds[i] = pred
+    return [p for p in preds if p is not None]
+
+
+def predict_tensors(model: LoadedModel, tensors: Sequence[np.ndarray], top_k: int = 5,
+                    paths: Sequence[str] | None = None, pre_ms: Sequence[float] | None = None,
+                    places: Sequence[Placement | None] | None = None) -> list[Prediction]:
+    """Predictions for already preprocessed inputs (``model.preprocess``), batched, in input order
+    (``pre_ms``: the preprocessing time of each, reported in its Prediction; ``places``: where each
+    picture sits in its input, ``image_placement``, so boxes and masks come back in its pixels)."""
+    from livepredict.inference.runtimes import DEFAULT_BATCH  # (not at import: the worker imports this early)
+
+    preds: list[Prediction] = []
     batch = getattr(model.runtime, "batch", DEFAULT_BATCH)
     for start in range(0, len(tensors), batch):
         chunk = np.stack(tensors[start:start + batch])
@@ -83,15 +97,14 @@ def predict_images(model: LoadedModel, images: Sequence[np.ndarray], top_k: int 
         t_end = time.monotonic()
         per = (time.perf_counter() - t0) * 1000.0 / len(chunk)
         for j in range(len(chunk)):
-            i = where[start + j]
-            path = paths[i] if paths else ""
+            path = paths[start + j] if paths else ""
+            pms = pre_ms[start + j] if pre_ms else 0.0
+            where = places[start + j] if places else None
             try:
-                result = decode_outputs(model, [o[j] for o in outs], top_k, what="image", placement=places[i])
+                result = decode_outputs(model, [o[j] for o in outs], top_k, what="image", placement=where)
             except InferenceError as e:
-                preds[i] = Prediction(top=(), path=path, infer_ms=per, preprocess_ms=pre_ms[start + j],
-                                      error=str(e))
+                preds.append(Prediction(top=(), path=path, infer_ms=per, preprocess_ms=pms, error=str(e)))
                 continue
-            preds[i] = Prediction(top=result.top, scores=result.scores, result=result,
-                                  preprocess_ms=pre_ms[start + j], infer_ms=per, infer_start_ts=t_start,
-                                  infer_end_ts=t_end, path=path)
-    return [p for p in preds if p is not None]
+            preds.append(Prediction(top=result.top, scores=result.scores, result=result, preprocess_ms=pms,
+                                    infer_ms=per, infer_start_ts=t_start, infer_end_ts=t_end, path=path))
+    return preds

@@ -137,6 +137,7 @@ class ModelPanel(QWidget):
         self._set_enabled(False)
         controller.model_loaded.connect(self.on_model_loaded)
         controller.profile_applied.connect(self.on_profile_applied)
+        controller.runtime_switched.connect(self.on_runtime_switched)
         controller.bench_finished.connect(self.on_bench_finished)
         controller.error_occurred.connect(self.on_error)
 
@@ -305,6 +306,11 @@ class ModelPanel(QWidget):
             self.in_file, self._saving = loaded, False
         self.show_info(loaded)
 
+    @Slot(object)
+    def on_runtime_switched(self, switched: Any) -> None:
+        if switched.slot == self.controller.MAIN_SLOT and switched.load_id == self.controller.load_id:
+            self.on_profile_applied(switched.loaded)
+
     def show_info(self, loaded: ModelLoaded) -> None:
         info: ModelInfo = loaded.info
         f = self.fields
@@ -320,6 +326,10 @@ class ModelPanel(QWidget):
         self._form.setRowVisible(f["quantization"], bool(f["quantization"].text()))
         f["params"].setText(_params(info.params))
         cached = " (warm start from the cache)" if loaded.warm else ""
+        if info.extras.get("switched_to"):
+            cached = " (switched from keras after its background conversion passed the check)"
+        elif info.extras.get("converting"):
+            cached = " (LiteRT is being converted and checked in the background)"
         f["runtime"].setText(info.runtime + cached + (f"; loaded by {info.loader}" if getattr(info, "loader", "") else ""))
         chk = info.runtime_check
         if chk is None:

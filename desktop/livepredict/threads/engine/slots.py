@@ -73,10 +73,11 @@ class ModelSlots:
         if slot not in self._slots and len(self._slots) >= self.limit:
             raise LivePredictError(f"At most {self.limit} models can be open at once; close one first.")
         t0 = time.perf_counter()
+        from livepredict.inference.background import default_mode
         from livepredict.inference.loader import open_model
 
         with engine_call("open_model"):
-            model = open_model(path, trust=trust, status=status, output=output)
+            model = open_model(path, trust=trust, status=status, output=output, convert=default_mode())
         try:
             with engine_call("warm-up"):
                 ms = warm_up(model)
@@ -116,6 +117,8 @@ def warm_up(model: Any) -> float | None:
         model.infer(x)
         times.append((time.perf_counter() - t) * 1000.0)
     batch = int(getattr(model.runtime, "batch", 1) or 1)
-    if batch > 1:  # the folder batch size too, so the first folder chunk does not pay for it
+    # The folder batch size too, so the first folder chunk does not pay for it (not while a model
+    # runs on Keras only until its LiteRT conversion is ready: its first result comes first).
+    if batch > 1 and getattr(model, "pending", None) is None:
         model.infer(np.repeat(x, batch, axis=0))
     return float(np.median(times[3:]))  # steady state: after allocation and first packing

@@ -30,6 +30,7 @@ from livepredict.threads.engine.explain import (
     ExplainTask,
     LiveExplainer,
 )
+from livepredict.threads.engine.export_task import ExportFinished, ExportProgress, ExportTask
 from livepredict.threads.engine.generation import ForecastTask, GeneratorHost, TextTask
 from livepredict.threads.engine.guard import engine_call, error_parts
 from livepredict.threads.engine.live import LiveInference
@@ -48,6 +49,7 @@ from livepredict.threads.engine.payloads import (
 )
 from livepredict.threads.engine.runner import TaskRunner, qt_schedule
 from livepredict.threads.engine.slots import ModelSlots
+from livepredict.threads.engine.switching import RuntimeSwitched, watch_if_converting
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,9 @@ class WorkerResults(QObject):
         explanation_ready(ExplainResult), explain_finished(ExplainFinished): heatmaps of pictures
             (``explain_items``), one per picture, then the end of the job.
         live_explained(LiveHeatmap): a live frame explained (``set_live_explain``), now and then.
+        export_progress(ExportProgress), export_finished(ExportFinished): File › Export for Serving….
+        runtime_switched(RuntimeSwitched): a model opened for the first time ran on Keras while a
+            helper process converted it; the conversion ended (now on LiteRT, or why not).
     """
 
     status_changed = Signal(str)
@@ -106,13 +111,18 @@ class WorkerResults(QObject):
     explanation_ready = Signal(object)
     explain_finished = Signal(object)
     live_explained = Signal(object)
+    export_progress = Signal(object)
+    export_finished = Signal(object)
+    runtime_switched = Signal(object)
 
 
 # The signal each task result goes out on (a new task kind adds its payload here).
 TASK_SIGNALS = {ImageResult: "classification_ready", BatchProgress: "batch_progress",
                 BatchFinished: "batch_finished", TextChunk: "text_chunk", ForecastStep: "forecast_step",
                 EvalProgress: "evaluation_progress", EvalFinished: "evaluation_finished",
-                ExplainResult: "explanation_ready", ExplainFinished: "explain_finished"}
+                ExplainResult: "explanation_ready", ExplainFinished: "explain_finished",
+                ExportProgress: "export_progress", ExportFinished: "export_finished",
+                RuntimeSwitched: "runtime_switched"}
 
 
 class InferenceWorker(WorkerResults):
@@ -199,6 +209,9 @@ class InferenceWorker(WorkerResults):
             loaded = self.models.load(slot, path, trust, load_id, self._status, output)
             self.model_loaded.emit(loaded)
             self._status(loaded.ready_text)
+            watch = watch_if_converting(self.models, slot, load_id, self._stop.is_set)
+            if watch is not None:
+                self.runner.submit(watch, replace=True)
         except Exception as e:  # noqa: BLE001 - a slot never lets an exception escape
             message, details = error_parts(e)
             log.warning("opening %s in slot %s failed: %s\n%s", path, slot, message, details)
@@ -308,6 +321,12 @@ class InferenceWorker(WorkerResults):
             self._status(message)
         finally:
             self.busy_changed.emit(False)
+
+    @Slot(int, str, str, str, int, str)
+    def export_for_serving(self, load_id: int, out_dir: str, name: str, version: str, top_k: int,
+                           slot: str = MAIN) -> None:
+        """Export ``slot``'s model for TensorFlow Serving as a task (``export_task.ExportTask``)."""
+        self.runner.submit(ExportTask(load_id, out_dir, name, version, top_k, self.models, slot))
 
     # ---- live (owned by the live pipeline)
     @property

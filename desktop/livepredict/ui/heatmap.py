@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QLinearGradient, QPainter
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QWidget
@@ -154,6 +153,8 @@ class LiveHeatmapLayer(QObject):
     to the layout ``row``; ``display`` is the panel's display timer, which repaints the layer."""
 
     def __init__(self, view: Any, controller: Any, row: Any = None, display: Any = None, slot: str = MAIN) -> None:
+        import pyqtgraph as pg  # here, not at import: the Classify tab's controls come before the window
+
         super().__init__(view)
         self.view, self.controller, self.slot = view, controller, slot
         self.controls = ExplainControls()

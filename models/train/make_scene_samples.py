@@ -9,9 +9,9 @@
   the edges and turning over a slowly changing background, with ``scenes.avi.json`` holding every
   frame's boxes and labels.
 
-``--check`` runs ``models/detector.keras`` and ``models/segmenter.keras`` (Keras, safe mode, the
-sidecars' letterbox to 128x128) on the pictures and the video's frames and prints the detector's
-mAP@0.5 and the segmenter's mean IoU on them.
+``--check`` runs ``models/detector.keras`` (Keras, safe mode, the sidecar's letterbox to 128x128,
+boxes mapped back to the pictures' pixels) on the pictures and the video's frames and prints its
+mAP@0.5 on each.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from livepredict.settings import Settings
 from livepredict.threads.engine.controller import InferenceController
 from livepredict.ui import overlays
 from livepredict.ui.classify.cards import THUMB
+from livepredict.ui.classify.found import card_rows
 from livepredict.ui.classify.panel import ClassifyPanel
 from livepredict.ui.live.found import MEAN_SCORE
 from livepredict.ui.live.panel import LivePanel
@@ -94,17 +96,21 @@ def test_classify_draws_the_detectors_boxes_the_thresholds_refilter_without_a_mo
     panel.view.viewport().repaint()
     thumb = _thumb_rect(panel, det.image_size)
     k = thumb.width() / det.image_size[1]
-    best = det.items[0]
-    colour = overlays.class_colour(best.class_id)
-    x0, y0, x1, y1 = best.box
+    weak = min(det.items, key=lambda d: d.score)  # the box the new threshold takes away
+    colour = overlays.class_colour(weak.class_id)
+    x0, y0, x1, y1 = weak.box
     edge = QRectF(thumb.left() + x0 * k - 2, thumb.top() + y0 * k - 2, (x1 - x0) * k + 4, 5)  # the top edge
     before = _count_colour(panel.view.viewport().grab().toImage(), edge, colour)
     assert before >= (x1 - x0) * k * 0.5
-    # the card's rows name the classes found with their counts
-    panel.thresholds.score_spin.setValue(0.99)  # above every box: nothing drawn, nothing listed
+    rows = card_rows(panel.thresholds.shown(det), ())
+    assert sum(int(text.split()[0]) for text, _, _ in rows) == len(det.items)  # "2 star", "1 cross", …
+    threshold = min(1.0, math.floor(weak.score * 100) / 100 + 0.01)
+    assert weak.score < threshold
+    panel.thresholds.score_spin.setValue(threshold)
     panel.view.viewport().repaint()
     shown = panel.thresholds.shown(det)
-    assert shown.items == () and det.items  # the model's own answer is kept for lower thresholds
+    assert weak not in shown.items and len(shown.items) < len(det.items)
+    assert all(d.score >= threshold for d in shown.items)
     after = _count_colour(panel.view.viewport().grab().toImage(), edge, colour)
     assert after < before * 0.3
     panel.thresholds.score_spin.setValue(0.25)

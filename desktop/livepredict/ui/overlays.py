@@ -225,7 +225,7 @@ class OverlayItem(QGraphicsObject):
             p.restore()
         elif isinstance(self.result, Segmentation):
             paint(p, self.result, where)
-            paint_legend(p, self.result, QPointF(6 / k, 44 / k), font_px=12 / k)
+            paint_legend(p, self.result, QPointF(6 / k, 6 / k), font_px=12 / k)  # the summary sits at the bottom
 
 
 def result_size(result: object) -> tuple[int, int] | None:

@@ -35,6 +35,7 @@ class LiveFound:
         self.task: str = ""
         self._y_top = 1.0
         self._count_peak = 0
+        self._bottom = False  # the video's label moved to the bottom (boxes or masks shown)
         context.controller.model_loaded.connect(self.on_model_loaded)
         context.controller.profile_applied.connect(self.on_model_loaded)
         if (loaded := context.current_model()) is not None:  # built after a model was opened
@@ -88,14 +89,30 @@ class LiveFound:
         r = pred.result
         if not overlays.is_overlay(r):
             self.layer.set_result(None, self.layer._size)  # noqa: SLF001
+            self._summary_at(bottom=False)
             self.video.set_overlay(pred.label, pred.score)
             return
-        self.layer.set_result(r, overlays.result_size(r) or (0, 0))
+        size = overlays.result_size(r) or (0, 0)
+        self.layer.set_result(r, size)
+        self._summary_at(bottom=True, size=size)  # the boxes' own tabs stay readable at the top
         self.video.set_overlay(overlays.summary(r), None)
         if isinstance(r, Detections):
-            top = max(1.0, float(self._count_peak))
+            top = float(self._count_peak) + 1.0  # room above the highest count
             if top != self._y_top:
                 self._set_axis(None, top)
+
+    def _summary_at(self, bottom: bool, size: tuple[int, int] = (0, 0)) -> None:
+        """The video's one-line label at its bottom-left corner (boxes, masks) or top-left (scores)."""
+        label = self.video.label
+        if bottom:
+            label.setAnchor((0, 1))
+            label.setPos(size[1] * 0.02, size[0] * 0.98)
+        elif self._bottom:
+            label.setAnchor((0, 0))
+            shape = self.video._shape  # noqa: SLF001 - where show_frame put it
+            if shape is not None:
+                label.setPos(shape[1] * 0.02, shape[0] * 0.02)
+        self._bottom = bottom
 
     def _set_axis(self, name: str | None, top: float, title: str = "") -> None:
         pi = self.plot.getPlotItem()

@@ -38,6 +38,7 @@ bench: setup
 	$(PY) bench/bench_engine.py
 	$(PY) bench/bench_generation.py
 	$(PY) bench/bench_feed.py
+	$(PY) bench/bench_evaluate.py
 	$(XVFB) $(PY) bench/bench_live.py all
 	$(XVFB) $(PY) bench/bench_startup.py
 

@@ -44,7 +44,7 @@ def test_cards_show_both_models_and_filter_disagreements(qtbot, window, data):
     folder, crop = data
     _open_both(qtbot, window, crop)
     assert window.compare.names() == {"compare1": "shapes_crop.keras"}
-    assert "shapes_crop.keras open to compare" in window.status_text.text()
+    qtbot.waitUntil(lambda: "shapes_crop.keras open to compare" in window.status_text.text())
     panel = _classify_all(qtbot, window, [str(folder)])
     cc = panel.compare_cards
     cards = panel.model.cards
@@ -83,6 +83,16 @@ def test_a_compared_model_that_fails_is_reported_for_its_slot(qtbot, window, dat
         window.compare.add(crop)  # the slot is free again
     window.compare.close_all()
     assert window.compare.names() == {} and not window.classify_panel.disagree_box.isVisible()
+
+
+def test_labels_the_main_model_lacks_are_named(qtbot, window, model_files):
+    c = window.controller
+    with qtbot.waitSignal(c.model_loaded, timeout=WAIT, check_params_cb=lambda m: m.slot == "main"):
+        window.open_model(SHAPES_MODEL)
+    with qtbot.waitSignal(c.model_loaded, timeout=WAIT, check_params_cb=lambda m: m.slot == "compare1"):
+        window.compare.add(model_files["keras"])  # the colour classifier: red, green, blue
+    qtbot.waitUntil(lambda: ("Its labels red, green, blue are not labels of shapes.keras: the models are compared "
+                             "by name on the labels they share.") in window.status_text.text())
 
 
 def test_command_line_compare_models():

@@ -135,6 +135,9 @@ class EvaluatePanel(QWidget):
         self.pictures.setIconSize(QSize(THUMB, THUMB))
         self.pictures.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.pictures.setUniformItemSizes(True)
+        self.pictures.setGridSize(QSize(THUMB + 24, THUMB + 28))  # room for the name under each picture
+        self.pictures.setWordWrap(False)
+        self.pictures.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         lay.addWidget(self.pictures, 1)
         return box
 

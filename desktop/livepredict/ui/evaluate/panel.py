@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Slot
-from PySide6.QtGui import QIcon, QImageReader, QPixmap
+from PySide6.QtGui import QIcon, QImageReader, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -40,13 +40,20 @@ THUMB = 96
 
 
 def thumbnail(path: str, side: int = THUMB) -> QPixmap:
-    """A small picture of ``path`` (decoded scaled down: JPEGs at 1/2..1/8 size); empty if unreadable."""
+    """A ``side`` x ``side`` picture of ``path`` (decoded scaled down, centred); blank if unreadable."""
     reader = QImageReader(path)
     reader.setAutoTransform(True)
     size = reader.size()
     if size.isValid() and max(size.width(), size.height()) > side:
         reader.setScaledSize(size.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio))
-    return QPixmap.fromImage(reader.read())
+    image = reader.read()
+    square = QPixmap(side, side)  # every icon the same size, so the names line up under them
+    square.fill(Qt.GlobalColor.transparent)
+    if not image.isNull():
+        painter = QPainter(square)
+        painter.drawImage((side - image.width()) // 2, (side - image.height()) // 2, image)
+        painter.end()
+    return square
 
 
 class EvaluatePanel(QWidget):

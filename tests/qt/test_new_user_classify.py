@@ -42,3 +42,16 @@ def test_raising_top_k_re_ranks_the_stored_scores_without_a_model_run(qtbot, win
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 2 and all(r["label_5"] and r["score_5"] for r in rows)
     assert rows[0]["label_1"] == cards[0].top[0][0]
+
+
+def test_images_opened_before_any_model_are_kept_and_classified_once_one_is_ready(qtbot, window):
+    panel = window.classify_panel
+    assert panel.classify([str(p) for p in PICK]) is None  # nothing to classify them with yet
+    assert panel.stack.currentWidget() is panel.hint
+    assert panel.hint.title == "2 images waiting for a model"
+    assert "kept" in window.status_text.text()
+    load(qtbot, window, DEMO)
+    classified(qtbot, panel, 2)
+    assert sorted(c.name for c in panel.model.cards) == ["circle_01.png", "star_02.png"]
+    assert not any(c.error for c in panel.model.cards)
+    assert panel.hint.title == "Drop images or folders here"

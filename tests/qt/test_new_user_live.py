@@ -91,3 +91,50 @@ def test_switching_to_a_model_that_cannot_take_frames_says_so_in_the_video_pane(
     qtbot.waitUntil(lambda: panel.pipeline.frames_read >= frames + 10, timeout=10_000)
     panel.update_strip()
     assert panel.strip.text_of("dropped") == "–" and panel.strip.text_of("inference_fps") == "–"
+
+
+def test_legend_sits_above_the_data_and_is_recoloured_with_the_theme(qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    from livepredict.ui import theme
+    from livepredict.ui.plots import ConfidencePlot
+
+    before = theme.current().name
+    plot = ConfidencePlot(top_k=3)
+    qtbot.addWidget(plot)
+    plot.resize(520, 300)
+    plot.set_labels(["circle", "square", "triangle", "star"])
+    plot.show()
+    h = History(600, 4)
+    for i in range(300):
+        h.append(i / 30.0, (0.97, 0.01, 0.01, 0.01))  # a line along the top, where a legend used to sit
+    plot.refresh(*h.view())
+    view = plot.getPlotItem().getViewBox()
+    # above the data, not over it (once the plot's layout has run)
+    qtbot.waitUntil(lambda: 0 < plot.legend.sceneBoundingRect().bottom() <= view.sceneBoundingRect().top() + 1,
+                    timeout=2_000)
+    try:
+        for mode in ("dark", "light"):
+            colours = theme.apply(QApplication.instance(), mode)
+            qtbot.waitUntil(lambda c=colours: all(c.text.lower() in label.item.toHtml().lower()
+                                                  for _s, label in plot.legend.items), timeout=2_000)
+    finally:
+        theme.apply(QApplication.instance(), before)
+
+
+def test_controls_offer_only_what_applies(qtbot, bare_panel, video):
+    panel = bare_panel
+    panel.resize(1024, 640)
+    panel.show()
+    assert not panel.snapshot_button.isEnabled() and not panel.record_button.isEnabled()  # nothing to keep yet
+    assert panel.side.smooth_spin.text().endswith("1 frame (off)")
+    panel.side.smooth_spin.setValue(5)
+    assert panel.side.smooth_spin.text().endswith("5 frames")
+    assert "Sample video" in panel.source_box.currentText() and not panel.resolution.isVisible()
+    panel.source_box.setEditText("0")
+    assert panel.resolution.isVisible()  # a camera: its resolution can be asked for
+    panel.source_box.setEditText(str(video))
+    assert not panel.resolution.isVisible()
+    assert panel.start(str(video))
+    qtbot.waitUntil(lambda: panel.snapshot_button.isEnabled() and panel.record_button.isEnabled(), timeout=20_000)
+    panel.stop()

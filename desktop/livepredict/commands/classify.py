@@ -14,6 +14,8 @@ def _format_info(info) -> str:
         return "(" + ", ".join("None" if d is None else str(d) for d in t.shape) + ")"
 
     lines = [f"Model       {info.path}", f"Format      {info.format}", f"Task        {info.task}"]
+    if info.extras.get("decoder"):  # a detector or segmenter: which decoder reads its outputs, and why
+        lines.append(f"Decoder     {info.extras['decoder']['type']} ({info.extras['decoder']['reason']})")
     if info.loader:
         lines.append(f"Loaded by   {info.loader}")
     quant = {q["name"]: q for q in (info.quantization.get("inputs", []) + info.quantization.get("outputs", []))}
@@ -66,6 +68,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+
+
 def _read_chunk(paths, pool):
     from livepredict.sources.images import read_image
 
@@ -106,6 +110,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
     # ends, is interrupted or fails, so what was done is kept and an older CSV is never emptied first.
     writer = CsvRows(args.csv) if args.csv else None
     try:
+        if getattr(args, "ray", None) is not None:  # the same rows from a Ray cluster (commands/cluster.py)
+            from livepredict.commands.cluster import classify_on_ray
+
+            return classify_on_ray(args, paths, writer)
         return _classify_into(args, paths, writer)
     finally:
         if writer is not None:
@@ -113,46 +121,60 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def _classify_into(args: argparse.Namespace, paths, writer) -> int:
-    from concurrent.futures import ThreadPoolExecutor
-
     from tqdm import tqdm
 
+    from livepredict.commands.rows import csv_header, csv_rows
+    from livepredict.commands.switching import announce_pending, convert_mode, switch_if_ready
+    from livepredict.commands.vision_out import MaskWriter
     from livepredict.core.types import Prediction
-    from livepredict.inference.predict import check_image_classifier, predict_images
+    from livepredict.inference.predict import check_image_classifier, predict_tensors
+    from livepredict.threads.prefetch import Prefetch, picture_preparer
 
-    model = open_for_cli(args)
+    model = open_for_cli(args, convert=convert_mode())
     results: list[Prediction] = []
     try:
         check_image_classifier(model)
+        masks = MaskWriter(args.masks, model.info.task) if getattr(args, "masks", None) else None
         chunk = getattr(model.runtime, "batch", 16)
         if writer is not None:
-            header = ["path"]
-            for i in range(1, args.top + 1):
-                header += [f"label_{i}", f"score_{i}"]
-            writer.row(header + ["error"])
-        with ThreadPoolExecutor(max_workers=2) as pool, tqdm(total=len(paths), unit="img", file=sys.stderr,
-                                                             disable=None, leave=False) as bar:
-            for part, loaded in read_ahead(paths, chunk, pool):
-                good = [(i, img) for i, (img, err) in enumerate(loaded) if err is None]
-                preds = predict_images(model, [img for _, img in good], top_k=args.top,
-                                              paths=[str(part[i]) for i, _ in good]) if good else []
+            writer.row(csv_header(args.top, model.info.task))
+        # Decoding and preprocessing run in a thread per core, two chunks ahead of the model.
+        with Prefetch(paths, chunk, picture_preparer(model)) as ahead, tqdm(
+                total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
+            for loaded in ahead:
+                switch_if_ready(model, bar)
+                part = [x.item for x in loaded]
+                good = [(i, x) for i, x in enumerate(loaded) if x.error is None]
+                preds = predict_tensors(model, [x.tensor for _, x in good], top_k=args.top,
+                                        paths=[str(x.item) for _, x in good],
+                                        pre_ms=[x.read_ms for _, x in good],
+                                        places=[x.placement for _, x in good]) if good else []
                 by_index = {i: p for (i, _), p in zip(good, preds, strict=True)}
                 for i, p in enumerate(part):
-                    pred = by_index.get(i) or Prediction(top=(), path=str(p), error=loaded[i][1])
+                    pred = by_index.get(i) or Prediction(top=(), path=str(p), error=loaded[i].error)
                     results.append(pred)
+                    if masks is not None:
+                        masks.write(pred)
                     if writer is not None:
-                        row = [str(p)]
-                        for j in range(args.top):
-                            row += ([pred.top[j][0], f"{pred.top[j][1]:.6f}"] if j < len(pred.top) else ["", ""])
-                        writer.row(row + [pred.error or ""])
+                        for row in csv_rows(str(p), pred, args.top, model.info.task):
+                            writer.row(row)
                     if not args.json:
                         bar.clear()
                         print(_format_prediction(pred), flush=True)
                 bar.update(len(part))
+        switch_if_ready(model, bar)
+        announce_pending(model)
     finally:
         model.close()
+    return finish(args, results)
+
+
+def finish(args: argparse.Namespace, results) -> int:
+    """Print the JSON (with --json) and the failure count; the exit code of a classify run."""
+    from livepredict.core.results import prediction_json
+
     if args.json:
-        print_json([r.to_json(args.top) for r in results])
+        print_json([prediction_json(r, args.top) for r in results])
     failed = sum(1 for r in results if r.error)
     if failed:
         print(f"livepredict: {failed} of {len(results)} files could not be classified (see their errors).",
@@ -181,8 +203,12 @@ def _classify_text(args: argparse.Namespace) -> int:
 
 
 def _format_prediction(pred) -> str:
+    from livepredict.core.results import summary_text
+
     if pred.error:
         return f"{pred.path}\terror: {pred.error}"
+    if (summary := summary_text(pred.result)) is not None:  # a detector's or segmenter's result
+        return f"{pred.path}\t{summary}"
     best, *rest = pred.top
     others = ", ".join(f"{lbl} {s:.3f}" for lbl, s in rest)
     return f"{pred.path}\t{best[0]} {best[1]:.3f}" + (f"\t({others})" if others else "")

@@ -15,10 +15,11 @@ def status_printer() -> Callable[[str], None] | None:
     return lambda text: print(f"livepredict: {text}", file=sys.stderr, flush=True)
 
 
-def open_for_cli(args: argparse.Namespace):
+def open_for_cli(args: argparse.Namespace, convert: str = "inline"):
     from livepredict.inference.loader import open_model
 
-    return open_model(args.model, trust=args.trust, status=status_printer(), output=getattr(args, "output", None))
+    return open_model(args.model, trust=args.trust, status=status_printer(), output=getattr(args, "output", None),
+                      convert=convert)
 
 
 def print_json(obj) -> None:

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from livepredict.core.types import Prediction
+from livepredict.feed.vision import vision_fields
 
 PROTOCOL_VERSION = 1
 MAGIC = b"LPF1"
@@ -109,6 +110,7 @@ def prediction_fields(seq: int, pred: Prediction, *, model: str, publish_ts: flo
         "preprocess_ms": _finite(pred.preprocess_ms),
         "infer_ms": _finite(pred.infer_ms),
         "error": pred.error,
+        **vision_fields(pred),
     }
 
 
@@ -125,6 +127,7 @@ def result_message(request_id: Any, pred: Prediction, k: int, *, model: str) -> 
         "preprocess_ms": _finite(pred.preprocess_ms),
         "infer_ms": _finite(pred.infer_ms),
         "error": pred.error,
+        **vision_fields(pred),
     }
 
 

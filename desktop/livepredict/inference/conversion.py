@@ -19,7 +19,8 @@ LITERT_SLACK = 1.10
 def choose_runtime(reference: Runtime, keras_model: Any, p: Path, runtime: str, task: str, probes: list[list[np.ndarray]], tolerance: float,
              batch: int, status: Status, warnings: list[str]
              ) -> tuple[dict[str, Runtime], str, RuntimeCheck | None, bytes | None, dict[str, float]]:
-    """(runtimes, chosen, check, verified LiteRT blob, timings): LiteRT when it matches and is not slower."""
+    """(runtimes, chosen, check, verified LiteRT blob, timings): LiteRT when it matches and is not slower
+    (``runtime="checked"``: whenever it matches)."""
     from livepredict.inference import runtimes as rts
 
     runtimes: dict[str, Runtime] = {reference.name: reference}
@@ -29,7 +30,7 @@ def choose_runtime(reference: Runtime, keras_model: Any, p: Path, runtime: str, 
     chosen = reference.name
     # A text generator runs token by token through its own single-step runtime (generation.py,
     # converted and checked there); converting the whole variable-length model only fails noisily.
-    step_only = runtime == "auto" and task == "text-generator"
+    step_only = runtime in ("auto", "checked") and task == "text-generator"
     if step_only:
         check = RuntimeCheck(f"litert vs {reference.name}", None, tolerance, False,
                              "not converted: generation uses a compiled single-step runtime, checked against "
@@ -52,14 +53,14 @@ def choose_runtime(reference: Runtime, keras_model: Any, p: Path, runtime: str, 
             if check.passed:
                 timings[reference.name] = time_runtime(reference, probes[0], 0.2)
                 timings["litert"] = time_runtime(lite, probes[0], 0.2)
-                if runtime == "litert" or timings["litert"] <= timings[reference.name] * LITERT_SLACK:
+                if runtime in ("litert", "checked") or timings["litert"] <= timings[reference.name] * LITERT_SLACK:
                     chosen = "litert"
             elif runtime == "litert":
                 chosen = "litert"
                 warnings.append(f"LiteRT was forced although it does not match the original: {check.reason}.")
             if not check.passed:
                 blob = None
-        if check is not None and not check.passed and runtime == "auto":
+        if check is not None and not check.passed and runtime in ("auto", "checked"):
             warnings.append(f"Using {reference.name} instead of LiteRT: {check.reason}.")
     if not timings:
         timings[reference.name] = time_runtime(reference, probes[0], 0.1, max_calls=20)

@@ -27,7 +27,7 @@ from livepredict.core.errors import (
 )
 from livepredict.core.types import DTYPES, ModelInfo, OutputKind, RuntimeCheck
 from livepredict.inference import cache as model_cache
-from livepredict.inference import describe
+from livepredict.inference import describe, vision
 from livepredict.inference.conversion import choose_runtime
 from livepredict.inference.describe import ModelStructure
 from livepredict.inference.formats import HDF5_MAGIC, detect_format  # noqa: F401 - the public API
@@ -53,7 +53,7 @@ from livepredict.inference.sidecar import read_sidecar
 from livepredict.inference.tf_env import Status, _say, tf_version
 from livepredict.inference.tflite_open import open_tflite
 
-RUNTIME_CHOICES = ("auto", "keras", "litert")
+RUNTIME_CHOICES = ("auto", "keras", "litert", "checked")  # checked: LiteRT whenever it matches (not timed)
 _probe_inputs = probe_inputs  # older import path (benchmark)
 
 
@@ -70,13 +70,16 @@ def _load_keras_file(path: Path, fmt: str, trust: bool, status: Status) -> tuple
 
 def open_model(path: str | Path, *, trust: bool = False, runtime: str = "auto", use_cache: bool = True,
                status: Callable[[str], None] | None = None, tolerance: float = DEFAULT_TOLERANCE,
-               batch: int = DEFAULT_BATCH, output: str | int | None = None) -> LoadedModel:
+               batch: int = DEFAULT_BATCH, output: str | int | None = None, convert: str = "inline") -> LoadedModel:
     """Open ``path`` (.keras, .h5, SavedModel folder, .tflite) and return a :class:`LoadedModel`.
 
     ``runtime``: ``auto`` (LiteRT when it matches Keras on probe inputs and is not slower, else
     Keras), ``keras`` or ``litert`` (forced; a failed check becomes a warning). ``output``: the
     output of a multi-output model to show (index or name; default: the sidecar's ``output``, else
-    the first). Raises ModelLoadError, UnsafeModelError or SidecarError with one sentence.
+    the first). ``convert="background"``: on a cache miss, a model that ``auto`` would convert runs on
+    Keras at once while a helper process converts and checks it (``inference.background``; the model's
+    ``pending`` is set and ``inference.handover.poll`` switches it). Raises ModelLoadError,
+    UnsafeModelError or SidecarError with one sentence.
     """
     if runtime not in RUNTIME_CHOICES:
         raise ValueError(f"runtime must be one of {RUNTIME_CHOICES}")
@@ -91,6 +94,7 @@ def open_model(path: str | Path, *, trust: bool = False, runtime: str = "auto", 
         info, lite, structure = open_tflite(p, sidecar, status, batch, wanted)
         return LoadedModel(info, select(lite, info.output_index), runtimes={"litert": lite}, structure=structure)
     key = None
+    known: dict[str, Any] | None = None  # a cached entry without a verified conversion
     if use_cache:
         _say(status, "Checking the cache…")
         key = model_cache.entry_key(p, tf_version())
@@ -103,9 +107,26 @@ def open_model(path: str | Path, *, trust: bool = False, runtime: str = "auto", 
                                        "you trust its source, open it again with --trust (or confirm in the app).")
             if blob is not None and entry.get("chosen") == "litert" and runtime in ("auto", "litert"):
                 return _open_cached(p, fmt, entry, blob, sidecar, status, batch, wanted)
+            known = entry if blob is None else None
+    pending = None
+    background = convert == "background" and key is not None and runtime == "auto"
+    if background and known is None:
+        from livepredict.inference.background import start_if_useful
+
+        pending = start_if_useful(p, key, sidecar, trust=trust, output=wanted, batch=batch)  # type: ignore[arg-type]
     opened = _load_reference(p, fmt, trust, status, batch, sidecar, wanted)
-    return _open_cold(p, fmt, sidecar, opened, trust=trust, runtime=runtime, key=key, status=status,
-                      tolerance=tolerance, batch=batch)
+    if background and known is not None:  # converted before without a verified result: not again
+        from livepredict.inference.background import reuse_verdict
+
+        return reuse_verdict(_open_cold(p, fmt, sidecar, opened, trust=trust, runtime="keras", key=None,
+                                        status=status, tolerance=tolerance, batch=batch), known)
+    model = _open_cold(p, fmt, sidecar, opened, trust=trust, runtime="keras" if pending else runtime,
+                       key=None if pending else key, status=status, tolerance=tolerance, batch=batch)
+    if pending is not None:
+        from livepredict.inference.background import attach
+
+        attach(model, pending, status)
+    return model
 
 
 @dataclasses.dataclass
@@ -203,9 +224,10 @@ def _first_run(ref: _Reference, p: Path, task: str, probes: list[list[np.ndarray
 
 
 def _info(p: Path, fmt: str, structure: ModelStructure, profile: tuple, *, runtime: str,
-          check: RuntimeCheck | None, warnings: list[str], vocab: tuple[str, ...] | None, extras: dict[str, Any]
-          ) -> ModelInfo:
+          check: RuntimeCheck | None, warnings: list[str], vocab: tuple[str, ...] | None, extras: dict[str, Any],
+          sidecar: dict[str, Any] | None = None) -> ModelInfo:
     spec, labels, source, task, _ = profile
+    extras = dict(extras, **vision.decoder_extras(structure, task, sidecar, labels))
     return ModelInfo(
         path=str(p), name=structure.name or p.name, format=fmt, task=task, inputs=structure.inputs,
         outputs=structure.outputs, params=structure.params, labels=labels, preprocess=spec,
@@ -243,7 +265,7 @@ def _open_cold(p: Path, fmt: str, sidecar: dict[str, Any] | None, ref: _Referenc
     extras = _extras(sidecar, timings_ms={k: round(v, 4) for k, v in timings.items()}, cached=False,
                      legacy_repairs=repairs, trusted=trust)
     info = _info(p, fmt, structure, (spec, labels, source, task, None), runtime=chosen, check=check,
-                 warnings=warnings, vocab=vocab, extras=extras)
+                 warnings=warnings, vocab=vocab, extras=extras, sidecar=sidecar)
     if key is not None:
         used_custom = bool(ref.keras and ref.keras.used_custom)
         entry = {"source": str(p), "format": fmt, "structure": structure.to_json(), "chosen": chosen,
@@ -272,5 +294,5 @@ def _open_cached(p: Path, fmt: str, entry: dict[str, Any], blob: bytes, sidecar:
                      legacy_repairs=entry.get("repairs", []), trusted=bool(entry.get("needs_trust")))
     info = _info(p, fmt, structure, (spec, labels, source, task, None), runtime="litert",
                  check=RuntimeCheck(**check) if check else None, warnings=warnings, vocab=_vocab(sidecar),
-                 extras=extras)
+                 extras=extras, sidecar=sidecar)
     return LoadedModel(info, select(lite, structure.output_index), runtimes={"litert": lite}, structure=structure)

@@ -38,6 +38,7 @@ class LoadedModel:
         self.keras_model = keras_model
         self.structure = structure or {}
         self._closed = False
+        self.pending: Any = None  # inference.background.Pending while a LiteRT conversion runs elsewhere
         self._head: tuple[ModelInfo, Head] | None = None
 
     # -- running

@@ -7,7 +7,6 @@ so the window (and a warm, cached model) never waits for TensorFlow.
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import io
 import os
 import sys
@@ -60,14 +59,44 @@ def import_keras(status: Status = None) -> Any:
     return keras
 
 
+_TF_DISTS = ("tensorflow-cpu", "tensorflow", "tf-nightly", "tensorflow-macos")
+
+
 def tf_version() -> str:
     """TensorFlow's version without importing it (package metadata), for cache keys."""
     if tf_loaded():
         return str(sys.modules["tensorflow"].__version__)
-    for dist in ("tensorflow-cpu", "tensorflow", "tf-nightly", "tensorflow-macos"):
+    quick = _dist_info_version()
+    if quick is not None:
+        return quick
+    import importlib.metadata
+
+    for dist in _TF_DISTS:
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             return importlib.metadata.version(dist)
     return "none"
+
+
+def _dist_info_version() -> str | None:
+    """The version in the name of the first ``<dist>-<version>.dist-info`` folder on ``sys.path`` (what
+    ``importlib.metadata`` finds first, in a few directory listings instead of a scan of every
+    distribution: a warm start waits for this)."""
+    names = {d.replace("-", "_"): rank for rank, d in enumerate(_TF_DISTS)}
+    for entry in sys.path:
+        try:
+            listing = os.listdir(entry or ".")
+        except OSError:
+            continue
+        found = []
+        for name in listing:
+            stem = name[:-len(".dist-info")]
+            if name.endswith(".dist-info") and stem.count("-") == 1:
+                dist, version = stem.split("-")
+                if dist.lower() in names:
+                    found.append((names[dist.lower()], version))
+        if found:
+            return min(found)[1]
+    return None
 
 
 def litert_interpreter_class() -> Any:

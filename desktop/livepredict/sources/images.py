@@ -7,6 +7,7 @@ allocated; JPEGs that are merely big are decoded downscaled with ``draft``). Eve
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections.abc import Iterable
@@ -18,24 +19,71 @@ from livepredict.core.errors import ImageReadError
 from livepredict.core.paths import special_kind
 from livepredict.sources import IMAGE_EXTENSIONS
 
-MAX_PIXELS = 50_000_000  # decoded full size above this is refused (JPEG: decoded downscaled instead)
+MAX_PIXELS = 250_000_000  # declared size above this is refused before any pixel is decoded
 MAX_SIDE = 4096  # JPEGs larger than this are decoded downscaled (draft mode), memory stays bounded
+# A picture's data cannot be smaller than this many bytes per declared pixel: deflate (PNG) packs at
+# most ~1032:1 and a pixel has at least 1 bit; a JPEG needs at least a bit or two per 8x8 block (with
+# a wide margin for arithmetic coding). A header declaring far more pixels than its data can hold is
+# a damaged file or a decompression bomb.
+_MIN_BYTES_PER_PIXEL = {"PNG": 1 / (8 * 1100), "JPEG": 1 / 20000}
 _FORMATS = "PNG, JPEG, BMP, GIF, WebP, AVIF or TIFF"
+_SWAPS_AXES = (5, 6, 7, 8)  # EXIF orientations that turn the picture by 90 degrees
 
 
 def _name(path: Path) -> str:
     return str(path)
 
 
-def read_image(path: str | os.PathLike) -> np.ndarray:
+def needed_size(size: tuple[int, int], target: tuple[int, int], mode: str = "squash") -> tuple[int, int]:
+    """The smallest (width, height) a ``size`` = (width, height) picture may be decoded at so that
+    resizing it to ``target`` = (height, width) with ``mode`` never enlarges it."""
+    w, h = size
+    th, tw = target
+    if mode == "squash":
+        return min(w, tw), min(h, th)
+    f = max(th / h, tw / w) if mode == "center-crop" else min(th / h, tw / w)
+    f = min(1.0, f)
+    return max(1, math.ceil(w * f - 1e-6)), max(1, math.ceil(h * f - 1e-6))
+
+
+def read_image(path: str | os.PathLike, *, reduce_for: tuple[tuple[int, int], str] | None = None) -> np.ndarray:
     """The image at ``path`` as an RGB uint8 array HxWx3 (first frame of an animation).
 
     Grayscale, palette, CMYK, 16-bit and RGBA images are converted (alpha is dropped, as Keras'
-    ``load_img`` does); EXIF orientation is applied. Raises ImageReadError with one sentence.
+    ``load_img`` does); EXIF orientation is applied. ``reduce_for`` = ((height, width), resize
+    mode) of the model input: a picture far larger than that is decoded at a reduced size (JPEG:
+    DCT scaling by 1/2, 1/4 or 1/8; other formats: ``Image.reduce`` right after decoding), never
+    below what resizing to the input needs. Raises ImageReadError with one sentence.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     p = Path(path)
+    st = _checked_stat(p)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # DecompressionBombWarning, palette transparency notes
+            Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # ours: refused below, before decoding
+            with Image.open(p) as img:
+                _refuse_bombs(p, img, st.st_size)
+                return _decode(img, reduce_for)
+    except ImageReadError:
+        raise
+    except Image.DecompressionBombError:
+        raise ImageReadError(f"{_name(p)} is too large to decode safely (more than "
+                             f"{MAX_PIXELS // 1_000_000} megapixels); scale it down first.") from None
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{_name(p)} is not an image Live Predict can read; pick a {_FORMATS} "
+                             "file.") from None
+    except PermissionError:
+        raise ImageReadError(f"Permission denied reading {_name(p)}; check its permissions.") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as e:
+        raise ImageReadError(f"{_name(p)} is truncated or damaged and cannot be decoded; re-export or "
+                             "replace it.", details=f"{type(e).__name__}: {e}") from e
+    except MemoryError:
+        raise ImageReadError(f"Not enough memory to decode {_name(p)}; scale it down first.") from None
+
+
+def _checked_stat(p: Path) -> os.stat_result:
     try:
         st = p.stat()
     except FileNotFoundError:
@@ -54,42 +102,56 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise ImageReadError(f"{_name(p)} is {kind}, not an image file; pick a {_FORMATS} file.")
     if st.st_size == 0:
         raise ImageReadError(f"{_name(p)} is empty (0 bytes); pick a {_FORMATS} image.")
+    return st
+
+
+def _refuse_bombs(p: Path, img, file_size: int) -> None:
+    """Refuse a declared size beyond ``MAX_PIXELS``, or far beyond what the file's data can hold."""
+    w, h = img.size
+    if w * h > MAX_PIXELS:
+        raise ImageReadError(f"{_name(p)} is {w}x{h} pixels ({w * h / 1e6:.0f} megapixels), more than the "
+                             f"{MAX_PIXELS // 1_000_000}-megapixel limit; scale it down first.")
+    least = _MIN_BYTES_PER_PIXEL.get(img.format or "")
+    if least is not None and file_size < w * h * least:
+        raise ImageReadError(f"{_name(p)} declares {w}x{h} pixels but holds only {file_size:,} bytes, far "
+                             "too little for that size: it is damaged or a decompression bomb, and was "
+                             "not decoded.")
+
+
+def _decode(img, reduce_for: tuple[tuple[int, int], str] | None) -> np.ndarray:
+    from PIL import Image, ImageOps
+
+    w, h = img.size
+    want: tuple[int, int] | None = None
+    if reduce_for is not None:
+        (th, tw), mode = reduce_for
+        swap = _orientation(img) in _SWAPS_AXES
+        need = needed_size((h, w) if swap else (w, h), (th, tw), mode)
+        want = (need[1], need[0]) if swap else need
+    big = max(w, h) > MAX_SIDE
+    if img.format == "JPEG" and (want is not None or big):
+        if want is None:
+            f = MAX_SIDE / max(w, h)  # DCT scaling: decodes at 1/2, 1/4 or 1/8 size
+            want = (max(1, int(w * f)), max(1, int(h * f)))
+        img.draft("RGB", want)  # the smallest scale at least ``want`` in both directions
+    if getattr(img, "n_frames", 1) > 1:
+        img.seek(0)
+    img.load()
+    if reduce_for is not None and want is not None:
+        k = min(img.size[0] // want[0], img.size[1] // want[1])
+        if k >= 2:  # still far larger than needed: shrink by whole factors now (box filter)
+            img = img.reduce(k)
+    elif big and img.format == "JPEG" and max(img.size) > MAX_SIDE:
+        img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
+    img = ImageOps.exif_transpose(img) or img
+    return _to_rgb(img)
+
+
+def _orientation(img) -> int:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # DecompressionBombWarning, palette transparency notes
-            with Image.open(p) as img:
-                w, h = img.size
-                big = max(w, h) > MAX_SIDE
-                if img.format == "JPEG" and big:
-                    f = MAX_SIDE / max(w, h)  # DCT scaling: decodes at 1/2, 1/4 or 1/8 size
-                    img.draft("RGB", (max(1, int(w * f)), max(1, int(h * f))))
-                    w, h = img.size
-                if w * h > MAX_PIXELS:
-                    raise ImageReadError(
-                        f"{_name(p)} is {w}x{h} pixels, more than the {MAX_PIXELS // 1_000_000}-megapixel "
-                        "limit; scale it down first.")
-                if getattr(img, "n_frames", 1) > 1:
-                    img.seek(0)
-                img.load()
-                if big and img.format == "JPEG" and max(img.size) > MAX_SIDE:
-                    img.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
-                img = ImageOps.exif_transpose(img) or img
-                return _to_rgb(img)
-    except ImageReadError:
-        raise
-    except Image.DecompressionBombError:
-        raise ImageReadError(f"{_name(p)} is too large to decode safely (more than "
-                             f"{MAX_PIXELS // 1_000_000} megapixels); scale it down first.") from None
-    except UnidentifiedImageError:
-        raise ImageReadError(f"{_name(p)} is not an image Live Predict can read; pick a {_FORMATS} "
-                             "file.") from None
-    except PermissionError:
-        raise ImageReadError(f"Permission denied reading {_name(p)}; check its permissions.") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as e:
-        raise ImageReadError(f"{_name(p)} is truncated or damaged and cannot be decoded; re-export or "
-                             "replace it.", details=f"{type(e).__name__}: {e}") from e
-    except MemoryError:
-        raise ImageReadError(f"Not enough memory to decode {_name(p)}; scale it down first.") from None
+        return int(img.getexif().get(0x0112, 1))
+    except Exception:  # noqa: BLE001 - an unreadable EXIF block means no rotation
+        return 1
 
 
 def _to_rgb(img) -> np.ndarray:

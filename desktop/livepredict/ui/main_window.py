@@ -50,6 +50,7 @@ from livepredict.ui.classify.export import ask_export_path
 from livepredict.ui.classify.panel import ClassifyPanel
 from livepredict.ui.compare_models import CompareModels
 from livepredict.ui.dialogs import about_text, error_report, trust_box
+from livepredict.ui.export_serving import ServingExport
 from livepredict.ui.feed_panel import PredictionFeed
 from livepredict.ui.panel import AppContext, LazyTab, PanelSpec, shutdown_all
 from livepredict.ui.panels import PANELS
@@ -89,6 +90,8 @@ class MainWindow(QMainWindow):
     paste_action: QAction
     recent_menu: RecentModelsMenu
     export_action: QAction
+    serving_export: ServingExport  # File › Export for Serving… (the export runs on the inference thread)
+    export_serving_action: QAction
     fullscreen_action: QAction
     theme_actions: dict[str, QAction]
     feed_action: QAction
@@ -142,6 +145,8 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.busy)
         sb.addPermanentWidget(self.model_label)
 
+        self.serving_export = ServingExport(self, controller, self.settings, self.current_model, self.show_message,
+                                            self.show_error)
         self._build_menus()
         self.classify_panel.export_requested.connect(self.export_results)
         self.classify_panel.open_images_requested.connect(self.open_images)
@@ -151,10 +156,12 @@ class MainWindow(QMainWindow):
         c.status_changed.connect(self.on_status)
         c.busy_changed.connect(self.on_busy)
         c.model_loaded.connect(self.on_model_loaded)
+        c.runtime_switched.connect(self.on_runtime_switched)
         c.load_failed.connect(self.on_load_failed)
         c.versions_reported.connect(self.on_versions)
         c.error_occurred.connect(self.on_error)
         c.batch_finished.connect(self.on_batch_finished)
+        c.generator_ready.connect(self.on_generator_ready)
         try:
             QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_scheme)
         except AttributeError:  # pragma: no cover - Qt < 6.5
@@ -219,6 +226,7 @@ class MainWindow(QMainWindow):
         f.addMenu(self.recent_menu)
         f.addSeparator()
         self.export_action = self._action("&Export Results…", self.export_results, "Ctrl+E", f)
+        self.export_serving_action = self._action("Export for &Serving…", self.serving_export.ask, None, f)
         f.addSeparator()
         self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, f)
 
@@ -445,6 +453,21 @@ class MainWindow(QMainWindow):
         self.status_text.setText(loaded.ready_text)
         self.settings.add_recent_model(info.path)
         self.recent_menu.refresh()
+
+    @Slot(object)
+    def on_generator_ready(self, ready: Any) -> None:
+        """A generator runs its own step: the status bar names that runtime (as the Generate tab does)."""
+        if self.loaded is not None and ready.load_id == self.controller.active_load_id:
+            self.model_label.setText(f"{Path(self.loaded.info.path).name} · {ready.info.get('runtime', '?')} step")
+
+    def on_runtime_switched(self, switched: Any) -> None:
+        """The model that ran on Keras while LiteRT was converted now runs on LiteRT (or says why not)."""
+        if switched.slot != self.controller.MAIN_SLOT or switched.load_id != self.controller.load_id:
+            return
+        self.loaded = loaded = switched.loaded
+        ms = f" · {format_ms(loaded.ms_per_image)}/image" if loaded.ms_per_image else ""
+        self.model_label.setText(f"{Path(loaded.info.path).name} · {loaded.info.runtime}{ms}")
+        self.status_text.setText(switched.message)
 
     @Slot(object)
     def on_load_failed(self, failed: LoadFailed) -> None:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from livepredict.core.errors import ImageReadError, LivePredictError
+from livepredict.core.errors import LivePredictError
 from livepredict.core.types import Prediction
-from livepredict.threads.engine.decode import classify_images
+from livepredict.inference.predict import predict_tensors
 from livepredict.threads.engine.guard import engine_call, error_parts
 from livepredict.threads.engine.payloads import (
     THUMB_SIDE,
@@ -28,6 +28,7 @@ from livepredict.threads.engine.payloads import (
 )
 from livepredict.threads.engine.runner import Task
 from livepredict.threads.engine.slots import ModelSlots
+from livepredict.threads.prefetch import Prefetch, Prepared, picture_preparer
 
 CHUNK = 8  # images per batch step when the runtime has no fixed batch size
 NO_IMAGES = ("No images were found there; drop PNG, JPEG, BMP, GIF, WebP or TIFF files or folders that "
@@ -102,6 +103,24 @@ def collect(raw: Sequence[Any]) -> list[Any]:
     return items
 
 
+def _key(item: Any) -> str:
+    return item.name if isinstance(item, NamedImage | _Unlisted) else str(item)
+
+
+def _preparer(model: Any) -> Callable[[Any], Prepared]:
+    """Decode (reduced where the model allows), preprocess and thumbnail one item, in a pool thread."""
+    pictures = picture_preparer(model, extra=lambda image: shrink(image, THUMB_SIDE))
+
+    def prepare(item: Any) -> Prepared:
+        if isinstance(item, _Unlisted):
+            return Prepared(item, error=item.message)
+        out = pictures(item.image if isinstance(item, NamedImage) else item)
+        out.item = item
+        return out
+
+    return prepare
+
+
 class BatchTask(Task):
     """Classify ``raw`` with the model of ``load_id`` in ``slot``."""
 
@@ -152,62 +171,48 @@ class BatchTask(Task):
             yield [self.finished(cancelled=False, message=NO_IMAGES)]
             return
         yield [self.progress()]
-        while self.done < len(self.items):
-            model, why = self._model()
-            if model is None:
-                yield [self.finished(cancelled=True, message=why)]
-                return
-            # The runtime's fixed batch size (a shorter chunk would be padded up to it anyway).
-            size = max(1, min(64, int(getattr(model.runtime, "batch", CHUNK) or CHUNK)))
-            results = self._chunk(model, self.items[self.done: self.done + size])
-            for r in results:
-                self.errors += bool(r.error)
-                self.done += 1
-            if not results:
-                yield []  # cancelled while reading: the runner sees it before the next step
-                continue
-            last = [self.finished(cancelled=False)] if self.done >= len(self.items) else []
-            yield [*results, self.progress(), *last]
+        # The runtime's fixed batch size (a shorter chunk would be padded up to it anyway); pictures
+        # are decoded and preprocessed in a thread per core, two chunks ahead of the model.
+        size = max(1, min(64, int(getattr(model.runtime, "batch", CHUNK) or CHUNK)))
+        with Prefetch(self.items, size, _preparer(model)) as ahead:
+            for prepared in ahead:
+                model, why = self._model()
+                if model is None:
+                    yield [self.finished(cancelled=True, message=why)]
+                    return
+                results = self._chunk(model, prepared)
+                for r in results:
+                    self.errors += bool(r.error)
+                    self.done += 1
+                last = [self.finished(cancelled=False)] if self.done >= len(self.items) else []
+                yield [*results, self.progress(), *last]
 
-    def _chunk(self, model: Any, chunk: list[Any]) -> list[ImageResult]:
-        """The chunk's results in order ([] if cancelled while reading: the runner then finishes)."""
-        from livepredict.sources.images import read_image
-
+    def _chunk(self, model: Any, chunk: list[Prepared]) -> list[ImageResult]:
+        """The chunk's results in order."""
         slot = self.models.get(self.slot)
-        images: list[np.ndarray] = []
-        keys: list[str] = []
-        where: list[int] = []
-        t_read: list[float] = []
         results: dict[int, ImageResult] = {}
+        good: list[tuple[int, str, Prepared]] = []
         start = self.done
-        for i, item in enumerate(chunk):
-            if i and self.is_cancelled():  # large photos take a while each: stop between files
-                return []
-            t0 = time.perf_counter()
-            key = item.name if isinstance(item, NamedImage | _Unlisted) else str(item)
-            try:
-                if isinstance(item, _Unlisted):
-                    raise ImageReadError(item.message)
-                img = item.image if isinstance(item, NamedImage) else read_image(item)
-                if isinstance(item, NamedImage) and slot is not None:
-                    slot.images[key] = img
-                images.append(img)
-                keys.append(key)
-                where.append(i)
-                t_read.append((time.perf_counter() - t0) * 1000.0)
-            except Exception as e:  # noqa: BLE001 - one unreadable file is one error card
-                results[i] = self._result(start + i, key, None, error_parts(e)[0])
-        if images:
+        for i, x in enumerate(chunk):
+            key = _key(x.item)
+            if isinstance(x.item, NamedImage) and slot is not None:
+                slot.images[key] = x.item.image
+            if x.error is not None:
+                results[i] = self._result(start + i, key, None, x.error)
+            else:
+                good.append((i, key, x))
+        if good:
+            keys = [k for _, k, _ in good]
             try:
                 with engine_call("classify_arrays"):
-                    preds = classify_images(model, images, self.top_k, keys)
+                    preds = predict_tensors(model, [x.tensor for _, _, x in good], self.top_k, keys,
+                                            [x.read_ms for _, _, x in good], [x.placement for _, _, x in good])
             except Exception as e:  # noqa: BLE001 - the chunk's cards show the error
                 message = error_parts(e)[0]
                 preds = [Prediction(top=(), path=k, error=message) for k in keys]
-            for j, pred in enumerate(preds):
-                total = t_read[j] + pred.preprocess_ms + pred.infer_ms
-                results[where[j]] = self._result(start + where[j], keys[j], pred, pred.error,
-                                                 shrink(images[j], THUMB_SIDE), total)
+            for (i, key, x), pred in zip(good, preds, strict=True):
+                total = x.read_ms + pred.infer_ms
+                results[i] = self._result(start + i, key, pred, pred.error, x.extra, total)
         return [results[i] for i in range(len(chunk))]
 
     def _result(self, index: int, key: str, pred: Prediction | None, error: str | None,

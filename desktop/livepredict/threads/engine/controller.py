@@ -62,7 +62,7 @@ class InferenceController(WorkerResults):
         texts_requested(int, int, object, int, str),
         preview_requested(int, str, str), profile_requested(int, object, object, bool, str),
         versions_requested(), bench_requested(int, float, bool, str), close_requested(str),
-        evaluate_requested(int, str, object, int),
+        evaluate_requested(int, str, object, int), export_requested(int, str, str, str, int, str),
         shutdown_requested().
 
     Signals (results): those of :class:`WorkerResults`, re-emitted in the GUI thread with the
@@ -80,6 +80,7 @@ class InferenceController(WorkerResults):
     profile_requested = Signal(int, object, object, bool, str)
     versions_requested = Signal()
     bench_requested = Signal(int, float, bool, str)
+    export_requested = Signal(int, str, str, str, int, str)
     close_requested = Signal(str)
     shutdown_requested = Signal()
     live_mailbox_requested = Signal(object, int, str)  # (core.latest.Latest | None, top_k, slot)
@@ -89,6 +90,10 @@ class InferenceController(WorkerResults):
     text_start_requested = Signal(int, str, int, float, int, float, object, float)
     forecast_start_requested = Signal(int, object, int, int, float)
     evaluate_requested = Signal(int, str, object, int)  # (job id, folder or CSV, slots, top_k)
+    explain_requested = Signal(int, int, object, object, str)
+    live_explain_requested = Signal(object, str)
+
+    MAIN_SLOT = MAIN
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -110,7 +115,8 @@ class InferenceController(WorkerResults):
                     (self.versions_requested, w.report_versions), (self.bench_requested, w.run_benchmark),
                     (self.close_requested, w.close_slot), (self.shutdown_requested, w.shutdown),
                     (self.live_mailbox_requested, w.set_live_mailbox), (self.live_flush_requested, w.flush_live),
-                    (self.evaluate_requested, w.evaluate))
+                    (self.evaluate_requested, w.evaluate), (self.export_requested, w.export_for_serving),
+                    (self.explain_requested, w.explain_items), (self.live_explain_requested, w.set_live_explain))
         for signal, slot in requests:
             signal.connect(slot)
         w.stopped.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)  # quit is thread-safe
@@ -200,6 +206,21 @@ class InferenceController(WorkerResults):
         self.evaluate_requested.emit(job_id, str(source), tuple(slots), int(top_k))
         return job_id
 
+    def explain(self, items: Sequence[Any], request: Any = None, slot: str = MAIN) -> int:
+        """Heatmaps of paths and NamedImages by ``slot``'s newest model (``request``: an
+        ``ExplainRequest``, default top-1 class, automatic method); returns a job id."""
+        from livepredict.threads.engine.explain import ExplainRequest
+
+        self.start()
+        job_id = self.worker.jobs.next_id()
+        self.explain_requested.emit(job_id, self._slot(slot).load_id, list(items), request or ExplainRequest(), slot)
+        return job_id
+
+    def explain_live(self, request: Any = None, slot: str = MAIN) -> None:
+        """Explain ``slot``'s live frames now and then (``live_explained``); None stops it."""
+        self.start()
+        self.live_explain_requested.emit(request, slot)
+
     def cancel(self, job_id: int | None = None) -> None:
         """Cancel every job (or every job up to ``job_id``); thread-safe flags, effective between steps."""
         if job_id is None:
@@ -222,6 +243,13 @@ class InferenceController(WorkerResults):
     def benchmark(self, seconds: float = 2.0, slot: str = MAIN) -> None:
         s = self._slot(slot)
         self.bench_requested.emit(s.active_load_id, float(seconds), s.trusted, slot)
+
+    def export_for_serving(self, out_dir: str, name: str = "", version: str = "1", top_k: int = 5,
+                           slot: str = MAIN) -> None:
+        """Export ``slot``'s open model to ``out_dir/name/version`` on the inference thread; the answer is
+        one ``export_finished`` (after ``export_progress`` lines)."""
+        self.export_requested.emit(self._slot(slot).active_load_id, str(out_dir), str(name), str(version),
+                                   int(top_k), slot)
 
     # ---- live (the live pipeline)
     def attach_live(self, mailbox: Any, top_k: int = 5, slot: str = MAIN) -> InferenceWorker:

@@ -34,7 +34,9 @@ class ModelLoaded:
         if self.ms_per_image:
             v = self.ms_per_image
             ms = f", {v:.2f} ms/image" if v < 1 else f", {v:.1f} ms/image"
-        return f"Ready: {self.info.runtime}{ms}"
+        converting = " (LiteRT is being converted and checked in the background)" if self.info.extras.get(
+            "converting") else ""
+        return f"Ready: {self.info.runtime}{ms}{converting}"
 
 
 @dataclass(frozen=True)

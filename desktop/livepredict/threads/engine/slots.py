@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from livepredict.core.errors import LivePredictError
-from livepredict.core.types import Task
+from livepredict.core.types import IMAGE_TASKS
 from livepredict.threads.engine.guard import engine_call
 from livepredict.threads.engine.payloads import MAX_SLOTS, ModelLoaded
 
@@ -73,10 +73,11 @@ class ModelSlots:
         if slot not in self._slots and len(self._slots) >= self.limit:
             raise LivePredictError(f"At most {self.limit} models can be open at once; close one first.")
         t0 = time.perf_counter()
+        from livepredict.inference.background import default_mode
         from livepredict.inference.loader import open_model
 
         with engine_call("open_model"):
-            model = open_model(path, trust=trust, status=status, output=output)
+            model = open_model(path, trust=trust, status=status, output=output, convert=default_mode())
         try:
             with engine_call("warm-up"):
                 ms = warm_up(model)
@@ -106,7 +107,7 @@ def warm_up(model: Any) -> float | None:
     """Run the chosen runtime a few times at batch 1; the median time in ms (None if not images)."""
     info = model.info
     spec = info.preprocess
-    if spec is None or info.task != Task.IMAGE_CLASSIFIER:
+    if spec is None or info.task not in IMAGE_TASKS:
         return None
     h, w = spec.size or (64, 64)
     x = model.preprocess(np.zeros((h, w, 3), np.uint8))[None]
@@ -116,6 +117,8 @@ def warm_up(model: Any) -> float | None:
         model.infer(x)
         times.append((time.perf_counter() - t) * 1000.0)
     batch = int(getattr(model.runtime, "batch", 1) or 1)
-    if batch > 1:  # the folder batch size too, so the first folder chunk does not pay for it
+    # The folder batch size too, so the first folder chunk does not pay for it (not while a model
+    # runs on Keras only until its LiteRT conversion is ready: its first result comes first).
+    if batch > 1 and getattr(model, "pending", None) is None:
         model.infer(np.repeat(x, batch, axis=0))
     return float(np.median(times[3:]))  # steady state: after allocation and first packing

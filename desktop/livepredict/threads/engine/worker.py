@@ -22,6 +22,15 @@ from livepredict.threads.engine import tools
 from livepredict.threads.engine.batch import BatchTask, JobFlags
 from livepredict.threads.engine.decode import classify_images
 from livepredict.threads.engine.evaluate import EvalFinished, EvalProgress, EvaluateTask
+from livepredict.threads.engine.explain import (
+    Explainers,
+    ExplainFinished,
+    ExplainRequest,
+    ExplainResult,
+    ExplainTask,
+    LiveExplainer,
+)
+from livepredict.threads.engine.export_task import ExportFinished, ExportProgress, ExportTask
 from livepredict.threads.engine.generation import ForecastTask, GeneratorHost, TextTask
 from livepredict.threads.engine.guard import engine_call, error_parts
 from livepredict.threads.engine.live import LiveInference
@@ -40,6 +49,7 @@ from livepredict.threads.engine.payloads import (
 )
 from livepredict.threads.engine.runner import TaskRunner, qt_schedule
 from livepredict.threads.engine.slots import ModelSlots
+from livepredict.threads.engine.switching import RuntimeSwitched, watch_if_converting
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +81,12 @@ class WorkerResults(QObject):
         texts_classified(TextResults): texts classified by a text classifier (``classify_texts``).
         evaluation_progress(EvalProgress), evaluation_finished(EvalFinished): an evaluation on a
             labelled folder (``evaluate``), chunk by chunk, then its figures.
+        explanation_ready(ExplainResult), explain_finished(ExplainFinished): heatmaps of pictures
+            (``explain_items``), one per picture, then the end of the job.
+        live_explained(LiveHeatmap): a live frame explained (``set_live_explain``), now and then.
+        export_progress(ExportProgress), export_finished(ExportFinished): File › Export for Serving….
+        runtime_switched(RuntimeSwitched): a model opened for the first time ran on Keras while a
+            helper process converted it; the conversion ended (now on LiteRT, or why not).
     """
 
     status_changed = Signal(str)
@@ -92,12 +108,21 @@ class WorkerResults(QObject):
     texts_classified = Signal(object)
     evaluation_progress = Signal(object)
     evaluation_finished = Signal(object)
+    explanation_ready = Signal(object)
+    explain_finished = Signal(object)
+    live_explained = Signal(object)
+    export_progress = Signal(object)
+    export_finished = Signal(object)
+    runtime_switched = Signal(object)
 
 
 # The signal each task result goes out on (a new task kind adds its payload here).
 TASK_SIGNALS = {ImageResult: "classification_ready", BatchProgress: "batch_progress",
                 BatchFinished: "batch_finished", TextChunk: "text_chunk", ForecastStep: "forecast_step",
-                EvalProgress: "evaluation_progress", EvalFinished: "evaluation_finished"}
+                EvalProgress: "evaluation_progress", EvalFinished: "evaluation_finished",
+                ExplainResult: "explanation_ready", ExplainFinished: "explain_finished",
+                ExportProgress: "export_progress", ExportFinished: "export_finished",
+                RuntimeSwitched: "runtime_switched"}
 
 
 class InferenceWorker(WorkerResults):
@@ -128,6 +153,8 @@ class InferenceWorker(WorkerResults):
         self.live = LiveInference(self.models, self.live_prediction_ready.emit, self.live_failed.emit,
                                   self._stop.is_set)
         self.generator = GeneratorHost(self.models, self._stop.is_set)
+        self.explainers = Explainers(self.models, self._status)
+        self.live.explainer = LiveExplainer(self.explainers, self.live_explained.emit)
         # Cleared by the app until its window is shown; a TensorFlow import waits for it (max 2 s).
         self.gui_ready = threading.Event()
         self.gui_ready.set()
@@ -182,6 +209,9 @@ class InferenceWorker(WorkerResults):
             loaded = self.models.load(slot, path, trust, load_id, self._status, output)
             self.model_loaded.emit(loaded)
             self._status(loaded.ready_text)
+            watch = watch_if_converting(self.models, slot, load_id, self._stop.is_set)
+            if watch is not None:
+                self.runner.submit(watch, replace=True)
         except Exception as e:  # noqa: BLE001 - a slot never lets an exception escape
             message, details = error_parts(e)
             log.warning("opening %s in slot %s failed: %s\n%s", path, slot, message, details)
@@ -227,6 +257,17 @@ class InferenceWorker(WorkerResults):
     def evaluate(self, job_id: int, source: str, slots: Sequence[str], top_k: int) -> None:
         """Evaluate the models of ``slots`` on the labelled folder or CSV ``source`` (one task, queued)."""
         self.runner.submit(EvaluateTask(job_id, source, slots, top_k, self.models, self.jobs))
+    # -- explanations (heatmaps)
+    @Slot(int, int, object, object, str)
+    def explain_items(self, job_id: int, load_id: int, items: Sequence[Any], request: ExplainRequest,
+                      slot: str = MAIN) -> None:
+        """Explain files, folders and NamedImages (one ``explanation_ready`` each, then ``explain_finished``)."""
+        self.runner.submit(ExplainTask(job_id, slot, load_id, items, request, self.explainers, self.jobs))
+
+    @Slot(object, str)
+    def set_live_explain(self, request: ExplainRequest | None, slot: str = MAIN) -> None:
+        """Explain ``slot``'s live frames now and then (None: stop)."""
+        self.live.explainer.set(slot, request)
 
     # -- one-shot requests
     @Slot(int, str, str)
@@ -280,6 +321,12 @@ class InferenceWorker(WorkerResults):
             self._status(message)
         finally:
             self.busy_changed.emit(False)
+
+    @Slot(int, str, str, str, int, str)
+    def export_for_serving(self, load_id: int, out_dir: str, name: str, version: str, top_k: int,
+                           slot: str = MAIN) -> None:
+        """Export ``slot``'s model for TensorFlow Serving as a task (``export_task.ExportTask``)."""
+        self.runner.submit(ExportTask(load_id, out_dir, name, version, top_k, self.models, slot))
 
     # ---- live (owned by the live pipeline)
     @property

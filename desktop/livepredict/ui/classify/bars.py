@@ -13,7 +13,7 @@ ROW_H = 20
 
 def paint_score_row(p: QPainter, font: QFont, y: float, x: float, label_w: float, bar_x: float, bar_w: float,
                     pct_w: float, label: str, score: float, first: bool, label_colour: str | None = None,
-                    decimals: int = 1) -> None:
+                    decimals: int = 1, bar_colour: QColor | None = None) -> None:
     c = theme.current()
     p.setFont(font)
     p.setPen(QColor(label_colour or (c.text if first else c.muted)))
@@ -25,7 +25,7 @@ def paint_score_row(p: QPainter, font: QFont, y: float, x: float, label_w: float
     p.drawRoundedRect(br, 4, 4)
     s = min(1.0, max(0.0, float(score)))
     if s > 0:
-        p.setBrush(QColor(c.accent if first else c.bar_other))
+        p.setBrush(bar_colour or QColor(c.accent if first else c.bar_other))
         p.drawRoundedRect(QRectF(br.left(), br.top(), max(4.0, bar_w * s), br.height()), 4, 4)
     p.setPen(QColor(c.text if first else c.muted))
     p.drawText(QRectF(bar_x + bar_w + 4, y, pct_w, ROW_H - 4), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,

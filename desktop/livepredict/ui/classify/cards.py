@@ -11,9 +11,11 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from livepredict.core.ranking import top_k
+from livepredict.core.results import prediction_json
 from livepredict.core.types import Prediction
 from livepredict.ui import theme
 from livepredict.ui.classify.bars import paint_score_row
+from livepredict.ui.classify.found import card_rows, paint_on_thumb
 from livepredict.ui.widgets import format_ms
 
 CARD_W = 330
@@ -32,6 +34,7 @@ class Card:
     total_ms: float
     thumb: QPixmap | None
     source: Any = None  # path str or NamedImage, to classify again with another model
+    overlay: QPixmap | None = None  # the thumbnail with its explanation heatmap (ui.classify.explain)
     _ranked: dict[int, tuple[tuple[str, float], ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -54,7 +57,8 @@ class Card:
 
     def to_json(self, k: int) -> dict[str, Any]:
         if self.prediction is not None and not self.error:
-            return replace(self.prediction, top=self.top_k(k)).to_json(k) | {"path": self.key}
+            # re-ranked top-k, with detections or a segmentation
+            return prediction_json(replace(self.prediction, top=self.top_k(k)), k) | {"path": self.key}
         return {"path": self.key, "top": [], "error": self.error}
 
 
@@ -102,6 +106,7 @@ class CardDelegate(QStyledItemDelegate):
         self.card_w = CARD_W
         self.extra_w = 0  # columns of compared models (ui.classify.compare), painted by extra_paint
         self.extra_paint: Any = None
+        self.shown: Any = lambda result: result  # a detector's result at the thresholds set (Thresholds.shown)
 
     def card_height(self) -> int:
         return max(THUMB + 24, 44 + ROW_H * self.top_k + 22)
@@ -114,6 +119,7 @@ class CardDelegate(QStyledItemDelegate):
         if card is None:
             return
         c = theme.current()
+        shown = self.shown(card.prediction.result) if card.prediction is not None else None
         p.save()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = QRectF(option.rect).adjusted(5, 5, -5, -5)
@@ -126,8 +132,9 @@ class CardDelegate(QStyledItemDelegate):
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(c.bar_bg))
         p.drawRoundedRect(tr, 6, 6)
-        if card.thumb is not None and not card.thumb.isNull():
-            pm = card.thumb.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+        thumb = card.overlay if card.overlay is not None else card.thumb
+        if thumb is not None and not thumb.isNull():
+            pm = thumb.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
                                    Qt.TransformationMode.SmoothTransformation)
             path = QPainterPath()
             pr = QRectF(tr.left() + (THUMB - pm.width()) / 2, tr.top() + (THUMB - pm.height()) / 2,
@@ -136,6 +143,7 @@ class CardDelegate(QStyledItemDelegate):
             p.setClipPath(path)
             p.drawPixmap(pr.topLeft(), pm)
             p.setClipping(False)
+            paint_on_thumb(p, shown, pr)  # boxes or masks (a detector's, a segmenter's)
         x = tr.right() + 12
         w = r.right() - 12 - x - self.extra_w
         base = QFont(option.font)
@@ -160,9 +168,9 @@ class CardDelegate(QStyledItemDelegate):
             pct_w = float(fmb.horizontalAdvance("100.0%") + 4)
             bar_x = x + label_w + 6
             bar_w = max(10.0, w - label_w - pct_w - 10)
-            for i, (label, score) in enumerate(card.top_k(self.top_k)):
+            for i, (label, score, colour) in enumerate(card_rows(shown, card.top_k(self.top_k))[: self.top_k]):
                 paint_score_row(p, bold if i == 0 else base, y + i * ROW_H, x, label_w, bar_x, bar_w, pct_w, label,
-                                score, i == 0)
+                                score, i == 0, bar_colour=colour)  # a detected class's own colour
             p.setFont(base)
             p.setPen(QColor(c.muted))
             p.drawText(QRectF(x, r.bottom() - fmb.height() - 8, w, fmb.height()),

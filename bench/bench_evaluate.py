@@ -82,7 +82,7 @@ def cli_seconds(command: str, models: dict[str, object], paths: list[str]) -> fl
     else:
         ns.paths = paths
 
-    def opened(args):
+    def opened(args, **_kw):
         return models[str(args.model)]
 
     run = classify.cmd_classify if command == "classify" else evaluate.cmd_evaluate

@@ -14,7 +14,6 @@ inference thread allows (goal >= 0.85); the GUI event loop's stall p99 from a 5 
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -23,18 +22,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+from bench_evaluate import crop_model  # noqa: E402 - the same second model
 from bench_live import VIDEO, live_window, probe  # noqa: E402 - the same window set-up and probe
 
 MODEL = ROOT / "models" / "shapes.keras"
-
-
-def crop_copy(folder: Path) -> Path:
-    path = folder / "shapes_crop.keras"
-    shutil.copy(MODEL, path)
-    side = json.loads(Path(f"{MODEL}.livepredict.json").read_text())
-    side["preprocess"]["resize"] = "center-crop"
-    Path(f"{path}.livepredict.json").write_text(json.dumps(side))
-    return path
 
 
 def main() -> int:
@@ -45,7 +36,7 @@ def main() -> int:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench_compare_"))
     app, window, panel, pump = live_window(MODEL)
-    window.compare.add(crop_copy(tmp))
+    window.compare.add(crop_model(tmp))
     if not pump(lambda: bool(window.compare.names()), 300):
         raise SystemExit("the model to compare did not load")
     idle = probe(3.0)

@@ -117,5 +117,8 @@ def test_live_gives_every_model_its_lane_and_the_agreement_rate(qtbot, window, d
     both = [label == main[f] for f, label, _ in lanes.recent["compare1"] if f in main][-100:]
     assert both and lanes.agreement("compare1") == pytest.approx(sum(both) / len(both))
     assert lanes.ms["main"] > 0 and lanes.ms["compare1"] > 0
+    # the empty compare slots are fed too (a model may be added any time): their frames are not the main's loss
+    assert window.controller.worker.live.skipped > 0
+    assert panel.pipeline.frames_dropped == panel.pipeline.mailbox.dropped_count
     QApplication.processEvents()
     window.grab().save(str(ARTIFACTS / "compare_live.png"))

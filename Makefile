@@ -41,6 +41,7 @@ bench: setup
 	$(PY) bench/bench_evaluate.py
 	$(XVFB) $(PY) bench/bench_live.py all
 	$(XVFB) $(PY) bench/bench_compare_live.py
+	$(XVFB) $(PY) bench/bench_explain.py
 	$(XVFB) $(PY) bench/bench_startup.py
 
 # Long run (not part of `make test`): MINUTES=120 by default, as the soak plan asks.

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_evaluate import crop_model  # noqa: E402 - the same second model
-from bench_live import VIDEO, live_window, probe  # noqa: E402 - the same window set-up and probe
+from bench_live import VIDEO, live_window, stall_probe  # noqa: E402 - the same window set-up and probe
 
 MODEL = ROOT / "models" / "shapes.keras"
 
@@ -39,7 +39,7 @@ def main() -> int:
     window.compare.add(crop_model(tmp))
     if not pump(lambda: bool(window.compare.names()), 300):
         raise SystemExit("the model to compare did not load")
-    idle = probe(3.0)
+    idle = stall_probe(3.0)
     got: dict[str, list] = {"main": [], "compare1": []}
 
     def on_prediction(slot: str, pred) -> None:
@@ -52,7 +52,7 @@ def main() -> int:
         v.clear()
     panel.pipeline.slot_prediction_ready.connect(on_prediction)
     t0 = time.monotonic()
-    stall = probe(args.seconds)
+    stall = stall_probe(args.seconds)
     span = time.monotonic() - t0
     lanes = panel.lanes
     agreement = lanes.agreement("compare1")

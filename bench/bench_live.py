@@ -172,8 +172,9 @@ def live_window(model: Path):
     return app, window, panel, pump
 
 
-def probe(secs: float):
-    """A 5 ms timer in the GUI thread for ``secs``; returns how late each tick was (ms, a numpy array)."""
+def stall_probe(secs: float):
+    """A 5 ms timer in the GUI thread for ``secs`` (the event loop runs meanwhile); returns how late
+    each tick was (ms, numpy array)."""
     import numpy as np
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
@@ -205,6 +206,7 @@ def gui(seconds: float, unthrottled: bool, screenshot: str | None, report: str |
     import numpy as np
 
     app, window, panel, pump = live_window(model)
+    probe = stall_probe
 
     # Baseline: the same window, model loaded, nothing live. On a busy machine the OS alone makes the
     # event loop late now and then; this tells that part apart from what live work adds.

@@ -38,7 +38,9 @@ bench: setup
 	$(PY) bench/bench_engine.py
 	$(PY) bench/bench_generation.py
 	$(PY) bench/bench_feed.py
+	$(PY) bench/bench_evaluate.py
 	$(XVFB) $(PY) bench/bench_live.py all
+	$(XVFB) $(PY) bench/bench_compare_live.py
 	$(XVFB) $(PY) bench/bench_explain.py
 	$(XVFB) $(PY) bench/bench_startup.py
 

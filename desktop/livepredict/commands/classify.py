@@ -70,27 +70,6 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 
-def _read_chunk(paths, pool):
-    from livepredict.sources.images import read_image
-
-    def read(p):
-        try:
-            return read_image(p), None
-        except LivePredictError as e:
-            return None, str(e)
-
-    return [pool.submit(read, p) for p in paths]
-
-
-def read_ahead(paths, chunk, pool):
-    """(chunk of paths, their (image, error) pairs) in order, the next chunk read while one is used."""
-    pending = _read_chunk(paths[:chunk], pool)
-    for start in range(0, len(paths), chunk):
-        loaded = [f.result() for f in pending]
-        pending = _read_chunk(paths[start + chunk:start + 2 * chunk], pool)  # read ahead
-        yield paths[start:start + chunk], loaded
-
-
 def cmd_classify(args: argparse.Namespace) -> int:
     from livepredict.core.outfile import CsvRows
     from livepredict.sources.images import collect_image_paths

@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/bench_live.py                  # headless figures + the GUI probe if $DISPLAY
     .venv/bin/python bench/bench_live.py headless [--frames 10000] [--big-frames 2000]
+    .venv/bin/python bench/bench_live.py detector [--frames 10000]
     .venv/bin/python bench/bench_live.py gui [--seconds 20] [--unthrottled] [--screenshot F.png] [--report F.json]
 
 headless — the sample video (resources/samples/shapes.avi) looped and read unthrottled through the
@@ -12,6 +13,10 @@ the demo model and on a MobileNetV2-sized model (random weights, built here):
     measured in the same run (target >= 0.85);
   * drift: median latency (capture → result delivered) of the last 10 % of the frames / the first
     10 % (10,000 frames: last 1,000 vs first 1,000; target <= 1.5).
+
+detector — the same figures for the bundled detector (models/detector.keras) on the scenes video
+(resources/samples/scenes.avi), unthrottled: compute per frame = preprocess + model + decoding
+(boxes, class-aware NMS, mapping back to the frame), as the result reports them.
 
 gui — the real main window on the Live tab (needs a display, e.g. Xvfb): the demo model on the
 sample video, a 5 ms timer probe in the GUI thread; reports the event-loop stall p99/max (target
@@ -38,6 +43,8 @@ from bench_engine import build_mobilenet_sized  # noqa: E402 - the same big mode
 
 DEMO = ROOT / "models" / "shapes.keras"
 VIDEO = ROOT / "resources" / "samples" / "shapes.avi"
+DETECTOR = ROOT / "models" / "detector.keras"
+SCENES_VIDEO = ROOT / "resources" / "samples" / "scenes.avi"
 
 
 def rss_mb() -> float:
@@ -48,7 +55,8 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def headless_run(model: Path, frames: int) -> dict:
+def headless_run(model: Path, frames: int, video: Path = VIDEO, with_decode: bool = False) -> dict:
+    """``with_decode``: the compute per frame also counts the head's decoding (boxes, NMS, mapping)."""
     import numpy as np
 
     from livepredict.commands.live import run_live
@@ -57,11 +65,12 @@ def headless_run(model: Path, frames: int) -> dict:
     latency: list[float] = []
 
     def on_prediction(pred, latency_ms: float) -> None:
-        compute.append(pred.preprocess_ms + pred.infer_ms)
+        compute.append((pred.infer_end_ts - pred.infer_start_ts) * 1000.0 if with_decode
+                       else pred.preprocess_ms + pred.infer_ms)
         latency.append(latency_ms)
 
     t0 = time.monotonic()
-    summary = run_live(model, str(VIDEO), frames=frames, unthrottled=True, loop=True, on_prediction=on_prediction)
+    summary = run_live(model, str(video), frames=frames, unthrottled=True, loop=True, on_prediction=on_prediction)
     wall = time.monotonic() - t0
     n = len(latency)
     tenth = max(1, n // 10)
@@ -78,6 +87,7 @@ def headless_run(model: Path, frames: int) -> dict:
         latency_first_p50=round(float(np.median(lat[:tenth])), 3),
         latency_last_p50=round(float(np.median(lat[-tenth:])), 3),
         drift_window=tenth,
+        with_decode=with_decode,
     )
     out["drift_ratio"] = round(out["latency_last_p50"] / out["latency_first_p50"], 3)
     return out
@@ -89,10 +99,21 @@ def headless(frames: int, big_frames: int) -> dict:
         if DEMO.exists():
             results["demo (shapes.keras)"] = headless_run(DEMO, frames)
         results["MobileNetV2-sized"] = headless_run(build_mobilenet_sized(Path(tmp), sidecar=True), big_frames)
+    print_headless(results)
+    return results
+
+
+def detector(frames: int) -> dict:
+    results = {"detector (detector.keras, scenes.avi)": headless_run(DETECTOR, frames, SCENES_VIDEO, with_decode=True)}
+    print_headless(results)
+    return results
+
+
+def print_headless(results: dict) -> None:
     for name, r in results.items():
         print(f"\n== {name}: {r['frames_inferred']} frames inferred of {r['frames_read']} read "
               f"({r['frames_dropped']} dropped) in {r['wall_s']} s")
-        print(f"inference fps {r['inference_fps']:.1f}; preprocess p50 {r['preprocess_ms_p50']} ms, inference p50 "
+        print(f"inference fps {r['inference_fps']:.1f}{' (compute includes decoding)' if r['with_decode'] else ''}; preprocess p50 {r['preprocess_ms_p50']} ms, inference p50 "
               f"{r['infer_ms_p50']} ms; compute per frame mean {r['compute_ms_mean']} ms, median "
               f"{r['compute_ms_median']} ms")
         print(f"throughput ratio fps / (1000 / compute): {r['ratio_fps_vs_compute_mean']} with the mean compute, "
@@ -101,7 +122,6 @@ def headless(frames: int, big_frames: int) -> dict:
         print(f"latency p50 {r['latency_ms_p50']} ms, p95 {r['latency_ms_p95']} ms; first {r['drift_window']} "
               f"p50 {r['latency_first_p50']} ms, last {r['drift_window']} p50 {r['latency_last_p50']} ms -> "
               f"drift {r['drift_ratio']}x (target <= 1.5: {'met' if r['drift_ratio'] <= 1.5 else 'NOT met'})")
-    return results
 
 
 # ------------------------------------------------------------------ GUI probe (run with a display)
@@ -152,7 +172,8 @@ def live_window(model: Path):
     return app, window, panel, pump
 
 
-def gui(seconds: float, unthrottled: bool, screenshot: str | None, report: str | None, model: Path) -> dict:
+def gui(seconds: float, unthrottled: bool, screenshot: str | None, report: str | None, model: Path,
+        video: Path = VIDEO) -> dict:
     import numpy as np
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
@@ -185,7 +206,7 @@ def gui(seconds: float, unthrottled: bool, screenshot: str | None, report: str |
     # Baseline: the same window, model loaded, nothing live. On a busy machine the OS alone makes the
     # event loop late now and then; this tells that part apart from what live work adds.
     idle = probe(min(5.0, seconds / 2))
-    panel.start(str(VIDEO), throttle=not unthrottled)
+    panel.start(str(video), throttle=not unthrottled)
     pump(lambda: panel.pipeline.frames_inferred >= 20, 60)
     rss0 = rss_mb()
     inferred0, read0, painted0 = panel.pipeline.frames_inferred, panel.pipeline.frames_read, panel._ticks
@@ -234,7 +255,7 @@ def gui(seconds: float, unthrottled: bool, screenshot: str | None, report: str |
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", nargs="?", default="all", choices=("all", "headless", "gui"))
+    ap.add_argument("what", nargs="?", default="all", choices=("all", "headless", "detector", "gui"))
     ap.add_argument("--frames", type=int, default=10_000, help="frames inferred on the demo model")
     ap.add_argument("--big-frames", type=int, default=2_000, help="frames inferred on the MobileNetV2-sized model")
     ap.add_argument("--seconds", type=float, default=20.0, help="GUI probe duration")
@@ -242,11 +263,14 @@ def main() -> int:
     ap.add_argument("--screenshot", default=None)
     ap.add_argument("--report", default=None)
     ap.add_argument("--model", default=str(DEMO))
+    ap.add_argument("--video", default=str(VIDEO), help="GUI: the video played")
     args = ap.parse_args()
     if args.what in ("all", "headless"):
         headless(args.frames, args.big_frames)
+    if args.what == "detector":
+        detector(args.frames)
     if args.what == "gui":
-        gui(args.seconds, args.unthrottled, args.screenshot, args.report, Path(args.model))
+        gui(args.seconds, args.unthrottled, args.screenshot, args.report, Path(args.model), Path(args.video))
     elif args.what == "all":
         if not os.environ.get("DISPLAY"):
             print("\n(no DISPLAY: GUI probe skipped; run under Xvfb: xvfb-run -a python bench/bench_live.py gui)")

@@ -114,6 +114,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--panel", help="panel to show first (Classify, Model, ...)")
     p.add_argument("--live", metavar="SOURCE", help="start the Live panel on SOURCE: a camera number (0), a video "
                    "file, a folder of images or a stream URL")
+    p.add_argument("--compare", metavar="MODEL", nargs="+", action="extend", default=[],
+                   help="open these models beside the main one to compare with it (up to 3)")
     p.add_argument("--feed", metavar="PORT", type=_port, nargs="?", const=8765,
                    help="serve the predictions over WebSocket on 127.0.0.1:PORT (default 8765) from the start")
     return p.parse_args(argv)
@@ -141,6 +143,8 @@ def main(argv: list[str]) -> int:
     model = _model_path(args)
     initial_job = _ask_engine_early(controller, model, args.paths, settings.top_k())
     window = build_window(controller, settings)
+    for path in args.compare:
+        window.compare.add(path)
     monitor = _show_window(window, controller, model, initial_job, args.panel)
     QTimer.singleShot(0, lambda: _start_options(window, monitor, model is None, args.feed, args.live))
     log.info("Live Predict %s started (log %s)", livepredict.__version__, log_path)
@@ -239,6 +243,8 @@ def _show_window(window, controller, model: str | None, initial_job: int | None,
         window.on_busy(True)
     if panel:
         window.show_panel(panel)
+    elif initial_job is not None:  # `livepredict MODEL IMAGES`: where they are classified, not the last tab used
+        window.show_panel("Classify")
     monitor = StartupMonitor(window, controller, _t0(), has_model=model is not None)
     if initial_job is not None:
         monitor.initial_jobs.add(initial_job)

@@ -1,4 +1,4 @@
-"""Headless commands: info, classify, generate, live, bench, serve.
+"""Headless commands: info, classify, evaluate, explain, generate, live, bench, serve.
 
 Every command prints one sentence on stderr and exits 2 on bad input (no traceback unless
 ``--debug``). Heavy modules are imported inside the commands so ``--help`` stays instant.
@@ -13,9 +13,10 @@ import typing
 from collections.abc import Callable
 
 from livepredict import __version__
+from livepredict.commands.option_help import describe_options
 from livepredict.core.errors import LivePredictError
 
-COMMANDS = ("info", "classify", "generate", "live", "bench", "serve")
+COMMANDS = ("info", "classify", "evaluate", "explain", "generate", "live", "bench", "serve")
 
 
 def _quiet_tensorflow() -> None:
@@ -56,6 +57,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--top", type=int, default=3, metavar="K")
     sp.add_argument("--csv", metavar="FILE")
     sp.add_argument("--json", action="store_true")
+    sp.add_argument("--masks", metavar="DIR", default=None, help="write a segmenter's masks as PNGs into DIR")
+
+    sp = cmd("evaluate", "Evaluate classifiers on a labelled folder (one sub-folder per class) or a CSV of "
+                         "path,label; two or more models are compared.")
+    sp.add_argument("paths", nargs="+", metavar="MODEL [MODEL ...] FOLDER|CSV")
+    sp.add_argument("--report", metavar="DIR", help="write report.html with its plots, CSV and JSON here")
+    sp.add_argument("--top", type=int, default=3, metavar="K", help="k of the top-k accuracy (default 3)")
+    sp.add_argument("--output", default=None, metavar="OUT", help=output_help)
+    sp.add_argument("--json", action="store_true")
+
+    from livepredict.commands.explain import add_parser as add_explain
+
+    add_explain(cmd)
 
     sp = cmd("bench", "Measure predict, each runtime and the path the app uses, in one run.")
     sp.add_argument("model")
@@ -88,16 +102,19 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--port", type=int, default=8765)
     sp.add_argument("--token", default=None)
     sp.add_argument("--frames", type=int, default=None, metavar="N")
+    describe_options(p)  # one line of help for each option declared above without one
     return p
 
 
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
     """The command bodies (``livepredict.commands``), imported when a command runs, not for ``--help``."""
-    from livepredict.commands import classify, generate, live, serve
+    from livepredict.commands import classify, evaluate, explain, generate, live, serve
 
     return {
         "info": classify.cmd_info,
         "classify": classify.cmd_classify,
+        "evaluate": evaluate.cmd_evaluate,
+        "explain": explain.cmd_explain,
         "bench": classify.cmd_bench,
         "generate": generate.cmd_generate,
         "live": live.cmd_live,

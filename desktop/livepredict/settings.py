@@ -34,14 +34,21 @@ class Settings:
 
     # -- recent models
     def recent_models(self) -> list[str]:
+        """The recent models, newest first, each file once (however it was written when it was added)."""
         v = self.qs.value("recent/models", [])
         if isinstance(v, str):
             v = [v] if v else []
-        return [str(x) for x in (v or []) if x]
+        out: list[str] = []
+        for x in v or []:
+            if x and _same_file_key(str(x)) not in {_same_file_key(p) for p in out}:
+                out.append(str(x))
+        return out
 
     def add_recent_model(self, path: str) -> list[str]:
         path = str(Path(path).resolve())
-        items = [path] + [p for p in self.recent_models() if p != path]
+        if Path(path).name == "saved_model.pb":  # a SavedModel is its folder
+            path = str(Path(path).parent)
+        items = [path] + [p for p in self.recent_models() if _same_file_key(p) != _same_file_key(path)]
         items = items[:MAX_RECENT]
         self.qs.setValue("recent/models", items)
         return items
@@ -88,3 +95,9 @@ class Settings:
 
     def sync(self) -> None:
         self.qs.sync()
+
+
+def _same_file_key(path: str) -> str:
+    """One key per model on disk: the resolved path (a SavedModel by its folder, no trailing separator)."""
+    p = Path(path).expanduser().resolve()
+    return str(p.parent if p.name == "saved_model.pb" else p)

@@ -5,7 +5,9 @@ Runs, each in its own Python process and in this order:
 1. every ``models/train/build_*.py`` (sorted by name): one script per bundled model, each writing
    its model file and sidecar under ``models/``;
 2. ``models/train/make_samples.py --check``: sample images and video under ``resources/samples/``,
-   then the demo model's accuracy on those images.
+   then the demo model's accuracy on those images;
+3. ``models/train/make_scene_samples.py --check``: sample scenes and the scenes video, then the
+   detector's mAP@0.5 on them.
 
 Adding a model = adding a ``build_<name>.py`` beside this file with a ``main()`` guarded by
 ``if __name__ == "__main__"``. ``--only NAME`` runs just
@@ -27,6 +29,7 @@ def scripts(only: str | None = None) -> list[list[str]]:
     builds = sorted(p for p in HERE.glob("build_*.py") if p.name != "build_all.py")
     steps = [[str(p)] for p in builds]
     steps.append([str(HERE / "make_samples.py"), "--check"])
+    steps.append([str(HERE / "make_scene_samples.py"), "--check"])
     if only:
         steps = [s for s in steps if Path(s[0]).stem in (f"build_{only}", f"make_{only}")]
         if not steps:

@@ -79,6 +79,7 @@ def test_close_while_generating_text(qtbot, isolated_settings, corpus_inputs):  
     with qtbot.waitSignal(c.generator_ready, timeout=60_000):
         w.open_model(corpus_inputs["textgen"])
     panel.length.setValue(0)  # until stopped
+    panel.speed.setCurrentIndex(panel.speed.findData(0.0))  # as fast as possible
     panel.start_text()
     qtbot.waitUntil(lambda: panel.chars_shown > 500, timeout=30_000)
     assert panel.running

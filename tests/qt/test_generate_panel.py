@@ -89,7 +89,9 @@ def test_text_streams_in_chunks_stops_and_is_reproducible(qtbot, panel, files):
     assert {"Building the step model…", "Converting the step to LiteRT…"} <= set(statuses)
     assert panel.kind == "text" and panel.stack.currentIndex() == 1
     assert "litert" in panel.model_label.text()
+    assert panel.text.speed.currentData() == 60.0  # a new user first sees it stream at a readable pace
     # until stopped, as fast as possible
+    panel.text.speed.setCurrentIndex(panel.text.speed.findData(0.0))
     panel.text.length.setValue(0)
     panel.text.seed.setValue(3)
     panel.text.start_text()
@@ -118,6 +120,14 @@ def test_text_streams_in_chunks_stops_and_is_reproducible(qtbot, panel, files):
         qtbot.waitUntil(lambda: not panel.text.paint_timer.isActive(), timeout=5_000)
         texts.append(panel.text.text_view.toPlainText())
     assert texts[0] == texts[1] and len(texts[0]) == len("The ") + 300
+    # Continue carries on after the text; Start begins afresh from the seed text (same seed: same text)
+    assert panel.text.continue_button.isEnabled()
+    for button, expected in ((panel.text.continue_button, len(texts[0]) + 300), (panel.text.start_button, None)):
+        with qtbot.waitSignal(panel.controller.text_chunk, timeout=30_000, check_params_cb=lambda c: c.finished):
+            button.click()
+        qtbot.waitUntil(lambda: not panel.text.paint_timer.isActive(), timeout=5_000)
+        shown = panel.text.text_view.toPlainText()
+        assert shown.startswith(texts[0]) and len(shown) == expected if expected else shown == texts[0]
     # the screenshot shows text in the view and the accent-coloured best bar of the distribution
     shot = _shot(panel, "generate_text_panel.png")
     view = panel.text.text_view.viewport()
@@ -132,6 +142,7 @@ def test_text_streams_in_chunks_stops_and_is_reproducible(qtbot, panel, files):
 def test_text_view_stays_bounded_past_100k_characters(qtbot, panel, files):
     _open(qtbot, panel, files / "text.keras")
     panel.text.length.setValue(120_000)
+    panel.text.speed.setCurrentIndex(panel.text.speed.findData(0.0))
     panel.text.seed.setValue(1)
     ticks = []
     from PySide6.QtCore import QTimer
@@ -171,7 +182,13 @@ def test_forecast_plays_steps_and_pauses(qtbot, panel, files):
     assert not panel.forecast.playing and panel.forecast.play_button.text() == "Play"
     mae, naive = panel.forecast.errors_so_far()
     assert mae is not None and naive is not None and mae >= 0
-    assert "error so far" in panel.forecast.fc_stats.text()
+    assert "mean absolute error of the one-step forecasts so far" in panel.forecast.fc_stats.text()
+    pi = panel.forecast.plot.getPlotItem()
+    assert (pi.getAxis("bottom").labelText, pi.getAxis("left").labelText) == ("year", "value")  # axis titles
+    px, _ = panel.forecast.past_curve.getData()  # the one-step forecasts made so far, beside what happened
+    assert len(px) == len([i for i in panel.forecast.one_step if i < stopped_at]) > 10
+    _, hi = pi.viewRange()[0]
+    assert hi < 1900 + stopped_at + panel.forecast.horizon.value() + 4  # follows the forecast, not the series end
     panel.forecast.step_once()
     hx, _ = panel.forecast.hist_curve.getData()
     assert panel.forecast.index == stopped_at + 1 and len(hx) == panel.forecast.index

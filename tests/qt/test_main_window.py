@@ -281,7 +281,8 @@ def test_a_panel_added_to_the_registry_is_a_tab_with_the_context_bound(qtbot, is
     c = InferenceController()
     w = build_window(c, Settings(), (*PANELS, PanelSpec("Tiny", TinyPanel, lazy=lazy)))
     qtbot.addWidget(w)
-    assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == ["Classify", "Live", "Model", "Generate", "Tiny"]
+    assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == ["Classify", "Live", "Model", "Generate",
+                                                                   "Evaluate", "Tiny"]
     assert len(TinyPanel.built) == (0 if lazy else 1)  # a lazy panel is built when its tab is first shown
     w.show_panel("Tiny")
     assert len(TinyPanel.built) == 1
@@ -422,7 +423,8 @@ def test_app_window_has_lazy_live_and_generate_tabs(qtbot, isolated_settings):
     w = build_window(c, Settings())
     qtbot.addWidget(w)
     names = [w.tabs.tabText(i) for i in range(w.tabs.count())]
-    assert names == ["Classify", "Live", "Model", "Generate"] == [spec.title for spec in PANELS]
+    assert names == ["Classify", "Live", "Model", "Generate", "Evaluate"] == [spec.title for spec in PANELS]
+    assert w.built_panel("Evaluate") is None  # lazy: built when first shown
     assert w.built_panel("Generate") is None and w.built_panel("Live") is None  # not built before shown
     w.show_panel("Generate")
     assert w.built_panel("Generate") is not None and w.panel("Generate") is w.built_panel("Generate")

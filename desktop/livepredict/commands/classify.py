@@ -14,6 +14,8 @@ def _format_info(info) -> str:
         return "(" + ", ".join("None" if d is None else str(d) for d in t.shape) + ")"
 
     lines = [f"Model       {info.path}", f"Format      {info.format}", f"Task        {info.task}"]
+    if info.extras.get("decoder"):  # a detector or segmenter: which decoder reads its outputs, and why
+        lines.append(f"Decoder     {info.extras['decoder']['type']} ({info.extras['decoder']['reason']})")
     if info.loader:
         lines.append(f"Loaded by   {info.loader}")
     quant = {q["name"]: q for q in (info.quantization.get("inputs", []) + info.quantization.get("outputs", []))}
@@ -66,6 +68,25 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_chunk(paths, pool):
+    from livepredict.sources.images import read_image
+
+    def read(p):
+        try:
+            return read_image(p), None
+        except LivePredictError as e:
+            return None, str(e)
+
+    return [pool.submit(read, p) for p in paths]
+
+
+def read_ahead(paths, chunk, pool):
+    """(chunk of paths, their (image, error) pairs) in order, the next chunk read while one is used."""
+    pending = _read_chunk(paths[:chunk], pool)
+    for start in range(0, len(paths), chunk):
+        loaded = [f.result() for f in pending]
+        pending = _read_chunk(paths[start + chunk:start + 2 * chunk], pool)  # read ahead
+        yield paths[start:start + chunk], loaded
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -97,6 +118,8 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
     from tqdm import tqdm
 
     from livepredict.commands.switching import announce_pending, convert_mode, switch_if_ready
+    from livepredict.commands.vision_out import MaskWriter, csv_header, prediction_rows
+    from livepredict.core.results import prediction_json
     from livepredict.core.types import Prediction
     from livepredict.inference.predict import check_image_classifier, predict_tensors
     from livepredict.threads.prefetch import Prefetch, picture_preparer
@@ -105,12 +128,13 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
     results: list[Prediction] = []
     try:
         check_image_classifier(model)
+        masks = MaskWriter(args.masks, model.info.task) if getattr(args, "masks", None) else None
         chunk = getattr(model.runtime, "batch", 16)
         if writer is not None:
             header = ["path"]
             for i in range(1, args.top + 1):
                 header += [f"label_{i}", f"score_{i}"]
-            writer.row(header + ["error"])
+            writer.row(csv_header(model.info.task, args.top) or header + ["error"])
         # Decoding and preprocessing run in a thread per core, two chunks ahead of the model.
         with Prefetch(paths, chunk, picture_preparer(model)) as ahead, tqdm(
                 total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
@@ -119,13 +143,18 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
                 part = [x.item for x in loaded]
                 good = [(i, x) for i, x in enumerate(loaded) if x.error is None]
                 preds = predict_tensors(model, [x.tensor for _, x in good], top_k=args.top,
-                                        paths=[str(x.item) for _, x in good],
-                                        pre_ms=[x.read_ms for _, x in good]) if good else []
+                                        paths=[str(x.item) for _, x in good], pre_ms=[x.read_ms for _, x in good],
+                                        places=[x.place for _, x in good]) if good else []
                 by_index = {i: p for (i, _), p in zip(good, preds, strict=True)}
                 for i, p in enumerate(part):
                     pred = by_index.get(i) or Prediction(top=(), path=str(p), error=loaded[i].error)
                     results.append(pred)
-                    if writer is not None:
+                    if masks is not None:
+                        masks.write(pred)
+                    if writer is not None and (rows := prediction_rows(pred)) is not None:
+                        for row in rows:
+                            writer.row(row)
+                    elif writer is not None:
                         row = [str(p)]
                         for j in range(args.top):
                             row += ([pred.top[j][0], f"{pred.top[j][1]:.6f}"] if j < len(pred.top) else ["", ""])
@@ -139,7 +168,7 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
     finally:
         model.close()
     if args.json:
-        print_json([r.to_json(args.top) for r in results])
+        print_json([prediction_json(r, args.top) for r in results])
     failed = sum(1 for r in results if r.error)
     if failed:
         print(f"livepredict: {failed} of {len(results)} files could not be classified (see their errors).",
@@ -168,8 +197,12 @@ def _classify_text(args: argparse.Namespace) -> int:
 
 
 def _format_prediction(pred) -> str:
+    from livepredict.core.results import summary_text
+
     if pred.error:
         return f"{pred.path}\terror: {pred.error}"
+    if (summary := summary_text(pred.result)) is not None:  # a detector's or segmenter's result
+        return f"{pred.path}\t{summary}"
     best, *rest = pred.top
     others = ", ".join(f"{lbl} {s:.3f}" for lbl, s in rest)
     return f"{pred.path}\t{best[0]} {best[1]:.3f}" + (f"\t({others})" if others else "")

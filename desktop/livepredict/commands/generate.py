@@ -31,10 +31,8 @@ def _history_from(text: str) -> list[float]:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Stream generated text (flushing per token), or print a forecast (``--horizon``)."""
-    import time
-
-    from livepredict.core.sampling import Sampler, SamplingSettings
-    from livepredict.inference.generation import Forecaster, open_generator
+    from livepredict.core.sampling import SamplingSettings
+    from livepredict.inference.generation import open_generator
 
     if args.length < 0:
         raise LivePredictError(f"--length must be 0 or more, not {args.length}; ask for e.g. --length 200.")
@@ -45,7 +43,28 @@ def cmd_generate(args: argparse.Namespace) -> int:
                                "--top-p in (0, 1].") from e
     if args.horizon is not None and args.horizon < 1:
         raise LivePredictError(f"--horizon must be at least 1, not {args.horizon}.")
-    gen = open_generator(args.model, trust=args.trust, status=status_printer())
+    from livepredict.threads.stop_signals import StopSignals
+
+    stop = StopSignals().install()  # SIGINT / SIGTERM end the stream cleanly: the text so far is kept
+    try:
+        return _run(args, settings, open_generator(args.model, trust=args.trust, status=status_printer()), stop)
+    finally:
+        stop.restore()
+
+
+def _stopped_note(stop, tokens: int) -> None:
+    import signal
+
+    name = signal.Signals(stop.signalled).name
+    print(f"livepredict: stopped ({name}) after {tokens} tokens; the text so far is above.", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace, settings, gen, stop) -> int:
+    import time
+
+    from livepredict.core.sampling import Sampler
+    from livepredict.inference.generation import Forecaster
+
     out = sys.stdout
     try:
         if isinstance(gen, Forecaster):
@@ -78,6 +97,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
             out.write(args.seed_text)
             out.flush()
         for tok in gen.stream(args.length, sampler):
+            if stop.signalled:
+                break
             if first_ms is None:
                 first_ms = (time.perf_counter() - t0) * 1000.0
             parts.append(tok.text)
@@ -90,10 +111,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
                          "tokens_per_s": round(len(parts) / seconds, 1) if seconds > 0 else 0.0,
                          "first_token_ms": round(first_ms, 3) if first_ms is not None else None,
                          "runtime": gen.runtime, "seed_text": args.seed_text, "seed": args.seed,
-                         "temperature": settings.temperature, "top_k": settings.top_k, "top_p": settings.top_p})
+                         "temperature": settings.temperature, "top_k": settings.top_k, "top_p": settings.top_p,
+                         "stopped": bool(stop.signalled)})
         else:
             out.write("\n")
             out.flush()
+        if stop.signalled:
+            _stopped_note(stop, len(parts))
         return 0
     finally:
         gen.close()

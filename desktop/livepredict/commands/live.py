@@ -20,7 +20,8 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Slot
 from livepredict.commands.common import print_json, status_printer
 from livepredict.core.errors import LivePredictError, SourceError, UnsupportedModelError
 from livepredict.core.outfile import CsvRows
-from livepredict.core.types import ModelInfo, Prediction, Task
+from livepredict.core.results import BOX_COLUMNS, csv_rows, summary_text
+from livepredict.core.types import IMAGE_TASKS, Detections, ModelInfo, Prediction
 from livepredict.threads.engine.controller import InferenceController
 from livepredict.threads.engine.payloads import LoadFailed, ModelLoaded
 from livepredict.threads.feed_bridge import FeedController
@@ -93,12 +94,23 @@ class _Recorder:
         # rows reach a temporary file as they are made; it becomes the trace file when the run ends,
         # is stopped or fails (core.outfile), so an interrupted run keeps its rows
         self.writer: CsvRows | None = CsvRows(trace) if trace is not None else None
-        if self.writer is not None:
-            self.writer.row(TRACE_COLUMNS)
+        self._header = False  # written with the first row: a detector's trace has box columns
 
     def close(self) -> None:
         if self.writer is not None:
+            if not self._header:
+                self.writer.row(TRACE_COLUMNS)
             self.writer.close()
+
+    def _trace(self, pred: Prediction) -> None:
+        assert self.writer is not None
+        boxes = isinstance(pred.result, Detections)
+        if not self._header:
+            self.writer.row(TRACE_COLUMNS + (BOX_COLUMNS if boxes else ()))
+            self._header = True
+        times = (pred.frame_index, f"{pred.capture_ts:.6f}", f"{pred.infer_start_ts:.6f}", f"{pred.infer_end_ts:.6f}")
+        for row in (csv_rows(pred.result) or []) if boxes else [[pred.label, f"{pred.score:.6f}"]]:
+            self.writer.row((*times, *row))  # a detector: one row per detection (one empty row for none)
 
     def finish(self, why: str, error: str = "") -> None:
         if error:
@@ -116,8 +128,7 @@ class _Recorder:
         self.rows.append((pred.frame_index, pred.capture_ts, pred.infer_start_ts, pred.infer_end_ts, pred.label,
                           pred.score))
         if self.writer is not None:
-            self.writer.row((pred.frame_index, f"{pred.capture_ts:.6f}", f"{pred.infer_start_ts:.6f}",
-                                  f"{pred.infer_end_ts:.6f}", pred.label, f"{pred.score:.6f}"))
+            self._trace(pred)
         if self.on_prediction is not None:
             self.on_prediction(pred, latency)
         if self.frames is not None and len(self.lat_ms) >= self.frames:
@@ -168,7 +179,7 @@ def _open(controller: InferenceController, waiter: _Waiter, model: str | Path, t
     if "loaded" not in got:
         raise LivePredictError(f"Opening {model} took longer than {load_timeout:.0f} s; try again.")
     info = got["loaded"].info
-    if info.task != Task.IMAGE_CLASSIFIER or info.preprocess is None:
+    if info.task not in IMAGE_TASKS or info.preprocess is None:
         raise UnsupportedModelError(f"{Path(model).name} is a {info.task}, not an image classifier; live "
                                     "mode needs a model that takes images.")
     return info
@@ -301,6 +312,10 @@ def cmd_live(args: argparse.Namespace) -> int:
         logging.getLogger("livepredict").addHandler(logging.NullHandler())  # failures are raised, once
 
     def show(pred, latency_ms: float) -> None:
+        if (summary := summary_text(pred.result)) is not None:  # a detector's or segmenter's frame
+            print(f"frame {pred.frame_index:6d}  {summary}  preprocess {pred.preprocess_ms:6.2f} ms  inference "
+                  f"{pred.infer_ms:6.2f} ms  latency {latency_ms:7.1f} ms", flush=True)
+            return
         print(f"frame {pred.frame_index:6d}  {pred.label:<20} {pred.score:6.3f}  preprocess "
               f"{pred.preprocess_ms:6.2f} ms  inference {pred.infer_ms:6.2f} ms  latency {latency_ms:7.1f} ms",
               flush=True)

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from livepredict.core.memory import release_freed_memory
 from livepredict.core.types import Prediction
 from livepredict.feed import protocol as P
 from livepredict.feed.clients import Client
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_CLIENT_INFLIGHT = 2  # classify requests one client may have waiting
 MAX_TOTAL_INFLIGHT = 8  # classify requests waiting across all clients
+MAX_INFLIGHT_PIXELS = 100_000_000  # decoded pixels held for the model across all requests (~300 MB RGB)
 
 
 class ClassifyJob:
@@ -85,6 +87,7 @@ class Classifier:
         self.max_pixels = int(max_pixels)
         self._model = model
         self.inflight = 0
+        self.pixels = 0  # decoded pixels reserved by requests in flight (MAX_INFLIGHT_PIXELS)
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
 
     def open(self) -> None:
@@ -112,11 +115,25 @@ class Classifier:
         client.tasks.add(task)
         task.add_done_callback(client.tasks.discard)
 
+    async def _reserve(self, loop: asyncio.AbstractEventLoop, req: P.ClassifyRequest) -> int:
+        """Reserve the decoded size of ``req``'s picture (read from its header) within the budget, or
+        answer ``busy``: many huge pictures at once wait their turn instead of filling memory."""
+        pixels = await loop.run_in_executor(self._pool, P.image_pixels, req.image_bytes)
+        if not pixels or pixels > self.max_pixels:
+            return 0  # decode_image gives the one-sentence answer for a bad or too large picture
+        if self.pixels and self.pixels + pixels > MAX_INFLIGHT_PIXELS:
+            raise P.ProtocolError("busy", "The server is holding other large pictures; wait for a result "
+                                          "before sending the next one.", req.request_id)
+        self.pixels += pixels
+        return pixels
+
     async def _run(self, client: Client, req: P.ClassifyRequest, handler: ClassifyHandler) -> None:
         rid = req.request_id
         loop = asyncio.get_running_loop()
         fut: asyncio.Future | None = None
+        reserved = 0
         try:
+            reserved = await self._reserve(loop, req)
             rgb = await loop.run_in_executor(
                 self._pool, functools.partial(P.decode_image, req.image_bytes, max_pixels=self.max_pixels))
             k = req.top_k or client.options.top_k
@@ -138,5 +155,9 @@ class Classifier:
         finally:
             if fut is not None and not fut.done():
                 fut.cancel()
+            self.pixels -= reserved
+            rgb = None
+            if reserved >= P.LARGE_PICTURE and self._pool is not None:  # preprocessing's copies are free now
+                loop.run_in_executor(self._pool, release_freed_memory)
             client.inflight -= 1
             self.inflight -= 1

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from livepredict.core.types import Prediction
+from livepredict.feed.vision import vision_fields
 
 PROTOCOL_VERSION = 1
 MAGIC = b"LPF1"
@@ -109,6 +110,7 @@ def prediction_fields(seq: int, pred: Prediction, *, model: str, publish_ts: flo
         "preprocess_ms": _finite(pred.preprocess_ms),
         "infer_ms": _finite(pred.infer_ms),
         "error": pred.error,
+        **vision_fields(pred),
     }
 
 
@@ -125,6 +127,7 @@ def result_message(request_id: Any, pred: Prediction, k: int, *, model: str) -> 
         "preprocess_ms": _finite(pred.preprocess_ms),
         "infer_ms": _finite(pred.infer_ms),
         "error": pred.error,
+        **vision_fields(pred),
     }
 
 
@@ -393,11 +396,29 @@ def parse_binary(data: bytes) -> ClassifyRequest:
     return req
 
 
+LARGE_PICTURE = 8_000_000  # pixels: after decoding more, freed decoder memory is given back
+
+
+def image_pixels(data: bytes) -> int | None:
+    """The pixel count an encoded image declares in its header (nothing decoded), None if unreadable."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return int(im.size[0]) * int(im.size[1])
+    except Exception:  # noqa: BLE001 - decode_image gives the sentence for a bad image
+        return None
+
+
 def decode_image(data: bytes, *, max_pixels: int = 40_000_000) -> np.ndarray:
     """Decode an encoded image (bytes from a client, never a path) to RGB uint8 HxWx3."""
     import io
 
     from PIL import Image, UnidentifiedImageError
+
+    from livepredict.core.memory import release_freed_memory
 
     try:
         with Image.open(io.BytesIO(data)) as im:
@@ -406,7 +427,10 @@ def decode_image(data: bytes, *, max_pixels: int = 40_000_000) -> np.ndarray:
                 raise ProtocolError("bad-image", f"The image is {w}x{h} pixels, more than the "
                                                  f"{max_pixels:,} allowed; send a smaller image.")
             im.draft("RGB", (4096, 4096))
-            rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)
+            im.load()
+            rgb_im = im if im.mode == "RGB" else im.convert("RGB")
+            rgb = np.array(rgb_im, dtype=np.uint8)  # one copy out of Pillow
+            del rgb_im
     except ProtocolError:
         raise
     except Image.DecompressionBombError:  # Pillow refuses far-too-large images before our own check
@@ -415,4 +439,6 @@ def decode_image(data: bytes, *, max_pixels: int = 40_000_000) -> np.ndarray:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise ProtocolError("bad-image", "The image could not be decoded; send the bytes of a PNG, "
                                          "JPEG, BMP or WebP file.") from None
-    return np.ascontiguousarray(rgb)
+    if w * h >= LARGE_PICTURE:
+        release_freed_memory()
+    return rgb

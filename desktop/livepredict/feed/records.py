@@ -18,6 +18,7 @@ import numpy as np
 
 from livepredict.core.types import Prediction
 from livepredict.feed import protocol as P
+from livepredict.feed.vision import tensor_name
 
 HANDOFF_QUEUE = 4096  # records waiting for the loop; oldest dropped (counted) beyond
 
@@ -54,7 +55,7 @@ class PredictionRecord:
         if self.tensor is None:
             return None
         if self._tensor is None:
-            self._tensor = P.tensor_frame(self.seq, self.tensor, name="output")
+            self._tensor = P.tensor_frame(self.seq, self.tensor, name=tensor_name(self.pred))
         return self._tensor
 
 

@@ -58,6 +58,7 @@ from livepredict.feed.records import (
     TextRecord,
     generation_record,
 )
+from livepredict.feed.vision import vision_tensor
 
 __all__ = [
     "DEFAULT_HOST", "DEFAULT_MAX_MESSAGE_BYTES", "DEFAULT_PORT", "GENERATION_QUEUE", "HANDOFF_QUEUE",
@@ -329,6 +330,8 @@ class FeedServer:
             self.published += 1
             seq = self._seq
         if self.running:
+            if tensor is None and (mask := vision_tensor(prediction)) is not None:
+                tensor = mask[0]  # a segmenter's binary frame holds its class-id mask
             self._post(PredictionRecord(seq, prediction, self.model if model is None else model,
                                         prediction.scores if tensor is None else tensor))
         return seq

@@ -20,6 +20,7 @@ import numpy as np
 
 from livepredict.core.types import LayerInfo, TensorInfo
 from livepredict.inference.graph_prep import PASSIVE, first_real, graph_prefix
+from livepredict.inference.heads.layouts import recognise
 
 PREPROCESS_LAYERS = {"Rescaling", "Normalization", "Resizing", "CenterCrop"}
 # Active only in training: skipped when looking for the first real layer.
@@ -119,6 +120,10 @@ def with_output(structure: ModelStructure, index: int) -> ModelStructure:
     chosen = [outs[index]] if outs else []
     task = detect_task(structure.inputs, chosen, set(structure.layer_kinds), structure.first_kind,
                        structure.embedding_input_dim)
+    if outs and (task == "generic" or len(outs) > 1):  # a detector or segmenter, by its outputs' names and shapes
+        activation = structure.activations[index] if len(structure.activations) > index else None
+        layout = recognise(structure.inputs, outs, activation=activation, kind=structure.output_kind)
+        task = layout.task if layout is not None else task
     kind = None
     if structure.activations and outs:  # Keras: known per output; otherwise probed later
         kind = output_kind_from_activation(structure.activations[index], outs[index].shape, task)

@@ -18,6 +18,11 @@ from livepredict.core.errors import ModelLoadError
 
 MAX_DESCRIPTION_BYTES = 16 << 20  # config.json / model_config / metadata.json
 MAX_MEMBERS = 10_000  # a .keras archive holds a handful of files
+# Keras's own extraction guard (saving_lib): a member past 256 MiB that expands more than 100x is a bomb.
+# Checked here, before Keras runs, so a refused archive leaves nothing behind (Keras's asset store made
+# an empty temporary folder before its own check refused it) and the message is one sentence.
+BOMB_FLOOR_BYTES = 1 << 28
+BOMB_EXPANSION = 100
 
 
 def _mb(n: int) -> str:
@@ -42,6 +47,9 @@ def check_keras_archive(path: Path, infos: list[zipfile.ZipInfo]) -> None:
                                  "a Keras model never does, so it was not opened.")
         if name.endswith(".json") and info.file_size > MAX_DESCRIPTION_BYTES:
             raise _too_big(path, f"description ({name})", info.file_size)
+        if info.file_size > BOMB_FLOOR_BYTES and info.file_size > BOMB_EXPANSION * info.compress_size:
+            raise ModelLoadError(f"{path.name} holds {name!r}, which unpacks to {_mb(info.file_size)} from "
+                                 f"{_mb(info.compress_size)} on disk (a decompression bomb); it was not opened.")
 
 
 def check_h5_description(path: Path, raw: bytes | str) -> None:

@@ -27,7 +27,7 @@ from livepredict.core.errors import (
 )
 from livepredict.core.types import DTYPES, ModelInfo, OutputKind, RuntimeCheck
 from livepredict.inference import cache as model_cache
-from livepredict.inference import describe
+from livepredict.inference import describe, vision
 from livepredict.inference.conversion import choose_runtime
 from livepredict.inference.describe import ModelStructure
 from livepredict.inference.formats import HDF5_MAGIC, detect_format  # noqa: F401 - the public API
@@ -224,9 +224,10 @@ def _first_run(ref: _Reference, p: Path, task: str, probes: list[list[np.ndarray
 
 
 def _info(p: Path, fmt: str, structure: ModelStructure, profile: tuple, *, runtime: str,
-          check: RuntimeCheck | None, warnings: list[str], vocab: tuple[str, ...] | None, extras: dict[str, Any]
-          ) -> ModelInfo:
+          check: RuntimeCheck | None, warnings: list[str], vocab: tuple[str, ...] | None, extras: dict[str, Any],
+          sidecar: dict[str, Any] | None = None) -> ModelInfo:
     spec, labels, source, task, _ = profile
+    extras = dict(extras, **vision.decoder_extras(structure, task, sidecar, labels))
     return ModelInfo(
         path=str(p), name=structure.name or p.name, format=fmt, task=task, inputs=structure.inputs,
         outputs=structure.outputs, params=structure.params, labels=labels, preprocess=spec,
@@ -264,7 +265,7 @@ def _open_cold(p: Path, fmt: str, sidecar: dict[str, Any] | None, ref: _Referenc
     extras = _extras(sidecar, timings_ms={k: round(v, 4) for k, v in timings.items()}, cached=False,
                      legacy_repairs=repairs, trusted=trust)
     info = _info(p, fmt, structure, (spec, labels, source, task, None), runtime=chosen, check=check,
-                 warnings=warnings, vocab=vocab, extras=extras)
+                 warnings=warnings, vocab=vocab, extras=extras, sidecar=sidecar)
     if key is not None:
         used_custom = bool(ref.keras and ref.keras.used_custom)
         entry = {"source": str(p), "format": fmt, "structure": structure.to_json(), "chosen": chosen,
@@ -293,5 +294,5 @@ def _open_cached(p: Path, fmt: str, entry: dict[str, Any], blob: bytes, sidecar:
                      legacy_repairs=entry.get("repairs", []), trusted=bool(entry.get("needs_trust")))
     info = _info(p, fmt, structure, (spec, labels, source, task, None), runtime="litert",
                  check=RuntimeCheck(**check) if check else None, warnings=warnings, vocab=_vocab(sidecar),
-                 extras=extras)
+                 extras=extras, sidecar=sidecar)
     return LoadedModel(info, select(lite, structure.output_index), runtimes={"litert": lite}, structure=structure)

@@ -15,6 +15,7 @@ import numpy as np
 
 from livepredict.core.errors import InferenceError, LivePredictError, UnsupportedModelError
 from livepredict.core.types import ModelInfo, PreprocessSpec
+from livepredict.core.wording import a
 from livepredict.inference.heads import Head, head_for
 from livepredict.inference.preprocess import preprocess_image
 from livepredict.inference.runtimes import Runtime
@@ -94,7 +95,7 @@ class LoadedModel:
         if n != 1:
             return (f"This model has {n} inputs, so it cannot classify images; it needs a single image "
                     "input.")
-        return (f"This model is a {self.info.task}, not an image classifier (input shape "
+        return (f"This model is {a(self.info.task)}, not an image classifier (input shape "
                 f"{list(self._input_shape())}); use a model that takes images.")
 
     # -- profile

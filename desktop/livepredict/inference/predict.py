@@ -14,27 +14,39 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from livepredict.core.errors import InferenceError, UnsupportedModelError
-from livepredict.core.types import HeadResult, Prediction, Task
+from livepredict.core.geometry import Placement, placement
+from livepredict.core.types import IMAGE_TASKS, HeadResult, Prediction, Task
 
 if TYPE_CHECKING:
     from livepredict.inference.model import LoadedModel
 
 
 def check_image_classifier(model: LoadedModel) -> None:
-    """UnsupportedModelError (one sentence) unless ``model`` classifies single images."""
-    if model.spec is None or model.info.task != Task.IMAGE_CLASSIFIER:
+    """UnsupportedModelError (one sentence) unless ``model`` takes single images (a classifier, a
+    detector or a segmenter)."""
+    if model.spec is None or model.info.task not in IMAGE_TASKS:
         raise UnsupportedModelError(model.not_image_reason())
 
 
+def image_placement(model: LoadedModel, image: np.ndarray) -> Placement | None:
+    """Where ``image`` lands in the model input (for heads that return boxes or masks)."""
+    spec = model.spec
+    if spec is None or model.info.task == Task.IMAGE_CLASSIFIER:
+        return None
+    return placement((int(image.shape[0]), int(image.shape[1])), spec.size, spec.resize)
+
+
 def decode_outputs(model: LoadedModel, outputs: np.ndarray | Sequence[np.ndarray], top_k: int = 5,
-                   what: str = "frame") -> HeadResult:
+                   what: str = "frame", placement: Placement | None = None) -> HeadResult:
     """The head's result for ONE input: ``outputs`` holds one array per model output (batch axis
-    removed), or is the first output's row. InferenceError when the model gave NaN or infinities."""
+    removed), or is the first output's row; ``placement`` says where the picture sits in the model
+    input. InferenceError when the model gave NaN or infinities (a detector drops and counts the
+    boxes that are NaN instead)."""
     outs = [outputs] if isinstance(outputs, np.ndarray) else list(outputs)
-    if not all(np.all(np.isfinite(o)) for o in outs):
+    if model.info.task != Task.OBJECT_DETECTOR and not all(np.all(np.isfinite(o)) for o in outs):
         raise InferenceError(f"The model produced NaN or infinite scores for this {what}; the model itself "
                              "is broken, check its weights.")
-    return model.head.decode(outs, top_k)
+    return model.head.decode(outs, top_k, placement)
 
 
 def predict_images(model: LoadedModel, images: Sequence[np.ndarray], top_k: int = 5,
@@ -47,6 +59,7 @@ def predict_images(model: LoadedModel, images: Sequence[np.ndarray], top_k: int 
     """
     check_image_classifier(model)
     preds: list[Prediction | None] = [None] * len(images)
+    places = [image_placement(model, im) if isinstance(im, np.ndarray) and im.ndim >= 2 else None for im in images]
     tensors: list[np.ndarray] = []
     where: list[int] = []
     pre_ms: list[float] = []
@@ -59,16 +72,19 @@ def predict_images(model: LoadedModel, images: Sequence[np.ndarray], top_k: int 
         except (ValueError, TypeError) as e:
             preds[i] = Prediction(top=(), path=paths[i] if paths else "",
                                   error=f"This image cannot be prepared for the model ({e}).")
-    done = predict_tensors(model, tensors, top_k, [paths[i] for i in where] if paths else None, pre_ms)
+    done = predict_tensors(model, tensors, top_k, [paths[i] for i in where] if paths else None, pre_ms,
+                           [places[i] for i in where])
     for i, pred in zip(where, done, strict=True):
         preds[i] = pred
     return [p for p in preds if p is not None]
 
 
 def predict_tensors(model: LoadedModel, tensors: Sequence[np.ndarray], top_k: int = 5,
-                    paths: Sequence[str] | None = None, pre_ms: Sequence[float] | None = None) -> list[Prediction]:
+                    paths: Sequence[str] | None = None, pre_ms: Sequence[float] | None = None,
+                    places: Sequence[Placement | None] | None = None) -> list[Prediction]:
     """Predictions for already preprocessed inputs (``model.preprocess``), batched, in input order
-    (``pre_ms``: the preprocessing time of each, reported in its Prediction)."""
+    (``pre_ms``: the preprocessing time of each, reported in its Prediction; ``places``: where each
+    picture sits in the model input, ``image_placement``, for boxes and masks)."""
     from livepredict.inference.runtimes import DEFAULT_BATCH  # (not at import: the worker imports this early)
 
     preds: list[Prediction] = []
@@ -84,7 +100,8 @@ def predict_tensors(model: LoadedModel, tensors: Sequence[np.ndarray], top_k: in
             path = paths[start + j] if paths else ""
             pms = pre_ms[start + j] if pre_ms else 0.0
             try:
-                result = decode_outputs(model, [o[j] for o in outs], top_k, what="image")
+                result = decode_outputs(model, [o[j] for o in outs], top_k, what="image",
+                                        placement=places[start + j] if places else None)
             except InferenceError as e:
                 preds.append(Prediction(top=(), path=path, infer_ms=per, preprocess_ms=pms, error=str(e)))
                 continue

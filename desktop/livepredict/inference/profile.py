@@ -17,7 +17,7 @@ import numpy as np
 from livepredict.core.errors import SidecarError
 from livepredict.core.labels import default_labels, read_labels_checked
 from livepredict.core.types import DTYPES, PreprocessSpec
-from livepredict.inference import describe
+from livepredict.inference import describe, vision
 from livepredict.inference.describe import ModelStructure
 from livepredict.inference.preprocess import preprocess_image
 from livepredict.inference.sidecar import sidecar_path
@@ -69,7 +69,7 @@ def choose_output(structure: ModelStructure, wanted: str | int | None, path: Pat
             index = matches[0]
     chosen = describe.with_output(structure, index)
     notes = []
-    if len(outs) > 1:
+    if len(outs) > 1 and chosen.task not in vision.VISION_TASKS:  # a detector reads all its outputs
         listed = ", ".join(f"{i}: {t.name} {list(t.shape)}" for i, t in enumerate(outs))
         how = "as asked" if wanted not in (None, "") else "by default, the first"
         notes.append(f"This model has {len(outs)} outputs ({listed}); showing output {index} "
@@ -144,8 +144,10 @@ def fed_description(spec: PreprocessSpec) -> str:
     return f"{what} ({spec.color.upper()}, {spec.dtype}, {spec.resize} resize)"
 
 
-def resolve_profile(path: Path, structure: ModelStructure, sidecar: dict[str, Any] | None) -> Profile:
-    """(spec, labels, preprocess_source, task, warnings) from the model, sidecar and files beside it."""
+def resolve_profile(path: Path, structure: ModelStructure, sidecar: dict[str, Any] | None,
+                    metadata: dict[str, Any] | None = None) -> Profile:
+    """(spec, labels, preprocess_source, task, warnings) from the model, sidecar and files beside it
+    (``metadata``: what the file's embedded metadata says, see ``inference.metadata``)."""
     warnings: list[str] = []
     task = structure.task
     if sidecar and sidecar.get("task"):
@@ -157,9 +159,16 @@ def resolve_profile(path: Path, structure: ModelStructure, sidecar: dict[str, An
     spec = base
     if base is not None and sidecar and sidecar.get("preprocess"):
         spec, source = _sidecar_spec(base, structure, sidecar, warnings), "sidecar"
+    elif base is not None and metadata and metadata.get("preprocess"):  # e.g. a YOLO export: letterboxed, 0..1
+        spec, source = dataclasses.replace(base, **metadata["preprocess"]), "model"
     elif base is not None:
         spec, source = _detected_spec(path, base, structure, is_tm, warnings)
     labels, from_file = _labels(path, sidecar, warnings)
+    if not labels and metadata and metadata.get("labels"):
+        labels, from_file = tuple(metadata["labels"]), False
+    task, unfit = vision.settle(path, structure, task, sidecar, labels, metadata)
+    if unfit:
+        warnings.append(unfit)
     if from_file and source == "default":
         source = "labels-file"
     if spec is not None and source in ("default", "labels-file") and not structure.preprocessing.pixels:

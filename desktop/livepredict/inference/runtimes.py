@@ -93,9 +93,12 @@ class KerasRuntime(Runtime):
                                                                                   strict=True)]
             model = self.model
             single = len(specs) == 1
+            names = list(getattr(model, "output_names", None) or [])
 
             def forward(*xs):
                 out = model(xs[0] if single else list(xs), training=False)
+                if isinstance(out, dict):  # dict outputs, in the order of ``output_names`` (and ``outputs``)
+                    return [out[k] for k in (names or sorted(out))]
                 return out if isinstance(out, list | tuple) else [out]
 
             fn = tf.function(forward, input_signature=specs, reduce_retracing=False)

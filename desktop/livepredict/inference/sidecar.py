@@ -4,7 +4,8 @@ Keys (all optional): ``labels`` (list of strings), ``preprocess`` (PreprocessSpe
 fine: missing keys keep what was detected), ``task``, ``vocab`` (list of tokens), ``mean``, ``std``
 (numbers or lists, for forecasters), ``window`` (int), ``output`` (index or name of the output a multi-output model shows),
 ``tokenize`` (``words`` or ``chars``: how a text classifier's input is split into ``vocab`` tokens),
-``notes`` (string). Unknown keys are refused
+``notes`` (string), ``decoder`` (how a detector's or segmenter's outputs are read, see
+``decoder_keys``), ``explain_layer`` (the layer Grad-CAM explains at). Unknown keys are refused
 so a typo never passes silently.
 """
 
@@ -18,9 +19,11 @@ from typing import Any
 from livepredict.core.errors import SidecarError
 from livepredict.core.paths import not_a_file
 from livepredict.core.types import TASKS, PreprocessSpec
+from livepredict.inference.decoder_keys import decoder_problem
 
 SUFFIX = ".livepredict.json"
-KEYS = ("labels", "preprocess", "task", "vocab", "mean", "std", "window", "output", "tokenize", "notes")
+KEYS = ("labels", "preprocess", "task", "vocab", "mean", "std", "window", "output", "tokenize", "notes", "decoder",
+        "explain_layer")
 TOKENIZE = ("words", "chars")
 
 
@@ -71,8 +74,12 @@ def validate_sidecar(data: Any, path: Path) -> dict[str, Any]:
         raise _fail(path, "has 'output' that is neither an output index (0, 1, …) nor an output name")
     if data.get("tokenize") is not None and data["tokenize"] not in TOKENIZE:
         raise _fail(path, f"has tokenize {data['tokenize']!r}, not one of {', '.join(TOKENIZE)}")
+    if data.get("explain_layer") is not None and not isinstance(data["explain_layer"], str):
+        raise _fail(path, "has 'explain_layer' that is not a layer name")
     if data.get("notes") is not None and not isinstance(data["notes"], str):
         raise _fail(path, "has 'notes' that is not a string")
+    if data.get("decoder") is not None and (problem := decoder_problem(data["decoder"])):
+        raise _fail(path, f"has {problem}")
     return data
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from livepredict.core.errors import UnsupportedModelError
 from livepredict.core.types import Prediction, Task
+from livepredict.core.wording import a
 from livepredict.inference.predict import decode_outputs
 
 _PUNCT = re.compile(f"[{re.escape(string.punctuation)}]")
@@ -54,7 +55,7 @@ def classify_texts(model: Any, texts: Sequence[str], top_k: int = 5, tokenize: s
     """Predictions for ``texts`` from a loaded text classifier (``model.info.vocab`` needed)."""
     info = model.info
     if info.task != Task.TEXT_CLASSIFIER:
-        raise UnsupportedModelError(f"This model is a {info.task}, not a text classifier; --text needs a model "
+        raise UnsupportedModelError(f"This model is {a(info.task)}, not a text classifier; --text needs a model "
                                     "that takes token ids and gives class scores.")
     if not info.vocab:
         raise UnsupportedModelError("This text classifier has no vocabulary; add \"vocab\" (the tokens in id "

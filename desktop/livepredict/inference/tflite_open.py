@@ -16,8 +16,9 @@ import numpy as np
 
 from livepredict.core.errors import ModelLoadError
 from livepredict.core.types import ModelInfo, OutputKind, PreprocessSpec, RuntimeCheck, Task
-from livepredict.inference import describe
+from livepredict.inference import describe, vision
 from livepredict.inference.describe import ModelStructure
+from livepredict.inference.metadata import read_metadata
 from livepredict.inference.profile import choose_output, fed_description, probe_inputs, resolve_profile
 from livepredict.inference.runtimes import Inputs, LiteRTRuntime
 from livepredict.inference.tf_env import Status, _say
@@ -91,6 +92,7 @@ def open_tflite(p: Path, sidecar: dict[str, Any] | None, status: Status, batch: 
     inputs = _tensors(lite.input_details)
     outputs = _tensors([lite.output_details[i] for i in lite.output_order])
     structure = ModelStructure(name=p.stem, inputs=inputs, outputs=outputs, loader="litert")
+    meta = read_metadata(p)
     structure, notes = choose_output(structure, output if output is not None else (sidecar or {}).get("output"), p)
     last_op = _last_op(lite, structure.output_index)
     if last_op in ("SOFTMAX", "LOGISTIC"):
@@ -98,7 +100,7 @@ def open_tflite(p: Path, sidecar: dict[str, Any] | None, status: Status, batch: 
         kind = describe.output_kind_from_activation(activation, structure.outputs[structure.output_index].shape,
                                                      structure.task)
     else:
-        spec0 = resolve_profile(p, structure, sidecar)[0]
+        spec0 = resolve_profile(p, structure, sidecar, meta)[0]
         try:
             out = lite.infer_all(probe_inputs(structure, spec0, n=2)[1])[structure.output_index]
         except Exception as e:  # noqa: BLE001
@@ -106,7 +108,7 @@ def open_tflite(p: Path, sidecar: dict[str, Any] | None, status: Status, batch: 
                                  "that the model is complete.", str(e)) from e
         kind = describe.output_kind_from_values(out, structure.task)
     structure = dataclasses.replace(structure, output_kind=kind)
-    spec, labels, source, task, warnings = resolve_profile(p, structure, sidecar)
+    spec, labels, source, task, warnings = resolve_profile(p, structure, sidecar, meta)
     q_in = _quant(lite.input_details[0]) if len(lite.input_details) == 1 else None
     if spec is not None and q_in is not None:
         spec, note = _quantised_spec(spec, q_in, np.dtype(lite.input_details[0]["dtype"]).name, source)
@@ -118,7 +120,8 @@ def open_tflite(p: Path, sidecar: dict[str, Any] | None, status: Status, batch: 
         runtime_check=RuntimeCheck("none: the file is already a LiteRT model", None, 0.0, True,
                                    "nothing to compare against"),
         warnings=tuple(notes + warnings), output_kind=OutputKind(kind), vocab=tuple(sidecar["vocab"]) if sidecar and
-        sidecar.get("vocab") else None, extras={"cached": False, "timings_ms": {}, "loader": "litert"},
+        sidecar.get("vocab") else None, extras={"cached": False, "timings_ms": {}, "loader": "litert",
+                                               **vision.decoder_extras(structure, task, sidecar, labels, meta)},
         loader="litert", output_index=structure.output_index, quantization=quantization(lite),
     )
     return info, lite, structure

@@ -35,7 +35,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QTimer, Signal, Slot
 
 from livepredict.core.errors import LivePredictError, UnsupportedModelError
-from livepredict.core.types import Task
+from livepredict.core.types import IMAGE_TASKS
 from livepredict.threads.engine.controller import InferenceController
 from livepredict.threads.stop_signals import StopSignals
 
@@ -278,7 +278,7 @@ class _HeadlessServe(QObject):
                 raise KeyboardInterrupt
             raise LivePredictError(f"Opening {model} took longer than {timeout_s:.0f} s; try again.")
         info = self.loaded.info
-        if info.task != Task.IMAGE_CLASSIFIER or info.preprocess is None:
+        if info.task not in IMAGE_TASKS or info.preprocess is None:
             raise UnsupportedModelError(f"{Path(model).name} is a {info.task}, not an image classifier; serve "
                                         "classifies the pictures clients send, so it needs a model that takes images.")
         return info

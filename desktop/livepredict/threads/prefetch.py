@@ -34,6 +34,7 @@ class Prepared:
     tensor: np.ndarray | None = None
     image: np.ndarray | None = None  # the decoded RGB picture (kept when the caller wants it)
     extra: Any = None  # what the caller's ``prepare`` added (e.g. a thumbnail)
+    place: Any = None  # where the picture sits in the model input (boxes and masks go back through it)
     error: str | None = None
     read_ms: float = 0.0  # decode + preprocess time of this item
 
@@ -106,6 +107,7 @@ def picture_preparer(model: Any, *, keep_image: bool = False,
     """``prepare`` for picture paths (or ready RGB arrays): decode (reduced where the model allows),
     preprocess for ``model``, optionally keep the picture and compute ``extra(picture)``."""
     from livepredict.core.errors import LivePredictError
+    from livepredict.inference.predict import image_placement
     from livepredict.sources.images import read_image
 
     reduce = reduce_for(model)
@@ -120,6 +122,7 @@ def picture_preparer(model: Any, *, keep_image: bool = False,
         except (ValueError, TypeError) as e:
             return Prepared(item, image=image if keep_image else None,
                             error=f"This image cannot be prepared for the model ({e}).")
-        return Prepared(item, tensor, image if keep_image else None, extra(image) if extra else None)
+        return Prepared(item, tensor, image if keep_image else None, extra(image) if extra else None,
+                        image_placement(model, image))
 
     return prepare

@@ -37,10 +37,18 @@ from PySide6.QtWidgets import (
 import livepredict
 from livepredict.settings import Settings
 from livepredict.threads.engine.controller import InferenceController
-from livepredict.threads.engine.payloads import BatchFinished, LoadFailed, ModelLoaded, Versions, WorkerError
+from livepredict.threads.engine.payloads import (
+    MAIN,
+    BatchFinished,
+    LoadFailed,
+    ModelLoaded,
+    Versions,
+    WorkerError,
+)
 from livepredict.ui import theme
 from livepredict.ui.classify.export import ask_export_path
 from livepredict.ui.classify.panel import ClassifyPanel
+from livepredict.ui.compare_models import CompareModels
 from livepredict.ui.dialogs import about_text, error_report, trust_box
 from livepredict.ui.feed_panel import PredictionFeed
 from livepredict.ui.panel import AppContext, LazyTab, PanelSpec, shutdown_all
@@ -63,6 +71,8 @@ class MainWindow(QMainWindow):
     controller: InferenceController
     settings: Settings
     feed: PredictionFeed  # the prediction feed (View › Prediction Feed…), made on first use
+    compare: CompareModels  # the models opened beside the main one (File › Add Model to Compare)
+    compare_action: QAction
     context: AppContext  # what every panel receives
     tabs: QTabWidget
     panels: dict[str, QWidget]  # tab title -> panel, or the LazyTab of a panel not built yet
@@ -101,8 +111,10 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setMinimumSize(QSize(760, 520))
         self.feed = PredictionFeed(self, controller, self.current_model)
+        self.compare = CompareModels(controller, self.show_message, self)  # before the panels: they use it
         self.context = AppContext(controller=controller, settings=self.settings, feed=self.feed,
-                                  show_message=self.show_message, current_model=self.current_model)
+                                  show_message=self.show_message, current_model=self.current_model,
+                                  compare=self.compare)
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -144,6 +156,7 @@ class MainWindow(QMainWindow):
         c.versions_reported.connect(self.on_versions)
         c.error_occurred.connect(self.on_error)
         c.batch_finished.connect(self.on_batch_finished)
+        c.generator_ready.connect(self.on_generator_ready)
         try:
             QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_scheme)
         except AttributeError:  # pragma: no cover - Qt < 6.5
@@ -199,6 +212,8 @@ class MainWindow(QMainWindow):
         mb = self.menuBar()
         f = mb.addMenu("&File")
         self.open_model_action = self._action("Open &Model…", self.open_model_dialog, QKeySequence.StandardKey.Open, f)
+        self.compare_action = self._action("Add Model to &Compare…", self.add_compare_dialog, None, f)
+        self._action("Close Compared Models", self.compare.close_all, None, f)
         self.open_images_action = self._action("Open &Images…", self.open_images, "Ctrl+Shift+O", f)
         self.paste_action = self._action("&Paste Image", self.paste, QKeySequence.StandardKey.Paste, f)
         self.recent_menu = RecentModelsMenu(self.settings, self)
@@ -249,6 +264,14 @@ class MainWindow(QMainWindow):
             self.settings.set_last_dir("models", str(Path(path).parent))
             p = Path(path)
             self.open_model(p.parent if p.name == "saved_model.pb" else p)
+
+    @Slot()
+    def add_compare_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add Model to Compare", self.settings.last_dir("models"),
+                                              MODEL_FILTER)
+        if path:
+            p = Path(path)
+            self.compare.add(p.parent if p.name == "saved_model.pb" else p)
 
     @Slot()
     def open_images(self) -> None:
@@ -426,6 +449,12 @@ class MainWindow(QMainWindow):
         self.recent_menu.refresh()
 
     @Slot(object)
+    def on_generator_ready(self, ready: Any) -> None:
+        """A generator runs its own step: the status bar names that runtime (as the Generate tab does)."""
+        if self.loaded is not None and ready.load_id == self.controller.active_load_id:
+            self.model_label.setText(f"{Path(self.loaded.info.path).name} · {ready.info.get('runtime', '?')} step")
+
+    @Slot(object)
     def on_runtime_switched(self, switched: Any) -> None:
         """The model that ran on Keras while LiteRT was converted now runs on LiteRT (or says why not)."""
         if switched.slot != self.controller.MAIN_SLOT or switched.load_id != self.controller.load_id:
@@ -437,6 +466,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_load_failed(self, failed: LoadFailed) -> None:
+        if failed.slot != MAIN:
+            return  # a compared model: reported for its slot by CompareModels
         self.show_error(failed.message, failed.details)
         self.model_label.setText(Path(self.loaded.info.path).name if self.loaded else "No model")
         if failed.needs_trust:

@@ -41,6 +41,7 @@ from livepredict.core.types import (
 )
 from livepredict.threads.engine.payloads import BenchResult, ModelLoaded
 from livepredict.ui.panel import AppContext
+from livepredict.ui.profile_state import profile_mark
 from livepredict.ui.widgets import BarChart, format_ms
 
 SOURCE_TEXT = {
@@ -128,6 +129,8 @@ class ModelPanel(QWidget):
         self.context = context
         self.controller = controller = context.controller
         self.loaded: ModelLoaded | None = None
+        self.in_file: ModelLoaded | None = None  # the profile as the file (or detection) gives it
+        self._saving = False
 
         self._build()
         self._set_enabled(False)
@@ -222,6 +225,14 @@ class ModelPanel(QWidget):
         self.profile_error.setObjectName("Warning")
         self.profile_error.setWordWrap(True)
         pl.addWidget(self.profile_error)
+        self.profile_mark = QLabel("")
+        self.profile_mark.setObjectName("profileMark")
+        self.profile_mark.setWordWrap(True)
+        pl.addWidget(self.profile_mark)
+        for cb in self.combos.values():
+            cb.currentTextChanged.connect(self._update_mark)
+        for edit in (self.mean, self.std, self.labels):
+            edit.textChanged.connect(self._update_mark)
         row = QHBoxLayout()
         self.revert_button = QPushButton("Revert")
         self.apply_button = QPushButton("Apply")
@@ -281,7 +292,7 @@ class ModelPanel(QWidget):
     def on_model_loaded(self, loaded: ModelLoaded) -> None:
         if loaded.load_id != self.controller.load_id:
             return  # a newer model was asked for meanwhile
-        self.loaded = loaded
+        self.loaded = self.in_file = loaded
         self.show_info(loaded)
         self.chart.set_items([])
         self.bench_status.setText("Time per image for each runtime, measured in the inference thread.")
@@ -289,6 +300,8 @@ class ModelPanel(QWidget):
     @Slot(object)
     def on_profile_applied(self, loaded: ModelLoaded) -> None:
         self.loaded = loaded
+        if self._saving:  # written to the sidecar: that is the file's profile now
+            self.in_file, self._saving = loaded, False
         self.show_info(loaded)
 
     @Slot(object)
@@ -373,6 +386,21 @@ class ModelPanel(QWidget):
             self.size.setText("not an image model")
         self.labels.setPlainText("\n".join(info.labels))
         self.profile_error.setText("")
+        self._update_mark()
+
+    @Slot()
+    def _update_mark(self, *_: Any) -> None:
+        """Say whether the fields are applied and whether what runs is the file's profile."""
+        if self.loaded is None or self.in_file is None:
+            self.profile_mark.setText("")
+            return
+        try:
+            fields: Any = (self.edited_spec(), self.edited_labels())
+        except ValueError:
+            fields = None
+        running, in_file = self.loaded.info, self.in_file.info
+        self.profile_mark.setText(profile_mark(fields, (running.preprocess, running.labels),
+                                               (in_file.preprocess, in_file.labels)))
 
     # -- editing
     def edited_spec(self) -> PreprocessSpec | None:
@@ -403,6 +431,7 @@ class ModelPanel(QWidget):
             self.profile_error.setText(f"The profile is not valid: {e}; fix the field and try again.")
             return
         self.profile_error.setText("")
+        self._saving = save
         self.controller.apply_profile(spec, self.edited_labels(), save)
 
     @Slot()
@@ -415,8 +444,9 @@ class ModelPanel(QWidget):
 
     @Slot()
     def revert(self) -> None:
-        if self.loaded is not None:
-            self._show_profile(self.loaded.info)
+        """Back to the file's (or the detected) profile; marked as not applied while another one runs."""
+        if self.in_file is not None:
+            self._show_profile(self.in_file.info)
 
     @Slot(object)
     def on_error(self, err) -> None:

@@ -23,6 +23,7 @@ from livepredict.threads.engine.controller import InferenceController
 from livepredict.threads.engine.payloads import ModelLoaded
 
 if TYPE_CHECKING:
+    from livepredict.ui.compare_models import CompareModels
     from livepredict.ui.feed_panel import PredictionFeed
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ class AppContext:
 
     ``show_message`` puts one sentence in the status line; ``current_model`` is the model open now
     (None before the first one is loaded: panels built later catch up with it); ``feed`` is the
-    window's prediction feed (None for a panel shown on its own, e.g. in a test).
+    window's prediction feed (None for a panel shown on its own, e.g. in a test); ``compare`` the models
+    opened beside the main one to compare with it.
     """
 
     controller: InferenceController
@@ -50,6 +52,7 @@ class AppContext:
     feed: PredictionFeed | None = None
     show_message: Callable[[str], None] = _log_message
     current_model: Callable[[], ModelLoaded | None] = _no_model
+    compare: CompareModels | None = None  # the models opened to compare with the main one (None: none)
 
 
 @runtime_checkable

@@ -10,4 +10,5 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("Live", "livepredict.ui.live.panel:LivePanel", lazy=True),
     PanelSpec("Model", "livepredict.ui.model_panel:ModelPanel"),
     PanelSpec("Generate", "livepredict.ui.generate.panel:GeneratePanel", lazy=True),
+    PanelSpec("Evaluate", "livepredict.ui.evaluate.panel:EvaluatePanel", lazy=True),
 )

@@ -16,10 +16,13 @@ from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QMenu, QSizePolicy, QVBoxLayout, QWidget
 
-# Tableau 10: distinguishable, colour-blind-friendlier than pure hues.
-PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-           "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
+# Paul Tol's colour-blind-safe "vibrant" set, then three of his "bright" set: told apart with the common
+# colour-vision deficiencies, and none too dark for the dark theme or too pale for the light one.
+PALETTE = ("#0077bb", "#ee7733", "#009988", "#ee3377", "#33bbee",
+           "#cc3311", "#bbbbbb", "#228833", "#ccbb44", "#aa3377")
 MAX_LINES = len(PALETTE)
+LEGEND_COLUMNS = 5
+MAX_PLOT_POINTS = 600  # per line, after cutting out the visible window (min/max per bucket: spikes stay)
 
 
 def keep_menus_with(widget: QWidget, plot_item: pg.PlotItem) -> None:
@@ -82,11 +85,12 @@ class VideoView(pg.GraphicsLayoutWidget):
         self.message.setZValue(11)
         self.view.addItem(self.label, ignoreBounds=True)
         self.view.addItem(self.message, ignoreBounds=True)
-        self.set_placeholder("No source: pick a camera, a video file or a stream.")
+        self.set_placeholder("Press Start to play the source above, or open a video, a folder or a camera.")
 
     def set_placeholder(self, text: str) -> None:
         """Show a sentence in the middle of the view (before the first frame, after a fault)."""
         self.message.setText(text)
+        self.message.setTextWidth(max(200, min(480, self.width() - 40)))  # a long sentence wraps
         self.message.setVisible(bool(text))
         if self._shape is None:
             self.view.setRange(QRectF(0, 0, 640, 480), padding=0)
@@ -119,6 +123,17 @@ class VideoView(pg.GraphicsLayoutWidget):
         self.image.clear()
         self._shape = None
         self.set_overlay("", None)
+
+
+class RowLegend(pg.LegendItem):
+    """A legend placed by its plot's layout (in a row above the data): pyqtgraph's own resizing
+    would move it back to the plot's top-left corner each time an entry is added."""
+
+    def updateSize(self) -> None:  # noqa: N802 - pyqtgraph API
+        pos = self.pos()
+        super().updateSize()
+        self.setPos(pos)
+        self.updateGeometry()
 
 
 class ConfidencePlot(pg.PlotWidget):
@@ -168,9 +183,12 @@ class ConfidencePlot(pg.PlotWidget):
             ax = pi.getAxis(name)
             ax.setPen(pg.mkPen(fg, width=1))
             ax.setTextPen(pg.mkPen(fg, width=1))
-        self.legend = pi.addLegend(offset=(8, 4), labelTextColor=fg,
-                                   brush=pg.mkBrush(bg.red(), bg.green(), bg.blue(), 235),
-                                   pen=pg.mkPen(fg.red(), fg.green(), fg.blue(), 40, width=1))
+        # The legend sits in a row above the data (the title's cell), never over the lines near 1.0.
+        self.legend = RowLegend(offset=None, colCount=LEGEND_COLUMNS, labelTextColor=fg)
+        pi.layout.removeItem(pi.titleLabel)
+        pi.titleLabel.setVisible(False)
+        pi.layout.addItem(self.legend, 0, 1)
+        pi.layout.setRowFixedHeight(0, 0)
         self.legend.setVisible(False)  # until there are classes to name (an empty box otherwise)
         self.lines: list[pg.PlotDataItem] = []
         for color in PALETTE:
@@ -194,9 +212,9 @@ class ConfidencePlot(pg.PlotWidget):
             ax = pi.getAxis(name)
             ax.setPen(pg.mkPen(fg, width=1))
             ax.setTextPen(pg.mkPen(fg, width=1))
-        self.legend.setBrush(pg.mkBrush(bg.red(), bg.green(), bg.blue(), 235))
-        self.legend.setPen(pg.mkPen(fg.red(), fg.green(), fg.blue(), 40, width=1))
         self.legend.setLabelTextColor(fg)
+        for _sample, label in self.legend.items:
+            label.setText(label.text, color=fg)  # a label keeps its old colour until its text is set again
         self.threshold_line.setPen(pg.mkPen(fg, width=1, style=Qt.PenStyle.DashLine))
         grid = QColor(int(bg.red() * 0.88 + fg.red() * 0.12), int(bg.green() * 0.88 + fg.green() * 0.12),
                       int(bg.blue() * 0.88 + fg.blue() * 0.12))
@@ -264,6 +282,7 @@ class ConfidencePlot(pg.PlotWidget):
                 item.setVisible(False)
                 item.setData([], [])
         self.legend.setVisible(bool(self.legend.items))
+        self.getPlotItem().layout.setRowFixedHeight(0, self.legend.height() if self.legend.items else 0)
         self.shown_changed.emit(list(shown))
 
     @staticmethod
@@ -278,14 +297,19 @@ class ConfidencePlot(pg.PlotWidget):
         return out
 
     def refresh(self, times: np.ndarray, scores: np.ndarray, now: float | None = None) -> None:
-        """Repaint from ring-buffer views: ``times`` (N,), ``scores`` (N, classes)."""
+        """Repaint from ring-buffer views: ``times`` (N,), ``scores`` (N, classes).
+
+        The visible window is cut out first; the moving average runs over the raw frames (with the
+        frames just before the window, so its left edge is smoothed too); only then is a window of
+        more than ``MAX_PLOT_POINTS`` frames thinned, keeping each bucket's lowest and highest value.
+        """
         if len(times) == 0:
             self._set_shown([] if self.pinned is None else list(self.pinned))
             return
         ref = float(times[-1]) if now is None else now
-        keep = times >= ref - self.span
-        t = times[keep] - ref
-        v = scores[keep]
+        first = int(np.searchsorted(times, ref - self.span, side="left"))
+        t = times[first:] - ref
+        v = scores[first:]
         if self.pinned is not None:
             shown = [i for i in self.pinned if i < v.shape[1]]
         else:
@@ -303,9 +327,30 @@ class ConfidencePlot(pg.PlotWidget):
         self._set_shown(shown)
         if not shown:
             return
-        vv = self._smooth(v[:, shown], self.smoothing)
+        lead = min(first, self.smoothing - 1)  # earlier frames the average needs at the left edge
+        vv = self._smooth(scores[first - lead:, shown], self.smoothing)[lead:]
         for slot in range(len(shown)):
-            self.lines[slot].setData(t, vv[:, slot], skipFiniteCheck=True)
+            x, y = thin(t, vv[:, slot], MAX_PLOT_POINTS)
+            self.lines[slot].setData(x, y, skipFiniteCheck=True)
+
+
+def thin(t: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most ~``max_points`` of ``(t, y)``: the lowest and the highest point of each bucket of
+    frames, in time order, so a one-frame spike survives; the newest point is always kept."""
+    n = len(t)
+    if n <= max_points:
+        return t, y
+    size = int(np.ceil(n / max(1, max_points // 2)))
+    skip = n % size  # the oldest frames that fill no whole bucket: the first of them is kept
+    yy = y[skip:].reshape(-1, size)
+    base = skip + np.arange(len(yy)) * size
+    pick = np.sort(np.stack([base + yy.argmin(axis=1), base + yy.argmax(axis=1)], axis=1), axis=1).ravel()
+    if skip:
+        pick = np.concatenate([[0], pick])
+    if pick[-1] != n - 1:
+        pick = np.concatenate([pick, [n - 1]])
+    pick = pick[np.concatenate([[True], np.diff(pick) > 0])]  # a flat bucket's lowest is its highest
+    return t[pick], y[pick]
 
 
 class TimingStrip(QWidget):

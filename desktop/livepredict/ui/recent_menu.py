@@ -24,8 +24,10 @@ class RecentModelsMenu(QMenu):
     def refresh(self) -> None:
         self.clear()
         recent = self.settings.recent_models()
+        names = [Path(p).name for p in recent]
         for path in recent:
-            a = QAction(Path(path).name, self)
+            name = Path(path).name  # two models of the same name also show their folder
+            a = QAction(name if names.count(name) == 1 else f"{name} — {_folder(path)}", self)
             a.setToolTip(path)
             a.setStatusTip(path)
             a.setData(path)
@@ -46,3 +48,11 @@ class RecentModelsMenu(QMenu):
     def _clear(self) -> None:
         self.settings.clear_recent_models()
         self.refresh()
+
+
+def _folder(path: str, limit: int = 48) -> str:
+    """The folder of ``path`` for a menu: ``~`` for the home folder, the start elided when long."""
+    folder, home = str(Path(path).parent), str(Path.home())
+    if folder == home or folder.startswith(home + "/"):
+        folder = "~" + folder[len(home):]
+    return folder if len(folder) <= limit else "…" + folder[-(limit - 1):]

@@ -99,6 +99,7 @@ def stylesheet(c: Colors) -> str:
     QLabel#Muted {{ color: {c.muted}; }}
     QLabel#Title {{ font-size: 15px; font-weight: 600; }}
     QLabel#Warning {{ color: {c.error}; }}
+    QLabel#profileMark {{ color: {c.accent}; font-weight: 600; }}
     QLabel#Hint {{ color: {c.muted}; font-size: 14px; }}
     QProgressBar {{ border: 1px solid {c.card_border}; border-radius: 4px; background: {c.bar_bg};
                     text-align: center; max-height: 14px; }}

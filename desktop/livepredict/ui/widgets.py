@@ -62,8 +62,9 @@ def format_duration(seconds: float | None) -> str:
 class BarChart(QWidget):
     """Horizontal bars with a value label, painted with QPainter (cheap, themable)."""
 
-    def __init__(self, parent: QWidget | None = None, unit: str = "ms") -> None:
+    def __init__(self, parent: QWidget | None = None, unit: str = "ms", row_h: int = 30) -> None:
         super().__init__(parent)
+        self.row_h = int(row_h)
         self._items: list[tuple[str, float]] = []
         self._highlight: str | None = None
         self.unit = unit
@@ -72,14 +73,14 @@ class BarChart(QWidget):
     def set_items(self, items: Sequence[tuple[str, float]], highlight: str | None = None) -> None:
         self._items = [(str(k), float(v)) for k, v in items]
         self._highlight = highlight
-        self.setFixedHeight(max(40, 30 * len(self._items) + 12))
+        self.setFixedHeight(max(40, self.row_h * len(self._items) + 12))
         self.update()
 
     def items(self) -> list[tuple[str, float]]:
         return list(self._items)
 
     def sizeHint(self) -> QSize:
-        return QSize(360, max(40, 30 * len(self._items) + 12))
+        return QSize(360, max(40, self.row_h * len(self._items) + 12))
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
         c = theme.current()
@@ -98,24 +99,28 @@ class BarChart(QWidget):
         y = 6.0
         for k, v in self._items:
             p.setPen(QColor(c.text))
-            p.drawText(QRectF(0, y, label_w - 8, 24), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, k)
+            text_h, bar_h = self.row_h - 6, min(14, self.row_h - 10)
+            bar_y = y + (text_h - bar_h) / 2
+            p.drawText(QRectF(0, y, label_w - 8, text_h), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, k)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(QColor(c.bar_bg))
-            p.drawRoundedRect(QRectF(label_w, y + 5, bar_w, 14), 4, 4)
+            p.drawRoundedRect(QRectF(label_w, bar_y, bar_w, bar_h), 4, 4)
             p.setBrush(QColor(c.accent if k == self._highlight else c.bar_other))
-            p.drawRoundedRect(QRectF(label_w, y + 5, max(3.0, bar_w * v / vmax), 14), 4, 4)
+            p.drawRoundedRect(QRectF(label_w, bar_y, max(3.0, bar_w * v / vmax), bar_h), 4, 4)
             p.setPen(QColor(c.text))
             f = QFont(p.font())
             f.setBold(k == self._highlight)
             p.setFont(f)
-            p.drawText(QRectF(label_w + bar_w + 8, y, value_w, 24), Qt.AlignmentFlag.AlignVCenter, self._fmt(v))
+            p.drawText(QRectF(label_w + bar_w + 8, y, value_w, text_h), Qt.AlignmentFlag.AlignVCenter, self._fmt(v))
             p.setFont(self.font())
-            y += 30
+            y += self.row_h
         p.end()
 
     def _fmt(self, v: float) -> str:
         if self.unit == "ms":
             return f"{v:.2f} ms" if v < 10 else f"{v:.1f} ms"
+        if self.unit == "%":
+            return f"{v:.1f}%"  # as the cards write a score
         return f"{v:g} {self.unit}"
 
 

@@ -77,3 +77,24 @@ def test_a_member_that_points_outside_the_archive_is_refused_quietly(tmp_path, n
         warnings.simplefilter("error")  # no Python warning may reach stderr
         with pytest.raises(ModelLoadError, match="points outside the archive"):
             detect_format(p)
+
+
+def test_a_zip_bomb_member_is_refused_before_keras_and_leaves_no_temporary_folder(model_files, tmp_path,
+                                                                                  monkeypatch):
+    import tempfile
+
+    src = zipfile.ZipFile(model_files["keras"])
+    p = tmp_path / "bomb.keras"
+    with zipfile.ZipFile(p, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name in src.namelist():
+            z.writestr(name, src.read(name))
+        with z.open("assets/padding.bin", "w", force_zip64=True) as f:  # 300 MB of zeros, ~0.3 MB stored
+            for _ in range(300):
+                f.write(bytes(1 << 20))
+        z.writestr("assets/other.bin", b"x")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    with pytest.raises(ModelLoadError, match=r"padding.bin.*decompression bomb"):
+        open_model(p, use_cache=False)
+    assert list(scratch.iterdir()) == []  # Keras's asset store left an empty folder here before

@@ -62,6 +62,7 @@ class InferenceController(WorkerResults):
         texts_requested(int, int, object, int, str),
         preview_requested(int, str, str), profile_requested(int, object, object, bool, str),
         versions_requested(), bench_requested(int, float, bool, str), close_requested(str),
+        evaluate_requested(int, str, object, int),
         shutdown_requested().
 
     Signals (results): those of :class:`WorkerResults`, re-emitted in the GUI thread with the
@@ -87,6 +88,9 @@ class InferenceController(WorkerResults):
     generator_reset_requested = Signal()
     text_start_requested = Signal(int, str, int, float, int, float, object, float)
     forecast_start_requested = Signal(int, object, int, int, float)
+    evaluate_requested = Signal(int, str, object, int)  # (job id, folder or CSV, slots, top_k)
+    explain_requested = Signal(int, int, object, object, str)
+    live_explain_requested = Signal(object, str)
 
     MAIN_SLOT = MAIN
 
@@ -109,7 +113,9 @@ class InferenceController(WorkerResults):
                     (self.preview_requested, w.preview_tensor), (self.profile_requested, w.apply_profile),
                     (self.versions_requested, w.report_versions), (self.bench_requested, w.run_benchmark),
                     (self.close_requested, w.close_slot), (self.shutdown_requested, w.shutdown),
-                    (self.live_mailbox_requested, w.set_live_mailbox), (self.live_flush_requested, w.flush_live))
+                    (self.live_mailbox_requested, w.set_live_mailbox), (self.live_flush_requested, w.flush_live),
+                    (self.evaluate_requested, w.evaluate),
+                    (self.explain_requested, w.explain_items), (self.live_explain_requested, w.set_live_explain))
         for signal, slot in requests:
             signal.connect(slot)
         w.stopped.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)  # quit is thread-safe
@@ -190,6 +196,29 @@ class InferenceController(WorkerResults):
         job_id = self.worker.jobs.next_id()
         self.texts_requested.emit(job_id, self._slot(slot).load_id, [str(t) for t in texts], int(top_k), slot)
         return job_id
+
+    def evaluate(self, source: str | Path, slots: Sequence[str] = (MAIN,), top_k: int = 3) -> int:
+        """Evaluate the models open in ``slots`` on a labelled folder or CSV; returns the job id (its
+        ``evaluation_progress`` and final ``evaluation_finished`` carry it; ``cancel(job_id)`` stops it)."""
+        self.start()
+        job_id = self.worker.jobs.next_id()
+        self.evaluate_requested.emit(job_id, str(source), tuple(slots), int(top_k))
+        return job_id
+
+    def explain(self, items: Sequence[Any], request: Any = None, slot: str = MAIN) -> int:
+        """Heatmaps of paths and NamedImages by ``slot``'s newest model (``request``: an
+        ``ExplainRequest``, default top-1 class, automatic method); returns a job id."""
+        from livepredict.threads.engine.explain import ExplainRequest
+
+        self.start()
+        job_id = self.worker.jobs.next_id()
+        self.explain_requested.emit(job_id, self._slot(slot).load_id, list(items), request or ExplainRequest(), slot)
+        return job_id
+
+    def explain_live(self, request: Any = None, slot: str = MAIN) -> None:
+        """Explain ``slot``'s live frames now and then (``live_explained``); None stops it."""
+        self.start()
+        self.live_explain_requested.emit(request, slot)
 
     def cancel(self, job_id: int | None = None) -> None:
         """Cancel every job (or every job up to ``job_id``); thread-safe flags, effective between steps."""

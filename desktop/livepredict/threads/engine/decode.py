@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from livepredict.core.types import Prediction
-from livepredict.inference.predict import decode_outputs, predict_images
+from livepredict.inference.predict import decode_outputs, image_placement, predict_images
 
 
 def classify_images(model: Any, images: Sequence[np.ndarray], top_k: int,
@@ -21,8 +21,10 @@ def classify_images(model: Any, images: Sequence[np.ndarray], top_k: int,
     return predict_images(model, list(images), top_k=top_k, paths=None if paths is None else list(paths))
 
 
-def decode_frame(model: Any, outputs: Sequence[np.ndarray], top_k: int) -> Any:
-    """The head's result for one frame: ``outputs`` holds one array per model output (batch axis removed).
+def decode_frame(model: Any, outputs: Sequence[np.ndarray], top_k: int, image: np.ndarray | None = None) -> Any:
+    """The head's result for one frame: ``outputs`` holds one array per model output (batch axis removed);
+    ``image`` is the frame (boxes and masks come back in its pixels).
 
     InferenceError (one sentence) when the model produced NaN or infinite scores."""
-    return decode_outputs(model, list(outputs), top_k, what="frame")
+    where = image_placement(model, image) if image is not None else None
+    return decode_outputs(model, list(outputs), top_k, what="frame", placement=where)

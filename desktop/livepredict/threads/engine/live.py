@@ -52,6 +52,7 @@ class LiveInference:
         self.taken = 0  # frames taken from the mailboxes
         self.skipped = 0  # taken while no image model was open in that slot
         self.errors = 0
+        self.explainer: Any = None  # threads.engine.explain.LiveExplainer: explains a frame now and then
 
     def attach(self, slot: str, mailbox: Any, top_k: int) -> None:
         """Take ``slot``'s live frames from ``mailbox`` (None: stop live inference in that slot)."""
@@ -93,7 +94,7 @@ class LiveInference:
             with engine_call("live infer"):
                 out = model.infer_all(x[None])
             t2 = time.monotonic()
-            result = decode_frame(model, [o[0] for o in out], feed.top_k)
+            result = decode_frame(model, [o[0] for o in out], feed.top_k, frame.image)
             t3 = time.monotonic()
         except Exception as e:  # noqa: BLE001 - reported once as a live failure
             self.errors += 1
@@ -108,3 +109,5 @@ class LiveInference:
             top=result.top, scores=result.scores, result=result, preprocess_ms=(t1 - t0) * 1000.0,
             infer_ms=(t2 - t1) * 1000.0, frame_index=frame.index, capture_ts=frame.capture_ts,
             infer_start_ts=t0, infer_end_ts=t3, source=frame.source), load_id, slot)
+        if self.explainer is not None and self.explainer.requests:
+            self.explainer.after_frame(slot, load_id, frame, x)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from livepredict.core.errors import LivePredictError
-from livepredict.core.types import Task
+from livepredict.core.types import IMAGE_TASKS
 from livepredict.threads.engine.guard import engine_call
 from livepredict.threads.engine.payloads import MAX_SLOTS, ModelLoaded
 
@@ -107,7 +107,7 @@ def warm_up(model: Any) -> float | None:
     """Run the chosen runtime a few times at batch 1; the median time in ms (None if not images)."""
     info = model.info
     spec = info.preprocess
-    if spec is None or info.task != Task.IMAGE_CLASSIFIER:
+    if spec is None or info.task not in IMAGE_TASKS:
         return None
     h, w = spec.size or (64, 64)
     x = model.preprocess(np.zeros((h, w, 3), np.uint8))[None]

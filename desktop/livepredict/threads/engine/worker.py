@@ -21,6 +21,15 @@ from livepredict.core.types import PreprocessSpec
 from livepredict.threads.engine import tools
 from livepredict.threads.engine.batch import BatchTask, JobFlags
 from livepredict.threads.engine.decode import classify_images
+from livepredict.threads.engine.evaluate import EvalFinished, EvalProgress, EvaluateTask
+from livepredict.threads.engine.explain import (
+    Explainers,
+    ExplainFinished,
+    ExplainRequest,
+    ExplainResult,
+    ExplainTask,
+    LiveExplainer,
+)
 from livepredict.threads.engine.generation import ForecastTask, GeneratorHost, TextTask
 from livepredict.threads.engine.guard import engine_call, error_parts
 from livepredict.threads.engine.live import LiveInference
@@ -69,6 +78,11 @@ class WorkerResults(QObject):
         text_chunk(TextChunk): tokens made since the last display tick (plus the top-10 distribution).
         forecast_step(ForecastStep): one step of a forecast run (play).
         texts_classified(TextResults): texts classified by a text classifier (``classify_texts``).
+        evaluation_progress(EvalProgress), evaluation_finished(EvalFinished): an evaluation on a
+            labelled folder (``evaluate``), chunk by chunk, then its figures.
+        explanation_ready(ExplainResult), explain_finished(ExplainFinished): heatmaps of pictures
+            (``explain_items``), one per picture, then the end of the job.
+        live_explained(LiveHeatmap): a live frame explained (``set_live_explain``), now and then.
         runtime_switched(RuntimeSwitched): a model opened for the first time ran on Keras while a
             helper process converted it; the conversion ended (now on LiteRT, or why not).
     """
@@ -90,12 +104,19 @@ class WorkerResults(QObject):
     text_chunk = Signal(object)
     forecast_step = Signal(object)
     texts_classified = Signal(object)
+    evaluation_progress = Signal(object)
+    evaluation_finished = Signal(object)
+    explanation_ready = Signal(object)
+    explain_finished = Signal(object)
+    live_explained = Signal(object)
     runtime_switched = Signal(object)
 
 
 # The signal each task result goes out on (a new task kind adds its payload here).
 TASK_SIGNALS = {ImageResult: "classification_ready", BatchProgress: "batch_progress",
                 BatchFinished: "batch_finished", TextChunk: "text_chunk", ForecastStep: "forecast_step",
+                EvalProgress: "evaluation_progress", EvalFinished: "evaluation_finished",
+                ExplainResult: "explanation_ready", ExplainFinished: "explain_finished",
                 RuntimeSwitched: "runtime_switched"}
 
 
@@ -127,6 +148,8 @@ class InferenceWorker(WorkerResults):
         self.live = LiveInference(self.models, self.live_prediction_ready.emit, self.live_failed.emit,
                                   self._stop.is_set)
         self.generator = GeneratorHost(self.models, self._stop.is_set)
+        self.explainers = Explainers(self.models, self._status)
+        self.live.explainer = LiveExplainer(self.explainers, self.live_explained.emit)
         # Cleared by the app until its window is shown; a TensorFlow import waits for it (max 2 s).
         self.gui_ready = threading.Event()
         self.gui_ready.set()
@@ -224,6 +247,22 @@ class InferenceWorker(WorkerResults):
             self.texts_classified.emit(TextResults(job_id, load_id, tuple(preds), "", slot))
         except Exception as e:  # noqa: BLE001 - a slot never lets an exception escape
             self.texts_classified.emit(TextResults(job_id, load_id, (), error_parts(e)[0], slot))
+
+    @Slot(int, str, object, int)
+    def evaluate(self, job_id: int, source: str, slots: Sequence[str], top_k: int) -> None:
+        """Evaluate the models of ``slots`` on the labelled folder or CSV ``source`` (one task, queued)."""
+        self.runner.submit(EvaluateTask(job_id, source, slots, top_k, self.models, self.jobs))
+    # -- explanations (heatmaps)
+    @Slot(int, int, object, object, str)
+    def explain_items(self, job_id: int, load_id: int, items: Sequence[Any], request: ExplainRequest,
+                      slot: str = MAIN) -> None:
+        """Explain files, folders and NamedImages (one ``explanation_ready`` each, then ``explain_finished``)."""
+        self.runner.submit(ExplainTask(job_id, slot, load_id, items, request, self.explainers, self.jobs))
+
+    @Slot(object, str)
+    def set_live_explain(self, request: ExplainRequest | None, slot: str = MAIN) -> None:
+        """Explain ``slot``'s live frames now and then (None: stop)."""
+        self.live.explainer.set(slot, request)
 
     # -- one-shot requests
     @Slot(int, str, str)

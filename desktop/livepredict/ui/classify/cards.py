@@ -3,15 +3,19 @@ painted by a delegate (cheap for thousands of images)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPixmap
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from livepredict.core.ranking import top_k
+from livepredict.core.results import prediction_json
 from livepredict.core.types import Prediction
 from livepredict.ui import theme
+from livepredict.ui.classify.bars import paint_score_row
+from livepredict.ui.classify.found import card_rows, paint_on_thumb
 from livepredict.ui.widgets import format_ms
 
 CARD_W = 330
@@ -30,10 +34,20 @@ class Card:
     total_ms: float
     thumb: QPixmap | None
     source: Any = None  # path str or NamedImage, to classify again with another model
+    overlay: QPixmap | None = None  # the thumbnail with its explanation heatmap (ui.classify.explain)
+    _ranked: dict[int, tuple[tuple[str, float], ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def top(self) -> tuple[tuple[str, float], ...]:
         return self.prediction.top if self.prediction is not None else ()
+
+    def top_k(self, k: int) -> tuple[tuple[str, float], ...]:
+        """The ``k`` best labels, re-ranked from the stored scores when more are asked for than were decoded."""
+        if self.prediction is None:
+            return ()
+        if k not in self._ranked:
+            self._ranked[k] = top_k(self.prediction, k)
+        return self._ranked[k]
 
     def time_text(self) -> str:
         """Total time for this image (read + prepare + model) and the model's own share."""
@@ -43,7 +57,8 @@ class Card:
 
     def to_json(self, k: int) -> dict[str, Any]:
         if self.prediction is not None and not self.error:
-            return self.prediction.to_json(k) | {"path": self.key}
+            # re-ranked top-k, with detections or a segmentation
+            return prediction_json(replace(self.prediction, top=self.top_k(k)), k) | {"path": self.key}
         return {"path": self.key, "top": [], "error": self.error}
 
 
@@ -89,18 +104,22 @@ class CardDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.top_k = 3
         self.card_w = CARD_W
+        self.extra_w = 0  # columns of compared models (ui.classify.compare), painted by extra_paint
+        self.extra_paint: Any = None
+        self.shown: Any = lambda result: result  # a detector's result at the thresholds set (Thresholds.shown)
 
     def card_height(self) -> int:
         return max(THUMB + 24, 44 + ROW_H * self.top_k + 22)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
-        return QSize(self.card_w, self.card_height())
+        return QSize(self.card_w + self.extra_w, self.card_height())
 
     def paint(self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         card: Card | None = index.data(CardRole)
         if card is None:
             return
         c = theme.current()
+        shown = self.shown(card.prediction.result) if card.prediction is not None else None
         p.save()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = QRectF(option.rect).adjusted(5, 5, -5, -5)
@@ -113,8 +132,9 @@ class CardDelegate(QStyledItemDelegate):
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(c.bar_bg))
         p.drawRoundedRect(tr, 6, 6)
-        if card.thumb is not None and not card.thumb.isNull():
-            pm = card.thumb.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+        thumb = card.overlay if card.overlay is not None else card.thumb
+        if thumb is not None and not thumb.isNull():
+            pm = thumb.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
                                    Qt.TransformationMode.SmoothTransformation)
             path = QPainterPath()
             pr = QRectF(tr.left() + (THUMB - pm.width()) / 2, tr.top() + (THUMB - pm.height()) / 2,
@@ -123,8 +143,9 @@ class CardDelegate(QStyledItemDelegate):
             p.setClipPath(path)
             p.drawPixmap(pr.topLeft(), pm)
             p.setClipping(False)
+            paint_on_thumb(p, shown, pr)  # boxes or masks (a detector's, a segmenter's)
         x = tr.right() + 12
-        w = r.right() - 12 - x
+        w = r.right() - 12 - x - self.extra_w
         base = QFont(option.font)
         bold = QFont(base)
         bold.setBold(True)
@@ -147,29 +168,16 @@ class CardDelegate(QStyledItemDelegate):
             pct_w = float(fmb.horizontalAdvance("100.0%") + 4)
             bar_x = x + label_w + 6
             bar_w = max(10.0, w - label_w - pct_w - 10)
-            for i, (label, score) in enumerate(card.top[: self.top_k]):
-                ry = y + i * ROW_H
-                f = bold if i == 0 else base
-                p.setFont(f)
-                p.setPen(QColor(c.text if i == 0 else c.muted))
-                p.drawText(QRectF(x, ry, label_w, ROW_H - 4),
-                           Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                           QFontMetrics(f).elidedText(label, Qt.TextElideMode.ElideRight, int(label_w)))
-                p.setPen(Qt.PenStyle.NoPen)
-                p.setBrush(QColor(c.bar_bg))
-                br = QRectF(bar_x, ry + 4, bar_w, ROW_H - 12)
-                p.drawRoundedRect(br, 4, 4)
-                s = min(1.0, max(0.0, float(score)))
-                if s > 0:
-                    p.setBrush(QColor(c.accent if i == 0 else c.bar_other))
-                    p.drawRoundedRect(QRectF(br.left(), br.top(), max(4.0, bar_w * s), br.height()), 4, 4)
-                p.setPen(QColor(c.text if i == 0 else c.muted))
-                p.drawText(QRectF(bar_x + bar_w + 4, ry, pct_w, ROW_H - 4),
-                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{100.0 * s:.1f}%")
+            for i, (label, score, colour) in enumerate(card_rows(shown, card.top_k(self.top_k))[: self.top_k]):
+                paint_score_row(p, bold if i == 0 else base, y + i * ROW_H, x, label_w, bar_x, bar_w, pct_w, label,
+                                score, i == 0, bar_colour=colour)  # a detected class's own colour
             p.setFont(base)
             p.setPen(QColor(c.muted))
             p.drawText(QRectF(x, r.bottom() - fmb.height() - 8, w, fmb.height()),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, card.time_text())
+        if self.extra_w and self.extra_paint is not None:
+            self.extra_paint(p, QRectF(r.right() - self.extra_w, r.top(), self.extra_w, r.height()), card,
+                             self.top_k, base)
         p.restore()
 
 

@@ -31,7 +31,7 @@ def write_results(path: str | Path, cards: Sequence[Card], k: int) -> Path:
         w.row(header + ["error"])
         for c in cards:
             row = [c.key]
-            top = c.top if not c.error else ()
+            top = c.top_k(k) if not c.error else ()
             for j in range(k):
                 row += [top[j][0], f"{top[j][1]:.6f}"] if j < len(top) else ["", ""]
             w.row(row + [c.error or ""])

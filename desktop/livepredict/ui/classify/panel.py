@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -38,8 +39,12 @@ from livepredict.threads.engine.payloads import (
     TensorPreview,
 )
 from livepredict.ui.classify.cards import Card, CardDelegate, CardModel, CardRole, CardView
+from livepredict.ui.classify.compare import CompareCards
+from livepredict.ui.classify.explain import ClassifyExplain
 from livepredict.ui.classify.export import results_json, write_results
+from livepredict.ui.classify.found import Thresholds, preview_pixmap
 from livepredict.ui.classify.text_box import TextClassifyBox
+from livepredict.ui.classify.waiting import WaitingImages
 from livepredict.ui.panel import AppContext
 from livepredict.ui.widgets import DropZone, format_duration, format_ms, pixmap_from_rgb
 
@@ -80,12 +85,10 @@ class TensorView(QFrame):
         self.key = ""
         self.preview: TensorPreview | None = None
 
-    def show_preview(self, prev: TensorPreview, spec_text: str) -> None:
+    def show_preview(self, prev: TensorPreview, spec_text: str, result: Any = None, spec: Any = None) -> None:
         self.preview = prev
-        pm = pixmap_from_rgb(prev.image)
-        # nearest-neighbour: each tensor pixel stays visible as it is
-        self.image.setPixmap(pm.scaled(240, 240, Qt.AspectRatioMode.KeepAspectRatio,
-                                       Qt.TransformationMode.FastTransformation))
+        # nearest-neighbour: each tensor pixel stays visible as it is; boxes/masks where the model saw them
+        self.image.setPixmap(preview_pixmap(prev.image, result, spec, 240))
         shape = "x".join(str(s) for s in prev.shape)
         lo, hi = prev.value_range
         self.caption.setText(f"{Path(prev.key).name}\n{shape} {prev.dtype}, values {lo:.2f} … {hi:.2f}")
@@ -116,8 +119,11 @@ class ClassifyPanel(QWidget):
         self._spec_text = ""
         self._model: ModelLoaded | None = None
         self._pasted = 0
+        self._failed_load = 0  # the load id of the newest load that failed
 
         self._build(top_k)
+        self.waiting = WaitingImages(self.hint)  # images given before any model was open
+        self.compare_cards = CompareCards(self, context.compare)
 
         controller.classification_ready.connect(self.on_result)
         controller.batch_progress.connect(self.on_progress)
@@ -125,6 +131,7 @@ class ClassifyPanel(QWidget):
         controller.tensor_previewed.connect(self.on_preview)
         controller.model_loaded.connect(self.on_model_loaded)
         controller.profile_applied.connect(self.on_profile_applied)
+        controller.load_failed.connect(self._on_load_failed)
 
     def _build(self, top_k: int) -> None:
         root = QHBoxLayout(self)
@@ -150,6 +157,14 @@ class ClassifyPanel(QWidget):
         self.top_spin.setToolTip("How many labels each card shows (and the export contains)")
         self.top_spin.valueChanged.connect(self._on_top_k)
         bar.addWidget(self.top_spin)
+        self.disagree_box = QCheckBox("Only disagreements")  # shown while models are compared
+        self.disagree_box.hide()
+        bar.addWidget(self.disagree_box)
+        bar.addSpacing(12)
+        self.thresholds = Thresholds()  # a detector's Score and IoU: re-filter the cards, no model run
+        self.thresholds.hide()
+        self.thresholds.changed.connect(self._on_thresholds)
+        bar.addWidget(self.thresholds)
         bar.addStretch(1)
         self.summary = QLabel("")
         self.summary.setObjectName("Muted")
@@ -191,6 +206,7 @@ class ClassifyPanel(QWidget):
         self.model = CardModel(self)
         self.delegate = CardDelegate(self)
         self.delegate.top_k = top_k
+        self.delegate.shown = self.thresholds.shown
         self.view = CardView(self.delegate)
         self.view.setObjectName("Cards")
         self.view.setModel(self.model)
@@ -211,6 +227,7 @@ class ClassifyPanel(QWidget):
 
         self.tensor = TensorView()
         root.addWidget(self.tensor)
+        self.explain = ClassifyExplain(self, left)  # the Explain toggle, heatmaps on the cards (classify.explain)
 
     def shutdown(self) -> None:
         """Nothing to stop: the jobs end with the inference thread."""
@@ -223,7 +240,14 @@ class ClassifyPanel(QWidget):
         """Classify paths (files/folders) and NamedImages; returns the job id."""
         if not items:
             return None
-        return self.adopt_job(self.controller.classify(items, self.top_k()))
+        c = self.controller
+        if c.active_load_id < 0 and c.load_id in (0, self._failed_load):  # no model open, none coming
+            self.context.show_message(self.waiting.add(items))
+            self.stack.setCurrentWidget(self.hint)
+            return None
+        job = self.adopt_job(self.controller.classify(items, self.top_k()))
+        self.compare_cards.classify(items, self.top_k())
+        return job
 
     def adopt_job(self, job: int) -> int:
         """Show the results and progress of a job submitted to the controller (also by the app)."""
@@ -308,7 +332,9 @@ class ClassifyPanel(QWidget):
         cur = self.current_card()
         if cur is None or cur.key != prev.key or not self._is_current(prev.load_id):
             return
-        self.tensor.show_preview(prev, self._spec_text)
+        result = cur.prediction.result if cur.prediction is not None else None
+        spec = self._model.info.preprocess if self._model is not None else None
+        self.tensor.show_preview(prev, self._spec_text, self.thresholds.shown(result), spec)
 
     @Slot(object)
     def on_model_loaded(self, loaded: ModelLoaded) -> None:
@@ -316,6 +342,7 @@ class ClassifyPanel(QWidget):
             return  # a newer model was asked for meanwhile; its results will replace these
         self._model = loaded
         is_text = loaded.info.task == Task.TEXT_CLASSIFIER
+        self.thresholds.setVisible(loaded.info.task == Task.OBJECT_DETECTOR)
         self.text_box.setVisible(is_text)
         for w in (self.stack, self.tensor):  # pictures do not apply to a text classifier
             w.setVisible(not is_text)
@@ -336,7 +363,13 @@ class ClassifyPanel(QWidget):
                 self.classify(again)
             else:
                 self.stack.setCurrentWidget(self.hint)
+        if self.waiting.items:
+            self.classify(self.waiting.take())
         self._update_summary()
+
+    @Slot(object)
+    def _on_load_failed(self, failed: Any) -> None:
+        self._failed_load = failed.load_id
 
     @Slot(object)
     def on_profile_applied(self, loaded: ModelLoaded) -> None:
@@ -363,6 +396,12 @@ class ClassifyPanel(QWidget):
         self.text_box.top_k = k
         self.view.doItemsLayout()
         self.view.viewport().update()
+
+    @Slot()
+    def _on_thresholds(self) -> None:
+        self.view.viewport().update()
+        if self.tensor.preview is not None:
+            self.on_preview(self.tensor.preview)
 
     def current_card(self) -> Card | None:
         idx = self.view.currentIndex()

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QEvent, Qt, Slot
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
@@ -26,6 +26,22 @@ from PySide6.QtWidgets import (
 
 from livepredict.ui import theme
 from livepredict.ui.plots import keep_menus_with
+
+FOCUS_BEHIND = 60  # values of history kept in view behind the newest one (the forecast follows)
+
+
+def x_axis_name(path: str | Path) -> str:
+    """The x column's title in the file's header ("YEAR" -> "year"), or "step" without one."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            first = next(csv.reader(f), [])
+    except (OSError, UnicodeDecodeError):
+        return "step"
+    try:
+        float(first[0]) if first else None
+    except ValueError:
+        return first[0].strip().lower() if len(first) >= 2 and first[0].strip() else "step"
+    return "step"
 
 
 def read_series(path: str | Path) -> tuple[np.ndarray, np.ndarray, str]:
@@ -101,27 +117,58 @@ class ForecastPage(QWidget):
         self.restart_button.clicked.connect(self.restart_forecast)
         bar.addWidget(self.restart_button)
         bar.addStretch(1)
-        self.fc_stats = QLabel("–")
-        bar.addWidget(self.fc_stats)
         col.addLayout(bar)
+        self.fc_stats = QLabel("–")  # a line of its own: the error sentence is long
+        self.fc_stats.setWordWrap(True)
+        col.addWidget(self.fc_stats)
         c = theme.current()
         self.plot = pg.PlotWidget()
         keep_menus_with(self.plot, self.plot.getPlotItem())
         self.plot.setBackground(c.base)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.addLegend(offset=(10, 10))
+        self.plot.setLabel("left", "value")
+        self.plot.setLabel("bottom", "step")
         self.future_curve = self.plot.plot([], [], pen=pg.mkPen(c.muted, width=1, style=Qt.PenStyle.DotLine),
                                            name="actual (not yet seen)")
         self.hist_curve = self.plot.plot([], [], pen=pg.mkPen(c.text, width=1), name="history")
         self.fc_curve = self.plot.plot([], [], pen=pg.mkPen(c.accent, width=1, style=Qt.PenStyle.DashLine),
                                        symbol="o", symbolSize=5, symbolBrush=c.accent, symbolPen=None,
                                        name="forecast")
+        self.past_curve = self.plot.plot([], [], pen=None, symbol="x", symbolSize=6, symbolPen=pg.mkPen(c.accent),
+                                         name="past one-step forecasts")
         self.now_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(c.muted, width=1))
         self.plot.addItem(self.now_line)
         col.addWidget(self.plot, 1)
         self.series_label = QLabel("")
         self.series_label.setObjectName("Muted")
         col.addWidget(self.series_label)
+        self.apply_theme()
+
+    def apply_theme(self) -> None:
+        """Colours from the current theme (again when light/dark is switched while the app runs)."""
+        c = theme.current()
+        self.plot.setBackground(c.base)
+        pi = self.plot.getPlotItem()
+        for name in ("left", "bottom"):
+            pi.getAxis(name).setPen(pg.mkPen(c.muted, width=1))
+            pi.getAxis(name).setTextPen(pg.mkPen(c.text, width=1))
+        self.future_curve.setPen(pg.mkPen(c.muted, width=1, style=Qt.PenStyle.DotLine))
+        self.hist_curve.setPen(pg.mkPen(c.text, width=1))
+        self.fc_curve.setPen(pg.mkPen(c.accent, width=1, style=Qt.PenStyle.DashLine))
+        self.fc_curve.setSymbolBrush(c.accent)
+        self.past_curve.setSymbolPen(pg.mkPen(c.accent))
+        self.now_line.setPen(pg.mkPen(c.muted, width=1))
+        legend = pi.legend
+        if legend is not None:
+            legend.setLabelTextColor(c.text)
+            for _sample, label in legend.items:
+                label.setText(label.text, color=c.text)  # a label keeps its colour until set again
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "past_curve"):
+            self.apply_theme()
+        super().changeEvent(event)
 
     def set_ready(self, ready: Any) -> None:
         """A forecaster is ready (None: the open model is not one)."""
@@ -147,6 +194,8 @@ class ForecastPage(QWidget):
         self.series_x, self.series_y, self.series_name = x, y, name
         self.one_step = {}
         self.series_label.setText(f"Series: {Path(path).name} ({len(y)} values of {name})")
+        self.plot.setLabel("left", name)
+        self.plot.setLabel("bottom", x_axis_name(path))
         self.index = min(len(y), max(1, self.ready.window if self.ready else 1))
         self._draw_series()
         if self.ready is not None:
@@ -159,6 +208,13 @@ class ForecastPage(QWidget):
         self.future_curve.setData(x[max(0, i - 1):], y[max(0, i - 1):], skipFiniteCheck=True)
         if i > 0:
             self.now_line.setValue(float(x[i - 1]))
+        seen = sorted(k for k in self.one_step if k < i)  # what was forecast one step ahead, against what happened
+        self.past_curve.setData(x[seen] if seen else [], [self.one_step[k] for k in seen])
+        if i > 0 and len(x):
+            ahead = self.horizon.value() + 2
+            lo, hi = x[max(0, i - FOCUS_BEHIND)], x[min(len(x) - 1, i - 1)]
+            step = float(x[1] - x[0]) if len(x) > 1 else 1.0
+            self.plot.setXRange(float(lo), float(hi) + step * ahead, padding=0.02)
 
     def _x_after(self, i: int, n: int) -> np.ndarray:
         x = self.series_x
@@ -232,7 +288,8 @@ class ForecastPage(QWidget):
         mae, naive = self.errors_so_far()
         err = ""
         if mae is not None:
-            err = f" · one-step error so far {mae:.2f} (naive last value {naive:.2f})"
+            err = (f" · mean absolute error of the one-step forecasts so far {mae:.2f} (repeating the last "
+                   f"value instead: {naive:.2f})")
         x_txt = f"{year:g}" if math.isfinite(float(year)) else str(step.index)
         self.fc_stats.setText(f"at {x_txt}: next {step.one_step:.1f}{err}")
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 import livepredict
 from livepredict.core.types import Task
+from livepredict.core.wording import a
 from livepredict.ui.generate.forecast_view import ForecastPage
 from livepredict.ui.generate.text_view import TextPage
 from livepredict.ui.panel import AppContext
@@ -118,7 +119,7 @@ class GeneratePanel(QWidget):
             self.prepare()
         else:
             self.use_button.show()
-            self.model_label.setText(f"{Path(info.path).name} looks like a {info.task}, not a generator; open a "
+            self.model_label.setText(f"{Path(info.path).name} looks like {a(info.task)}, not a generator; open a "
                                      "recurrent text model or a forecaster (or try it anyway).")
             self.stack.setCurrentWidget(self.empty)
 

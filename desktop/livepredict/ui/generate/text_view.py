@@ -36,6 +36,7 @@ MAX_BLOCKS = 20_000  # lines kept in the text view (older lines scroll out)
 PAINT_MS = 33
 SPEEDS = (("As fast as possible", 0.0), ("2,000 tokens/s", 2000.0), ("300 tokens/s", 300.0),
           ("60 tokens/s", 60.0), ("15 tokens/s", 15.0))
+WATCHABLE = 60.0  # the starting speed: a line or so a second, readable as it streams
 
 
 def token_label(tok: str) -> str:
@@ -106,19 +107,25 @@ class TextPage(QWidget):
         self.speed = QComboBox()
         for label, rate in SPEEDS:
             self.speed.addItem(label, rate)
+        self.speed.setCurrentIndex(self.speed.findData(WATCHABLE))
         form.addRow("Speed", self.speed)
         side.addWidget(box)
         buttons = QHBoxLayout()
         self.start_button = QPushButton("Start")
         self.start_button.setDefault(True)
+        self.start_button.setToolTip("Start afresh from the seed text (clears the text and the model's state)")
         self.start_button.clicked.connect(self.start_text)
+        self.continue_button = QPushButton("Continue")
+        self.continue_button.setToolTip("Carry on from where the text stopped")
+        self.continue_button.clicked.connect(self.continue_text)
+        self.continue_button.setEnabled(False)
         self.stop_button = QPushButton("Stop")
         self.stop_button.clicked.connect(self.stop)
         self.stop_button.setEnabled(False)
         self.reset_button = QPushButton("Reset state")
         self.reset_button.setToolTip("Zero the recurrent state and clear the text")
         self.reset_button.clicked.connect(self.reset_text)
-        for b in (self.start_button, self.stop_button, self.reset_button):
+        for b in (self.start_button, self.continue_button, self.stop_button, self.reset_button):
             buttons.addWidget(b)
         side.addLayout(buttons)
         self.text_stats = QLabel("–")
@@ -126,7 +133,7 @@ class TextPage(QWidget):
         side.addWidget(self.text_stats)
         dist_box = QGroupBox("Next token (top 10)")
         dl = QVBoxLayout(dist_box)
-        self.dist_chart = BarChart(unit="%")
+        self.dist_chart = BarChart(unit="%", row_h=22)  # ten rows fit beside the sampling settings
         dl.addWidget(self.dist_chart)
         dl.addStretch(1)
         side.addWidget(dist_box, 1)
@@ -155,6 +162,15 @@ class TextPage(QWidget):
         return None if v < 0 else v
 
     def start_text(self) -> None:
+        """Afresh from the seed text: the text and the recurrent state are cleared first."""
+        if self.ready is None:
+            return
+        if self.text_view.toPlainText() or self.chars_shown:
+            self.reset_text()
+        self.continue_text()
+
+    def continue_text(self) -> None:
+        """Carry on from the current state (after the text shown so far)."""
         if self.ready is None:
             return
         if not self.text_view.toPlainText() and self.seed_text.text():
@@ -182,6 +198,7 @@ class TextPage(QWidget):
     def _set_running(self, running: bool) -> None:
         self.running = running
         self.start_button.setEnabled(not running)
+        self.continue_button.setEnabled(not running and self.chars_shown > 0)
         self.stop_button.setEnabled(running)
         if running and not self.paint_timer.isActive():
             self.paint_timer.start()
@@ -231,6 +248,7 @@ class TextPage(QWidget):
             self.text_stats.setText(self._stats)
         if not self.running and not self._pending:
             self.paint_timer.stop()
+            self.continue_button.setEnabled(self.chars_shown > 0)
 
     def shutdown(self) -> None:
         self.stop()

@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
@@ -39,7 +38,12 @@ from livepredict.core.history import History
 from livepredict.core.types import Prediction
 from livepredict.threads.engine.payloads import ModelLoaded
 from livepredict.threads.pipeline import RESOLUTIONS, CameraScanner, LivePipeline
-from livepredict.ui.live.plot_side import PlotSide, score_labels
+from livepredict.ui.heatmap import LiveHeatmapLayer
+from livepredict.ui.live.controls import follow_camera_choice, offer_shots, set_checked_quietly
+from livepredict.ui.live.figures import strip_figures
+from livepredict.ui.live.found import LiveFound
+from livepredict.ui.live.no_frames import blank_answer, frames_problem
+from livepredict.ui.live.plot_side import PlotSide
 from livepredict.ui.live.recording import PredictionRecorder, annotated, ask_record_path, save_png
 from livepredict.ui.live.sources import VIDEO_FILTER, chosen_source, fill_sources
 from livepredict.ui.panel import AppContext
@@ -51,7 +55,6 @@ DISPLAY_HZ = 60
 STRIP_EVERY = 12  # display ticks between timing-strip updates (~5 Hz)
 PLOT_EVERY = 2  # display ticks between plot repaints (~30 Hz: a plot repaint costs ~5 ms)
 HISTORY_ROWS = 4096
-MAX_PLOT_POINTS = 600
 
 
 class LivePanel(QWidget):
@@ -78,13 +81,16 @@ class LivePanel(QWidget):
         self._recorder: PredictionRecorder | None = None  # while recording
         self._recording: PredictionRecorder | None = None  # the latest recording (also once stopped)
         self.last_latency_ms: float | None = None
+        self._no_frames = ""  # why the open model cannot take frames (shown in the video pane)
 
         self._build()
+        self.found = LiveFound(self.view, self.plot, context)  # boxes/masks on the video, counts in the plot
         self.display = QTimer(self)
         self.display.setObjectName("live display")
         self.display.setTimerType(Qt.TimerType.PreciseTimer)
         self.display.setInterval(int(1000 / DISPLAY_HZ))
         self.display.timeout.connect(self.paint)
+        self.heat = LiveHeatmapLayer(self.view, controller, self.view.parentWidget().layout(), self.display)
         self._linger = QTimer(self)  # after a source ends: collect the last results, then stop painting
         self._linger.setSingleShot(True)
         self._linger.setInterval(300)
@@ -101,6 +107,7 @@ class LivePanel(QWidget):
         controller.profile_applied.connect(self.on_model_loaded)
         self.scanner.cameras_listed.connect(self.on_cameras)
         fill_sources(self.source_box, [])
+        follow_camera_choice(self.source_box, self.resolution)
         if (loaded := context.current_model()) is not None:  # built after a model was opened: catch up
             self.on_model_loaded(loaded)
 
@@ -202,6 +209,7 @@ class LivePanel(QWidget):
         shots.addWidget(self.snapshot_button)
         shots.addWidget(self.record_button)
         shots.addWidget(self.record_label, 1)
+        offer_shots(False, self.snapshot_button, self.record_button)  # until a frame is on screen
         lv.addLayout(shots)
         return left
 
@@ -322,20 +330,23 @@ class LivePanel(QWidget):
         self._painted_pred = None
         self.pipeline.reset_figures()
         self.side.set_labels(self.labels)
+        self._no_frames = frames_problem(loaded.info)
+        blank_answer(self.view, self.plot, self._no_frames)
         if self._live:
             self.set_status(f"Model {loaded.info.name or Path(loaded.info.path).name} ready.")
 
     @Slot(object)
     def on_prediction(self, pred: Prediction) -> None:
-        if pred.scores is None:
+        if (scores := self.found.take(pred)) is None:  # counts per class for boxes, shares for masks
             return
-        n = int(pred.scores.shape[0])
-        if self.scores is None or self.scores.width != n:
+        if self._no_frames:  # this model can take frames after all
+            self._no_frames = ""
+            self.view.set_placeholder("")
+        if getattr(self.scores, "width", None) != (n := int(scores.shape[0])):
             self.scores = History(HISTORY_ROWS, n)
-            kind = self.info.output_kind if self.info is not None else "softmax"
-            self.labels = score_labels(self.labels, n, kind)
+            self.labels = self.found.plot_labels(self.labels, n, self.info)
             self.side.set_labels(self.labels)
-        self.scores.append(pred.capture_ts, pred.scores)
+        self.scores.append(pred.capture_ts, scores)
         if self.last is None:
             log.info("live: first prediction (frame %d, %s)", pred.frame_index,
                      self.info.name if self.info is not None else "no model")
@@ -355,36 +366,27 @@ class LivePanel(QWidget):
         frame = self.pipeline.latest_frame()
         if frame is not None and frame is not self._painted_frame:
             if self._painted_frame is None:
-                self.view.set_placeholder("")
+                self.view.set_placeholder(self._no_frames)
+                offer_shots(True, self.snapshot_button, self.record_button)
             self._painted_frame = frame
             self.view.show_frame(frame.image)
         pred = self.last
         if pred is not None and pred is not self._painted_pred:
             self._painted_pred = pred
-            self.view.set_overlay(pred.label, pred.score)
+            self.found.show(pred)  # the label and score, or boxes/masks
             latency = (time.monotonic() - pred.capture_ts) * 1000.0
             self.last_latency_ms = latency
             self.timing.append(pred.capture_ts, (pred.preprocess_ms, pred.infer_ms, latency))
         if (force or (self._new_scores and self._ticks % PLOT_EVERY == 0)) and self.scores is not None:
             self._new_scores = False
             t, v = self.scores.view()
-            if len(t) > MAX_PLOT_POINTS:
-                step = int(np.ceil(len(t) / MAX_PLOT_POINTS))
-                t, v = t[-1::-step][::-1], v[-1::-step][::-1]
-            self.plot.refresh(t, v)
+            self.plot.refresh(t, v)  # cuts out its window, then smooths and thins it
         self._ticks += 1
         if force or self._ticks % STRIP_EVERY == 0:
             self.update_strip()
 
     def update_strip(self) -> None:
-        _, rows = self.timing.view(last=30)
-        med = np.median(rows, axis=0) if len(rows) else (None, None, None)
-        self.strip.update_values(capture_fps=self.pipeline.capture_fps(),
-                                 inference_fps=self.pipeline.inference_fps(),
-                                 preprocess_ms=None if med[0] is None else float(med[0]),
-                                 infer_ms=None if med[1] is None else float(med[1]),
-                                 latency_ms=None if med[2] is None else float(med[2]),
-                                 dropped=self.pipeline.frames_dropped)
+        self.strip.update_values(**strip_figures(self.pipeline, self.timing, inferring=not self._no_frames))
 
     # ---------------------------------------------------------------- source events
     @Slot(str)
@@ -412,6 +414,8 @@ class LivePanel(QWidget):
     @Slot(str)
     def on_inference_failed(self, text: str) -> None:
         self.set_status(text, error=True)
+        self._no_frames = text
+        blank_answer(self.view, self.plot, text)
 
     def _source_done(self) -> None:
         self._live = False
@@ -444,7 +448,7 @@ class LivePanel(QWidget):
         frame = self._painted_frame or self.pipeline.latest_frame()
         if frame is None:
             raise LivePredictError("Nothing to save yet; start a source first.")
-        return annotated(frame.image, self._painted_pred or self.last)
+        return annotated(self.heat.blend_onto(frame.image), self._painted_pred or self.last)
 
     def snapshot(self, path: str | Path | None = None) -> Path:
         return save_png(self.snapshot_image(), path)
@@ -481,7 +485,7 @@ class LivePanel(QWidget):
         self.stop_recording()
         self._recorder = self._recording = PredictionRecorder(path)
         self.record_label.setText(f"Recording to {self._recorder.path.name}")
-        self._set_record_button(True)
+        set_checked_quietly(self.record_button, True)
 
     def stop_recording(self, problem: str = "") -> None:
         rec, self._recorder = self._recorder, None
@@ -491,10 +495,4 @@ class LivePanel(QWidget):
                 self.set_status(problem, error=True)
             self.record_label.setText(f"Saved {rec.rows} predictions to {rec.path.name}")
             self.context.show_message(f"Saved {rec.rows} predictions to {rec.path}.")
-        self._set_record_button(False)
-
-    def _set_record_button(self, on: bool) -> None:
-        if self.record_button.isChecked() != on:
-            self.record_button.blockSignals(True)
-            self.record_button.setChecked(on)
-            self.record_button.blockSignals(False)
+        set_checked_quietly(self.record_button, False)

@@ -115,6 +115,8 @@ class PlotSide(QFrame):
         self.smooth_spin.setSuffix(" frames")
         self.smooth_spin.setToolTip("Moving average over this many results (1 = off)")
         self.smooth_spin.valueChanged.connect(self.plot.set_smoothing)
+        self.smooth_spin.valueChanged.connect(self._on_smooth)
+        self._on_smooth(self.smooth_spin.value())
         ctl.addWidget(self.smooth_spin)
         ctl.addSpacing(8)
         self.threshold_box = QCheckBox("Threshold")
@@ -133,6 +135,10 @@ class PlotSide(QFrame):
         self.labels = labels
         self.plot.set_labels(labels)
         self.classes_menu.rebuild(labels, self.plot.pinned)
+
+    @Slot(int)
+    def _on_smooth(self, n: int) -> None:
+        self.smooth_spin.setSuffix(" frame (off)" if n == 1 else " frames")
 
     @Slot(int)
     def _on_top(self, k: int) -> None:

@@ -7,17 +7,19 @@ import datetime as _dt
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QRectF, QStandardPaths, Qt
+from PySide6.QtCore import QPointF, QRectF, QStandardPaths, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 import livepredict
 from livepredict.core.errors import LivePredictError
 from livepredict.core.outfile import CsvRows, replace_with
-from livepredict.core.types import Prediction
+from livepredict.core.types import Prediction, Segmentation
+from livepredict.ui import overlays
+from livepredict.ui.live.found import record_rows
 
 RECORD_COLUMNS = ("frame", "capture_ts", "infer_start_ts", "infer_end_ts", "preprocess_ms", "infer_ms",
-                  "label", "score", "top")
+                  "label", "score", "top", "x0", "y0", "x1", "y1")  # a box per row for a detector
 
 
 def default_folder() -> Path:
@@ -44,8 +46,13 @@ def annotated(image: np.ndarray, pred: Prediction | None) -> QImage:
     rgb = np.ascontiguousarray(image)
     h, w = rgb.shape[:2]
     img = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).convertToFormat(QImage.Format.Format_RGB32)
-    if pred is not None and pred.top:
-        text = f" {pred.label}  {pred.score * 100:.0f}% "
+    drawn = pred is not None and overlays.is_overlay(pred.result)
+    if drawn:  # the boxes or masks, as the video shows them
+        painter = QPainter(img)
+        overlays.paint(painter, pred.result, overlays.Mapping(), font_px=max(12, h // 30))
+        painter.end()
+    if pred is not None and (pred.top or drawn):
+        text = f" {overlays.summary(pred.result) if drawn else f'{pred.label}  {pred.score * 100:.0f}%'} "
         painter = QPainter(img)
         font = QFont()
         font.setBold(True)
@@ -56,6 +63,8 @@ def annotated(image: np.ndarray, pred: Prediction | None) -> QImage:
         painter.fillRect(box, QColor(0, 0, 0, 170))
         painter.setPen(QColor("#ffffff"))
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        if drawn and isinstance(pred.result, Segmentation):  # the mask's legend under the label
+            overlays.paint_legend(painter, pred.result, QPointF(box.left(), box.bottom() + 4), max(12, h // 30))
         painter.end()
     return img
 
@@ -94,9 +103,14 @@ class PredictionRecorder:
 
     def write(self, p: Prediction) -> None:
         top = ";".join(f"{lbl}:{s:.4f}" for lbl, s in p.top)
-        self._writer.row((p.frame_index, f"{p.capture_ts:.6f}", f"{p.infer_start_ts:.6f}",
-                               f"{p.infer_end_ts:.6f}", f"{p.preprocess_ms:.3f}", f"{p.infer_ms:.3f}", p.label,
-                               f"{p.score:.6f}", top))
+        head = (p.frame_index, f"{p.capture_ts:.6f}", f"{p.infer_start_ts:.6f}", f"{p.infer_end_ts:.6f}",
+                f"{p.preprocess_ms:.3f}", f"{p.infer_ms:.3f}")
+        found = record_rows(p.result)
+        if found is None:
+            self._writer.row((*head, p.label, f"{p.score:.6f}", top, "", "", "", ""))
+        for label, score, box in found or ():  # one row per detection (or per class of a mask)
+            corners = [f"{v:.1f}" for v in box] if box is not None else ["", "", "", ""]
+            self._writer.row((*head, label, f"{score:.6f}", top, *corners))
         self.rows += 1
 
     def close(self) -> str:

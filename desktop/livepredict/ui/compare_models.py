@@ -1,0 +1,99 @@
+"""Models opened beside the main one to compare with it (File › Add Model to Compare, ``--compare``).
+
+Each goes into its own engine slot (``threads.engine.compare.COMPARE_SLOTS``) with its own
+preprocessing, labels and runtime. A model that fails to open is reported for its slot (one
+sentence naming it); the main model and the other compared ones keep working. Panels ask
+``names()`` for the models open now; ``changed`` tells them when that set changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from livepredict.threads.engine.compare import COMPARE_SLOTS
+from livepredict.threads.engine.controller import InferenceController
+from livepredict.threads.engine.payloads import LoadFailed, ModelLoaded
+
+
+def _size_text(path: str) -> str:
+    p = Path(path)
+    try:
+        size = sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) if p.is_dir() else p.stat().st_size
+    except OSError:
+        return ""
+    return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.0f} KB"
+
+
+class CompareModels(QObject):
+    """The compared models by slot.
+
+    Signals:
+        changed(): a compared model was opened, failed or was closed.
+    """
+
+    changed = Signal()
+
+    def __init__(self, controller: InferenceController, show_message: Callable[[str], None],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.show_message = show_message
+        self.pending: dict[str, str] = {}  # slot -> path being opened
+        self.open: dict[str, ModelLoaded] = {}
+        self.failed_text = ""
+        controller.model_loaded.connect(self.on_model_loaded)
+        controller.load_failed.connect(self.on_load_failed)
+
+    def free_slot(self) -> str | None:
+        return next((s for s in COMPARE_SLOTS if s not in self.open and s not in self.pending), None)
+
+    def add(self, path: str | Path, trust: bool = False) -> str | None:
+        """Open ``path`` in the next free compare slot; returns the slot (None: all are taken)."""
+        slot = self.free_slot()
+        if slot is None:
+            self.show_message(f"At most {len(COMPARE_SLOTS)} models can be compared with the main one; close the "
+                              "compared models first (File › Close Compared Models).")
+            return None
+        self.pending[slot] = str(path)
+        self.show_message(f"Opening {Path(path).name} to compare…")
+        self.controller.open_model(str(path), trust=trust, slot=slot)
+        return slot
+
+    def close_all(self) -> None:
+        for slot in list(self.open) + list(self.pending):
+            self.controller.close_model(slot)
+        self.open.clear()
+        self.pending.clear()
+        self.changed.emit()
+
+    def names(self) -> dict[str, str]:
+        """slot -> model file name, for the compared models open now (in slot order)."""
+        return {s: Path(self.open[s].info.path).name for s in COMPARE_SLOTS if s in self.open}
+
+    @Slot(object)
+    def on_model_loaded(self, loaded: ModelLoaded) -> None:
+        if loaded.slot not in COMPARE_SLOTS or not self.controller.is_current(loaded.load_id, loaded.slot):
+            return
+        self.pending.pop(loaded.slot, None)
+        self.open[loaded.slot] = loaded
+        size = _size_text(loaded.info.path)
+        self.show_message(f"{Path(loaded.info.path).name} open to compare ({loaded.info.runtime}"
+                          + (f", {size}" if size else "") + ").")
+        self.changed.emit()
+
+    @Slot(object)
+    def on_load_failed(self, failed: LoadFailed) -> None:
+        if failed.slot not in COMPARE_SLOTS:
+            return
+        self.pending.pop(failed.slot, None)
+        self.failed_text = f"{Path(failed.path).name} could not be opened to compare: {failed.message}"
+        # after the worker's own status line for this failure (queued just behind this signal)
+        QTimer.singleShot(0, self, self._say_failed)
+        self.changed.emit()
+
+    @Slot()
+    def _say_failed(self) -> None:
+        self.show_message(self.failed_text)

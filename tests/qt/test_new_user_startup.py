@@ -1,0 +1,30 @@
+"""`livepredict MODEL IMAGES` as a new user runs it: the images are classified in front of them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from helpers.app_process import app_env
+from PySide6.QtCore import QSettings
+
+import livepredict
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "resources" / "samples" / "images"
+
+
+def test_model_and_images_open_the_classify_tab_not_the_last_one_used(tmp_path):
+    ini = str(tmp_path / "settings" / f"{livepredict.APP_ID}.ini")
+    before = QSettings(ini, QSettings.Format.IniFormat)
+    before.setValue("window/panel", "Generate")  # where the previous session ended
+    before.sync()
+    env = app_env(tmp_path, {"LIVEPREDICT_QUIT_WHEN_DONE": "1", "LIVEPREDICT_T0": repr(time.time())})
+    out = subprocess.run([sys.executable, "-m", "livepredict", str(ROOT / "models" / "shapes.keras"),
+                          str(SAMPLES / "circle_01.png"), str(SAMPLES / "star_02.png")],
+                         capture_output=True, text=True, env=env, timeout=240, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    after = QSettings(ini, QSettings.Format.IniFormat)
+    assert after.value("window/panel") == "Classify"  # the tab shown when the window closed

@@ -13,7 +13,7 @@ setup: $(STAMP) sysdeps
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip >/dev/null
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,cluster]'  # cluster: Ray, for the classify --ray tests
 	$(PY) -m pip install -q --no-deps 'tf_keras==2.21.*'  # Keras 2 for Keras-2 files; see pyproject.toml
 	@touch $(STAMP)
 
@@ -57,7 +57,7 @@ BUNDLE_INPUTS = pyproject.toml $(shell find desktop/livepredict models resources
 	-type f -not -path '*/__pycache__/*' -not -path 'models/train/*' 2>/dev/null)
 
 $(PKG_STAMP): $(STAMP)
-	$(PY) -m pip install -q -e '.[test,package]'
+	$(PY) -m pip install -q -e '.[test,cluster,package]'
 	@touch $(PKG_STAMP)
 
 $(BUNDLE_STAMP): $(BUNDLE_INPUTS) | $(PKG_STAMP)

@@ -1,4 +1,4 @@
-"""Headless commands: info, classify, evaluate, explain, generate, live, bench, serve.
+"""Headless commands: info, classify, evaluate, explain, generate, live, bench, serve, export.
 
 Every command prints one sentence on stderr and exits 2 on bad input (no traceback unless
 ``--debug``). Heavy modules are imported inside the commands so ``--help`` stays instant.
@@ -16,7 +16,7 @@ from livepredict import __version__
 from livepredict.commands.option_help import describe_options
 from livepredict.core.errors import LivePredictError
 
-COMMANDS = ("info", "classify", "evaluate", "explain", "generate", "live", "bench", "serve")
+COMMANDS = ("info", "classify", "evaluate", "explain", "generate", "live", "bench", "serve", "export")
 
 
 def _quiet_tensorflow() -> None:
@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--top", type=int, default=3, metavar="K")
     sp.add_argument("--csv", metavar="FILE")
     sp.add_argument("--json", action="store_true")
+    sp.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                    help="classify on a Ray cluster (ADDRESS: ray://HOST:10001, HOST:6379 or auto; none: a local "
+                         "Ray runtime); needs pip install -e '.[cluster]'")
     sp.add_argument("--masks", metavar="DIR", default=None, help="write a segmenter's masks as PNGs into DIR")
 
     sp = cmd("evaluate", "Evaluate classifiers on a labelled folder (one sub-folder per class) or a CSV of "
@@ -107,13 +110,22 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--port", type=int, default=8765)
     sp.add_argument("--token", default=None)
     sp.add_argument("--frames", type=int, default=None, metavar="N")
+
+    sp = cmd("export", "Export a picture model for TensorFlow Serving: OUT_DIR/NAME/VERSION as a SavedModel.")
+    sp.add_argument("model")
+    sp.add_argument("out_dir", metavar="OUT_DIR")
+    sp.add_argument("--name", default=None, metavar="N", help="the model name (default: from the file name)")
+    sp.add_argument("--version", default="1", metavar="V", help="the version folder, a whole number (default 1)")
+    sp.add_argument("--top", type=int, default=5, metavar="K", help="labels returned per picture (default 5)")
+    sp.add_argument("--output", default=None, metavar="OUT", help=output_help)
+
     describe_options(p)  # one line of help for each option declared above without one
     return p
 
 
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
     """The command bodies (``livepredict.commands``), imported when a command runs, not for ``--help``."""
-    from livepredict.commands import classify, evaluate, explain, generate, live, serve
+    from livepredict.commands import classify, evaluate, explain, export, generate, live, serve
 
     return {
         "info": classify.cmd_info,
@@ -124,6 +136,7 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
         "generate": generate.cmd_generate,
         "live": live.cmd_live,
         "serve": serve.cmd_serve,
+        "export": export.cmd_export,
     }
 
 

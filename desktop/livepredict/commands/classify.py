@@ -68,6 +68,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+
+
 def _read_chunk(paths, pool):
     from livepredict.sources.images import read_image
 
@@ -108,6 +110,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
     # ends, is interrupted or fails, so what was done is kept and an older CSV is never emptied first.
     writer = CsvRows(args.csv) if args.csv else None
     try:
+        if getattr(args, "ray", None) is not None:  # the same rows from a Ray cluster (commands/cluster.py)
+            from livepredict.commands.cluster import classify_on_ray
+
+            return classify_on_ray(args, paths, writer)
         return _classify_into(args, paths, writer)
     finally:
         if writer is not None:
@@ -117,9 +123,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
 def _classify_into(args: argparse.Namespace, paths, writer) -> int:
     from tqdm import tqdm
 
+    from livepredict.commands.rows import csv_header, csv_rows
     from livepredict.commands.switching import announce_pending, convert_mode, switch_if_ready
-    from livepredict.commands.vision_out import MaskWriter, csv_header, prediction_rows
-    from livepredict.core.results import prediction_json
+    from livepredict.commands.vision_out import MaskWriter
     from livepredict.core.types import Prediction
     from livepredict.inference.predict import check_image_classifier, predict_tensors
     from livepredict.threads.prefetch import Prefetch, picture_preparer
@@ -131,10 +137,7 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
         masks = MaskWriter(args.masks, model.info.task) if getattr(args, "masks", None) else None
         chunk = getattr(model.runtime, "batch", 16)
         if writer is not None:
-            header = ["path"]
-            for i in range(1, args.top + 1):
-                header += [f"label_{i}", f"score_{i}"]
-            writer.row(csv_header(model.info.task, args.top) or header + ["error"])
+            writer.row(csv_header(args.top, model.info.task))
         # Decoding and preprocessing run in a thread per core, two chunks ahead of the model.
         with Prefetch(paths, chunk, picture_preparer(model)) as ahead, tqdm(
                 total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
@@ -143,22 +146,18 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
                 part = [x.item for x in loaded]
                 good = [(i, x) for i, x in enumerate(loaded) if x.error is None]
                 preds = predict_tensors(model, [x.tensor for _, x in good], top_k=args.top,
-                                        paths=[str(x.item) for _, x in good], pre_ms=[x.read_ms for _, x in good],
-                                        places=[x.place for _, x in good]) if good else []
+                                        paths=[str(x.item) for _, x in good],
+                                        pre_ms=[x.read_ms for _, x in good],
+                                        places=[x.placement for _, x in good]) if good else []
                 by_index = {i: p for (i, _), p in zip(good, preds, strict=True)}
                 for i, p in enumerate(part):
                     pred = by_index.get(i) or Prediction(top=(), path=str(p), error=loaded[i].error)
                     results.append(pred)
                     if masks is not None:
                         masks.write(pred)
-                    if writer is not None and (rows := prediction_rows(pred)) is not None:
-                        for row in rows:
+                    if writer is not None:
+                        for row in csv_rows(str(p), pred, args.top, model.info.task):
                             writer.row(row)
-                    elif writer is not None:
-                        row = [str(p)]
-                        for j in range(args.top):
-                            row += ([pred.top[j][0], f"{pred.top[j][1]:.6f}"] if j < len(pred.top) else ["", ""])
-                        writer.row(row + [pred.error or ""])
                     if not args.json:
                         bar.clear()
                         print(_format_prediction(pred), flush=True)
@@ -167,6 +166,13 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
         announce_pending(model)
     finally:
         model.close()
+    return finish(args, results)
+
+
+def finish(args: argparse.Namespace, results) -> int:
+    """Print the JSON (with --json) and the failure count; the exit code of a classify run."""
+    from livepredict.core.results import prediction_json
+
     if args.json:
         print_json([prediction_json(r, args.top) for r in results])
     failed = sum(1 for r in results if r.error)

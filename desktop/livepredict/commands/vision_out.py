@@ -10,11 +10,10 @@ id) through the safe output writer (``core.outfile``): a mask is replaced whole 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from livepredict.core.errors import LivePredictError
 from livepredict.core.outfile import replace_with
-from livepredict.core.results import BOX_COLUMNS, csv_rows, mask_png
+from livepredict.core.results import BOX_COLUMNS, mask_png
 from livepredict.core.types import Prediction, Segmentation, Task
 
 
@@ -25,14 +24,6 @@ def csv_header(task: str, top: int) -> list[str] | None:
     if task == Task.SEGMENTER:
         return ["path", "label", "fraction", "error"]
     return None
-
-
-def prediction_rows(pred: Prediction) -> list[list[Any]] | None:
-    """The CSV rows of one picture's detector or segmenter result (None for other results)."""
-    rows = csv_rows(pred.result)
-    if rows is None:
-        return None
-    return [[pred.path, *r, pred.error or ""] for r in rows]
 
 
 class MaskWriter:

@@ -84,7 +84,7 @@ def predict_tensors(model: LoadedModel, tensors: Sequence[np.ndarray], top_k: in
                     places: Sequence[Placement | None] | None = None) -> list[Prediction]:
     """Predictions for already preprocessed inputs (``model.preprocess``), batched, in input order
     (``pre_ms``: the preprocessing time of each, reported in its Prediction; ``places``: where each
-    picture sits in the model input, ``image_placement``, for boxes and masks)."""
+    picture sits in its input, ``image_placement``, so boxes and masks come back in its pixels)."""
     from livepredict.inference.runtimes import DEFAULT_BATCH  # (not at import: the worker imports this early)
 
     preds: list[Prediction] = []
@@ -99,9 +99,9 @@ def predict_tensors(model: LoadedModel, tensors: Sequence[np.ndarray], top_k: in
         for j in range(len(chunk)):
             path = paths[start + j] if paths else ""
             pms = pre_ms[start + j] if pre_ms else 0.0
+            where = places[start + j] if places else None
             try:
-                result = decode_outputs(model, [o[j] for o in outs], top_k, what="image",
-                                        placement=places[start + j] if places else None)
+                result = decode_outputs(model, [o[j] for o in outs], top_k, what="image", placement=where)
             except InferenceError as e:
                 preds.append(Prediction(top=(), path=path, infer_ms=per, preprocess_ms=pms, error=str(e)))
                 continue

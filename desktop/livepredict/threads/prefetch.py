@@ -34,9 +34,9 @@ class Prepared:
     tensor: np.ndarray | None = None
     image: np.ndarray | None = None  # the decoded RGB picture (kept when the caller wants it)
     extra: Any = None  # what the caller's ``prepare`` added (e.g. a thumbnail)
-    place: Any = None  # where the picture sits in the model input (boxes and masks go back through it)
     error: str | None = None
     read_ms: float = 0.0  # decode + preprocess time of this item
+    placement: Any = None  # where the picture sits in the model input (core.geometry), for boxes and masks
 
 
 def reduce_for(model: Any) -> tuple[tuple[int, int], str] | None:
@@ -123,6 +123,6 @@ def picture_preparer(model: Any, *, keep_image: bool = False,
             return Prepared(item, image=image if keep_image else None,
                             error=f"This image cannot be prepared for the model ({e}).")
         return Prepared(item, tensor, image if keep_image else None, extra(image) if extra else None,
-                        image_placement(model, image))
+                        placement=image_placement(model, image))
 
     return prepare

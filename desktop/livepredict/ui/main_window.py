@@ -50,6 +50,7 @@ from livepredict.ui.classify.export import ask_export_path
 from livepredict.ui.classify.panel import ClassifyPanel
 from livepredict.ui.compare_models import CompareModels
 from livepredict.ui.dialogs import about_text, error_report, trust_box
+from livepredict.ui.export_serving import ServingExport
 from livepredict.ui.feed_panel import PredictionFeed
 from livepredict.ui.panel import AppContext, LazyTab, PanelSpec, shutdown_all
 from livepredict.ui.panels import PANELS
@@ -89,6 +90,8 @@ class MainWindow(QMainWindow):
     paste_action: QAction
     recent_menu: RecentModelsMenu
     export_action: QAction
+    serving_export: ServingExport  # File › Export for Serving… (the export runs on the inference thread)
+    export_serving_action: QAction
     fullscreen_action: QAction
     theme_actions: dict[str, QAction]
     feed_action: QAction
@@ -142,6 +145,8 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.busy)
         sb.addPermanentWidget(self.model_label)
 
+        self.serving_export = ServingExport(self, controller, self.settings, self.current_model, self.show_message,
+                                            self.show_error)
         self._build_menus()
         self.classify_panel.export_requested.connect(self.export_results)
         self.classify_panel.open_images_requested.connect(self.open_images)
@@ -221,6 +226,7 @@ class MainWindow(QMainWindow):
         f.addMenu(self.recent_menu)
         f.addSeparator()
         self.export_action = self._action("&Export Results…", self.export_results, "Ctrl+E", f)
+        self.export_serving_action = self._action("Export for &Serving…", self.serving_export.ask, None, f)
         f.addSeparator()
         self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, f)
 
@@ -454,7 +460,6 @@ class MainWindow(QMainWindow):
         if self.loaded is not None and ready.load_id == self.controller.active_load_id:
             self.model_label.setText(f"{Path(self.loaded.info.path).name} · {ready.info.get('runtime', '?')} step")
 
-    @Slot(object)
     def on_runtime_switched(self, switched: Any) -> None:
         """The model that ran on Keras while LiteRT was converted now runs on LiteRT (or says why not)."""
         if switched.slot != self.controller.MAIN_SLOT or switched.load_id != self.controller.load_id:

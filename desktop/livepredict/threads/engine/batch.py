@@ -206,7 +206,7 @@ class BatchTask(Task):
             try:
                 with engine_call("classify_arrays"):
                     preds = predict_tensors(model, [x.tensor for _, _, x in good], self.top_k, keys,
-                                            [x.read_ms for _, _, x in good])
+                                            [x.read_ms for _, _, x in good], [x.placement for _, _, x in good])
             except Exception as e:  # noqa: BLE001 - the chunk's cards show the error
                 message = error_parts(e)[0]
                 preds = [Prediction(top=(), path=k, error=message) for k in keys]

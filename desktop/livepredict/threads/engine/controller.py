@@ -62,7 +62,7 @@ class InferenceController(WorkerResults):
         texts_requested(int, int, object, int, str),
         preview_requested(int, str, str), profile_requested(int, object, object, bool, str),
         versions_requested(), bench_requested(int, float, bool, str), close_requested(str),
-        evaluate_requested(int, str, object, int),
+        evaluate_requested(int, str, object, int), export_requested(int, str, str, str, int, str),
         shutdown_requested().
 
     Signals (results): those of :class:`WorkerResults`, re-emitted in the GUI thread with the
@@ -80,6 +80,7 @@ class InferenceController(WorkerResults):
     profile_requested = Signal(int, object, object, bool, str)
     versions_requested = Signal()
     bench_requested = Signal(int, float, bool, str)
+    export_requested = Signal(int, str, str, str, int, str)
     close_requested = Signal(str)
     shutdown_requested = Signal()
     live_mailbox_requested = Signal(object, int, str)  # (core.latest.Latest | None, top_k, slot)
@@ -114,7 +115,7 @@ class InferenceController(WorkerResults):
                     (self.versions_requested, w.report_versions), (self.bench_requested, w.run_benchmark),
                     (self.close_requested, w.close_slot), (self.shutdown_requested, w.shutdown),
                     (self.live_mailbox_requested, w.set_live_mailbox), (self.live_flush_requested, w.flush_live),
-                    (self.evaluate_requested, w.evaluate),
+                    (self.evaluate_requested, w.evaluate), (self.export_requested, w.export_for_serving),
                     (self.explain_requested, w.explain_items), (self.live_explain_requested, w.set_live_explain))
         for signal, slot in requests:
             signal.connect(slot)
@@ -242,6 +243,13 @@ class InferenceController(WorkerResults):
     def benchmark(self, seconds: float = 2.0, slot: str = MAIN) -> None:
         s = self._slot(slot)
         self.bench_requested.emit(s.active_load_id, float(seconds), s.trusted, slot)
+
+    def export_for_serving(self, out_dir: str, name: str = "", version: str = "1", top_k: int = 5,
+                           slot: str = MAIN) -> None:
+        """Export ``slot``'s open model to ``out_dir/name/version`` on the inference thread; the answer is
+        one ``export_finished`` (after ``export_progress`` lines)."""
+        self.export_requested.emit(self._slot(slot).active_load_id, str(out_dir), str(name), str(version),
+                                   int(top_k), slot)
 
     # ---- live (the live pipeline)
     def attach_live(self, mailbox: Any, top_k: int = 5, slot: str = MAIN) -> InferenceWorker:

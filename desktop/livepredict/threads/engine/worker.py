@@ -30,6 +30,7 @@ from livepredict.threads.engine.explain import (
     ExplainTask,
     LiveExplainer,
 )
+from livepredict.threads.engine.export_task import ExportFinished, ExportProgress, ExportTask
 from livepredict.threads.engine.generation import ForecastTask, GeneratorHost, TextTask
 from livepredict.threads.engine.guard import engine_call, error_parts
 from livepredict.threads.engine.live import LiveInference
@@ -83,6 +84,7 @@ class WorkerResults(QObject):
         explanation_ready(ExplainResult), explain_finished(ExplainFinished): heatmaps of pictures
             (``explain_items``), one per picture, then the end of the job.
         live_explained(LiveHeatmap): a live frame explained (``set_live_explain``), now and then.
+        export_progress(ExportProgress), export_finished(ExportFinished): File › Export for Serving….
         runtime_switched(RuntimeSwitched): a model opened for the first time ran on Keras while a
             helper process converted it; the conversion ended (now on LiteRT, or why not).
     """
@@ -109,6 +111,8 @@ class WorkerResults(QObject):
     explanation_ready = Signal(object)
     explain_finished = Signal(object)
     live_explained = Signal(object)
+    export_progress = Signal(object)
+    export_finished = Signal(object)
     runtime_switched = Signal(object)
 
 
@@ -117,6 +121,7 @@ TASK_SIGNALS = {ImageResult: "classification_ready", BatchProgress: "batch_progr
                 BatchFinished: "batch_finished", TextChunk: "text_chunk", ForecastStep: "forecast_step",
                 EvalProgress: "evaluation_progress", EvalFinished: "evaluation_finished",
                 ExplainResult: "explanation_ready", ExplainFinished: "explain_finished",
+                ExportProgress: "export_progress", ExportFinished: "export_finished",
                 RuntimeSwitched: "runtime_switched"}
 
 
@@ -316,6 +321,12 @@ class InferenceWorker(WorkerResults):
             self._status(message)
         finally:
             self.busy_changed.emit(False)
+
+    @Slot(int, str, str, str, int, str)
+    def export_for_serving(self, load_id: int, out_dir: str, name: str, version: str, top_k: int,
+                           slot: str = MAIN) -> None:
+        """Export ``slot``'s model for TensorFlow Serving as a task (``export_task.ExportTask``)."""
+        self.runner.submit(ExportTask(load_id, out_dir, name, version, top_k, self.models, slot))
 
     # ---- live (owned by the live pipeline)
     @property

@@ -1,0 +1,130 @@
+"""``livepredict classify MODEL FOLDER --ray [ADDRESS]``: the same run, on a Ray cluster.
+
+The driver (this process) lists the pictures as the local run does, packs the model into bytes
+(``inference.cluster.model_bundle``) and puts them in Ray's object store. A Ray Data dataset of
+(index, path) rows runs ``map_batches`` with :class:`~livepredict.commands.cluster_actor.ClassifyActor`
+in an actor pool: each actor opens the model once through the engine (TensorFlow is imported inside
+the actor) and reads and classifies its batches of files. Results stream back in input order
+(``preserve_order``) and are written as they arrive: the same CSV rows, printed lines and JSON as the
+local run, with per-file errors. Ctrl+C stops the job (a local runtime is shut down, a cluster's
+actors end with the driver) and the CSV keeps every whole row written so far.
+
+ADDRESS: none (a local Ray runtime on this machine, or the one already started in this process),
+``auto`` (the cluster this machine belongs to), ``HOST:6379`` or ``ray://HOST:10001`` (Ray Client).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from livepredict.core.errors import LivePredictError
+
+INSTALL = "pip install -e '.[cluster]'"
+BATCH = 16  # files per actor call (the runtimes' folder batch)
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+        import ray.data  # noqa: F401 - the extra installs both
+    except ImportError:
+        raise LivePredictError(f"--ray needs Ray, which is not installed; install it with {INSTALL}.") from None
+    return ray
+
+
+def connect(ray: Any, address: str) -> bool:
+    """Start or join a Ray runtime; True when this call started it (so the run shuts it down)."""
+    if ray.is_initialized():
+        return False
+    kw: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False,
+                          "runtime_env": {"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"}}}
+    if address != "local":
+        kw["address"] = address
+        if address.startswith("ray://"):  # the workers run this copy of Live Predict's code
+            import livepredict
+
+            kw["runtime_env"]["py_modules"] = [str(Path(livepredict.__file__).parent)]
+    try:
+        ray.init(**kw)
+    except Exception as e:  # noqa: BLE001 - a cluster that cannot be reached is one sentence
+        where = "a local Ray runtime" if address == "local" else f"the Ray cluster at {address}"
+        raise LivePredictError(f"Could not start or reach {where} ({type(e).__name__}); check the address "
+                               "(ray://HOST:10001, HOST:6379 or auto) and that the cluster is running.",
+                               details=str(e)) from e
+    return True
+
+
+def _pool_size(ray: Any) -> int:
+    """Actors: one per CPU of the cluster, keeping one CPU free for Ray Data's own tasks."""
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    return max(1, cpus - 1)
+
+
+def dataset(ray: Any, paths: list[Path], args: argparse.Namespace) -> Any:
+    from livepredict.commands.cluster_actor import ClassifyActor
+    from livepredict.inference.cluster import model_bundle
+
+    for name in ("ray", "ray.data"):  # Ray's own notes would come before the app's one-line messages
+        logging.getLogger(name).setLevel(logging.ERROR)
+    ctx = ray.data.DataContext.get_current()
+    ctx.execution_options.preserve_order = True
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
+    # in a list: the actors get the reference and fetch the bytes themselves (once per actor)
+    bundle = ray.put(model_bundle(args.model, trust=args.trust))
+    rows = [{"index": i, "path": str(p)} for i, p in enumerate(paths)]
+    ds = ray.data.from_items(rows, override_num_blocks=max(1, (len(rows) + BATCH - 1) // BATCH))
+    with warnings.catch_warnings():  # max_restarts goes through the remote args Ray is renaming
+        warnings.simplefilter("ignore", DeprecationWarning)
+        # no restarts: a restarted actor could not fetch its constructor arguments again (Ray warns so)
+        return ds.map_batches(ClassifyActor, batch_size=BATCH, batch_format="numpy",
+                              compute=ray.data.ActorPoolStrategy(size=_pool_size(ray)), num_cpus=1,
+                              max_restarts=0,
+                              fn_constructor_kwargs={"bundle": [bundle], "top_k": args.top, "trust": args.trust,
+                                                     "output": getattr(args, "output", None)})
+
+
+def classify_on_ray(args: argparse.Namespace, paths: list[Path], writer: Any) -> int:
+    """Classify ``paths`` on Ray; rows go to ``writer`` (the CSV) and stdout as the local run's do."""
+    from tqdm import tqdm
+
+    from livepredict.commands.classify import _format_prediction, finish
+    from livepredict.commands.rows import csv_header, csv_rows
+    from livepredict.core.types import Prediction
+
+    ray = import_ray()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    started = connect(ray, args.ray)
+    results: list[Prediction] = []
+    try:
+        ds = dataset(ray, paths, args)
+        if writer is not None:
+            writer.row(csv_header(args.top))
+        with tqdm(total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
+            for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+                for index, text in zip(batch["index"], batch["result"], strict=True):
+                    got = json.loads(text)
+                    if got.get("fatal"):
+                        raise LivePredictError(got["fatal"])
+                    path = str(paths[int(index)])
+                    pred = Prediction(top=tuple((lbl, float(s)) for lbl, s in got["top"]), path=path,
+                                      error=got["error"])
+                    results.append(pred)
+                    if writer is not None:
+                        for row in csv_rows(path, pred, args.top):
+                            writer.row(row)
+                    if not args.json:
+                        bar.clear()
+                        print(_format_prediction(pred), flush=True)
+                bar.update(len(batch["index"]))
+    finally:
+        if started:
+            ray.shutdown()  # ends the job's actors (Ctrl+C included)
+    return finish(args, results)

@@ -11,6 +11,7 @@ chosen silently: the caller decides (``livepredict bench --int8`` shows it next 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -91,7 +92,8 @@ def quantize(keras_model: Any, calibration: list[np.ndarray]) -> bytes:
         for x in calibration:
             yield [x[None].astype(np.float32)]
 
-    with quiet_stdout(), native_stderr_silenced():
+    with quiet_stdout(), native_stderr_silenced(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Statistics for quantized inputs were expected…"
         converter = tf.lite.TFLiteConverter.from_keras_model(keras_model)
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative

@@ -92,6 +92,8 @@ class Pending:
             return False
         if launched is False:
             return True
+        if fcntl is None:  # no flock: the helper's own record of its end
+            return self._state().get("state") in ("done", "failed")
         fh = _try_lock(_lock_path(self.key))
         if fh is None:
             return False
@@ -114,26 +116,19 @@ class Pending:
             fh.close()
         return True
 
+    def _state(self) -> dict[str, Any]:
+        try:
+            state = json.loads(_state_path(self.key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return state if isinstance(state, dict) else {}
+
     def failure(self) -> str | None:
         """Why the helper did not write a verified conversion (None when it did, or said nothing)."""
         if self._launched() is False:
             return "the conversion helper could not be started"
-        try:
-            state = json.loads(_state_path(self.key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
+        state = self._state()
         return state.get("reason") if state.get("state") == "failed" else None
-
-    def cancel(self) -> None:
-        """Stop a helper this process started (the cache is left as it was: entries are renamed in whole)."""
-        try:
-            state = json.loads(_state_path(self.key).read_text(encoding="utf-8"))
-            pid = int(state["pid"]) if state.get("state") == "running" else 0
-        except (OSError, ValueError, KeyError, TypeError):
-            pid = 0
-        if pid and self._launcher is not None:
-            with contextlib.suppress(OSError):
-                os.kill(pid, 15)
 
 
 def start(path: Path, key: str, *, trust: bool, output: str | int | None, batch: int) -> Pending | None:

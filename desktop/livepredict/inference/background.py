@@ -34,7 +34,7 @@ HELPER_NICE = 4  # the helper yields the cores to the process showing results
 
 try:
     import fcntl
-except ImportError:  # pragma: no cover - not on Windows: the launcher's exit code says when it is done
+except ImportError:  # pragma: no cover - not on Windows: the helper's done/failed record says when it ended
     fcntl = None  # type: ignore[assignment]
 
 
@@ -259,7 +259,11 @@ def start_if_useful(path: Path, key: str, sidecar: dict[str, Any] | None, *, tru
     """``start`` unless the model would not be converted anyway (a text generator runs its own step)."""
     if (sidecar or {}).get("task") == "text-generator":
         return None
-    return start(path, key, trust=trust, output=output, batch=batch)
+    try:
+        return start(path, key, trust=trust, output=output, batch=batch)
+    except OSError as e:  # the cache folder is not writable: convert here, as before
+        log.warning("no background conversion (%s); converting before the first result", e)
+        return None
 
 
 def attach(model: Any, pending: Pending, status: Any = None) -> None:

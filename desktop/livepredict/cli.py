@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = cmd("export", "Export a picture model for TensorFlow Serving: OUT_DIR/NAME/VERSION as a SavedModel.")
     sp.add_argument("model")
-    sp.add_argument("out_dir", metavar="OUT_DIR")
+    sp.add_argument("out_dir", metavar="OUT_DIR", help="the folder the NAME/VERSION SavedModel is written into")
     sp.add_argument("--name", default=None, metavar="N", help="the model name (default: from the file name)")
     sp.add_argument("--version", default="1", metavar="V", help="the version folder, a whole number (default 1)")
     sp.add_argument("--top", type=int, default=5, metavar="K", help="labels returned per picture (default 5)")

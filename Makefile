@@ -40,6 +40,7 @@ bench: setup
 	$(PY) bench/bench_generation.py
 	$(PY) bench/bench_feed.py
 	$(XVFB) $(PY) bench/bench_live.py all
+	$(XVFB) $(PY) bench/bench_explain.py
 	$(XVFB) $(PY) bench/bench_startup.py
 
 # Long run (not part of `make test`): MINUTES=120 by default, as the soak plan asks.

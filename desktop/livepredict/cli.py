@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--top", type=int, default=3, metavar="K", help="k of the top-k accuracy (default 3)")
     sp.add_argument("--output", default=None, metavar="OUT", help=output_help)
     sp.add_argument("--json", action="store_true")
+    sp.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                    help="classify the pictures on a Ray cluster (as classify --ray)")
 
     from livepredict.commands.explain import add_parser as add_explain
 

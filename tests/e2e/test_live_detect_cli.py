@@ -56,6 +56,7 @@ def test_trace_has_a_row_per_detection_with_its_box(files, tmp_path):
     assert rows[0] == ["frame", "capture_ts", "infer_start_ts", "infer_end_ts", "label", "score",
                        "x0", "y0", "x1", "y1"]
     assert len(rows) - 1 == summary["frames_inferred"] >= 1  # one square per frame: one row each
+    assert summary["detections"] == {"square": summary["frames_inferred"]}
     for frame, _, _, _, label, score, *box in rows[1:]:
         assert label == "square" and float(score) == pytest.approx(0.9, abs=1e-4)
         true = box_of(int(frame))

@@ -3,7 +3,7 @@ each window size in each theme. Run by ``test_tour_xvfb.py`` in a subprocess on 
 
     python tests/e2e/tour.py OUT_DIR WxH [WxH ...]
 
-Stage 1: the demo model, the sample images classified, the sample video playing in the Live tab:
+Stage 0: the empty Classify tab, before any model. Stage 1: the demo model, the sample images classified, the sample video playing in the Live tab:
 every tab except Generate is shot (tabs added later are shot too). Stage 2: the bundled text model
 generating: the Generate tab. Stage 3: the bundled forecaster rolling forward: the Generate tab.
 Files: ``OUT_DIR/<tab>-<W>x<H>-<theme>.png``; ``OUT_DIR/tour.json`` lists them.
@@ -75,6 +75,7 @@ def main() -> int:
     window.show()
     shots: list = []
 
+    shoot(window, "Classify", "classify-empty", sizes, out, shots)  # what a new user sees first
     window.open_model(ROOT / "models" / "shapes.keras")
     wait_until("the demo model", lambda: window.loaded is not None)
     panel = window.classify_panel

@@ -82,7 +82,13 @@ def _run(args: argparse.Namespace, source: str, labelled: Any, models: list[Any]
         writer.row(PREDICTION_HEADER)
     interrupted = False
     try:
-        _predict_all(labelled, models, evaluators, writer)
+        if getattr(args, "ray", None) is not None:  # the same predictions from a Ray cluster (commands/cluster.py)
+            from livepredict.commands.cluster import evaluate_on_ray
+
+            chunk = max(1, int(getattr(models[0].runtime, "batch", 16) or 16))
+            evaluate_on_ray(args, args.paths[:-1], labelled, evaluators, writer, chunk)
+        else:
+            _predict_all(labelled, models, evaluators, writer)
     except KeyboardInterrupt:
         interrupted = True
         raise

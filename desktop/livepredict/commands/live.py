@@ -95,6 +95,7 @@ class _Recorder:
         # is stopped or fails (core.outfile), so an interrupted run keeps its rows
         self.writer: CsvRows | None = CsvRows(trace) if trace is not None else None
         self._header = False  # written with the first row: a detector's trace has box columns
+        self.detections: dict[str, int] | None = None  # a detector's boxes per label over the run
 
     def close(self) -> None:
         if self.writer is not None:
@@ -127,6 +128,10 @@ class _Recorder:
         self.lat_ms.append(latency)
         self.rows.append((pred.frame_index, pred.capture_ts, pred.infer_start_ts, pred.infer_end_ts, pred.label,
                           pred.score))
+        if isinstance(pred.result, Detections):
+            self.detections = self.detections or {}
+            for label, count in pred.result.counts().items():
+                self.detections[label] = self.detections.get(label, 0) + count
         if self.writer is not None:
             self._trace(pred)
         if self.on_prediction is not None:
@@ -149,6 +154,7 @@ class _Recorder:
             "infer_ms_p50": _r(percentile(self.inf_ms, 50)),
             "latency_ms_p50": _r(percentile(self.lat_ms, 50)),
             "latency_ms_p95": _r(percentile(self.lat_ms, 95)),
+            **({"detections": dict(self.detections)} if self.detections is not None else {}),
         }
 
 
@@ -324,7 +330,7 @@ def cmd_live(args: argparse.Namespace) -> int:
                        trace=args.trace, trust=args.trust, on_prediction=None if args.json else show,
                        on_status=status_printer())
     if args.json:
-        print_json({k: summary[k] for k in SUMMARY_KEYS})
+        print_json({k: summary[k] for k in (*SUMMARY_KEYS, "detections") if k in summary})
     else:
         def fmt(v, unit=" ms"):
             return "n/a" if v is None else f"{v:.2f}{unit}"

@@ -90,6 +90,19 @@ def _overlaps(b: np.ndarray, iou_threshold: float) -> np.ndarray:
     return iw > area[..., :, None] + area[..., None, :]
 
 
+_UPPER: dict[int, np.ndarray] = {}
+
+
+def _upper(m: int) -> np.ndarray:
+    """(m, m) True above the diagonal (cached for the sizes up to 256, 8 MB at most)."""
+    mask = _UPPER.get(m)
+    if mask is None:
+        mask = np.triu(np.ones((m, m), bool), k=1)
+        if m <= 256:
+            _UPPER[m] = mask
+    return mask
+
+
 MAX_BATCH = 4_000_000  # IoU entries computed at once (groups x M x M) before going class by class
 
 
@@ -107,8 +120,9 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = IOU_THRESH
     s = np.asarray(scores, np.float64)
     order = np.argsort(-s, kind="stable")
     cls = np.zeros(n, np.int64) if class_ids is None else np.asarray(class_ids, np.int64)[order]
-    idx = order[np.argsort(cls, kind="stable")]  # by class, best first within each class
-    _, start, counts = np.unique(cls[np.argsort(cls, kind="stable")], return_index=True, return_counts=True)
+    by_class = np.argsort(cls, kind="stable")
+    idx = order[by_class]  # by class, best first within each class
+    _, start, counts = np.unique(cls[by_class], return_index=True, return_counts=True)
     groups, m = len(counts), int(counts.max())
     gid = np.repeat(np.arange(groups), counts)
     pos = np.arange(n) - np.repeat(start, counts)
@@ -117,7 +131,8 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = IOU_THRESH
         padded[:, gid, pos] = b[idx].T
         valid = np.zeros((groups, m), bool)
         valid[gid, pos] = True
-        over = np.triu(_overlaps(padded, iou_threshold), k=1)
+        over = _overlaps(padded, iou_threshold)
+        over &= _upper(m)  # only a better box (earlier in its group) suppresses
         kept = idx[_cluster_keep(over, valid, max_iter)[gid, pos]]
     else:  # one huge class among many: class by class
         parts = []

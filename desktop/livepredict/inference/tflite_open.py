@@ -57,7 +57,23 @@ def quantization(lite: LiteRTRuntime) -> dict[str, list[dict[str, Any]]]:
         return rows
 
     return {"inputs": items(lite.input_details),
-            "outputs": items([lite.output_details[i] for i in lite.output_order])}
+            "outputs": items(_named_outputs(lite))}
+
+
+def _named_outputs(lite: LiteRTRuntime) -> list[dict[str, Any]]:
+    """The output details in the runtime's order, named as the file's one signature names them
+    (``boxes``, ``detection_scores`` …) when it has one, else by their tensor names."""
+    details = [dict(lite.output_details[i]) for i in lite.output_order]
+    try:
+        it = lite._interp(lite._default_shape)[0]
+        sigs = it.get_signature_list()
+        names = sorted(it.get_signature_runner(next(iter(sigs))).get_output_details()) if len(sigs) == 1 else []
+    except Exception:  # noqa: BLE001 - a flatbuffer without signatures keeps its tensor names
+        names = []
+    if len(names) == len(details) and not all(n.startswith("output_") for n in names):
+        for d, name in zip(details, names, strict=True):
+            d["name"] = name
+    return details
 
 
 def _quantised_spec(spec: PreprocessSpec, q: tuple[float, int], dtype: str, source: str
@@ -90,7 +106,7 @@ def open_tflite(p: Path, sidecar: dict[str, Any] | None, status: Status, batch: 
         raise ModelLoadError(f"{p.name} is not a valid LiteRT model ({type(e).__name__}); check that it was "
                              "converted and copied completely.", str(e)) from e
     inputs = _tensors(lite.input_details)
-    outputs = _tensors([lite.output_details[i] for i in lite.output_order])
+    outputs = _tensors(_named_outputs(lite))
     structure = ModelStructure(name=p.stem, inputs=inputs, outputs=outputs, loader="litert")
     meta = read_metadata(p)
     structure, notes = choose_output(structure, output if output is not None else (sidecar or {}).get("output"), p)

@@ -4,6 +4,8 @@ is (a YOLO-style detector and a softmax segmenter, 128x128 inputs), within 2 px.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from helpers import detect_models as dm
@@ -18,16 +20,13 @@ PICTURES = {(120, 200): (80, 30, 130, 95), (180, 90): (20, 60, 70, 110), (101, 1
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
+    """The two models, opened once; each test sets its resize mode (as the Model tab does)."""
     folder = tmp_path_factory.mktemp("geometry")
     out = {}
     for kind, model in (("det", dm.build_yolo(size=SIZE)), ("seg", dm.build_segmenter("softmax", size=SIZE))):
-        src = folder / f"{kind}.keras"
-        model.save(src)
-        for mode in MODES:
-            p = folder / f"{kind}_{mode}.keras"
-            p.write_bytes(src.read_bytes())
-            dm.write_sidecar(p, {"preprocess": {"resize": mode}})
-            out[kind, mode] = open_model(p, use_cache=False, runtime="keras")
+        p = folder / f"{kind}.keras"
+        model.save(p)
+        out[kind] = open_model(p, use_cache=False, runtime="keras")
     yield out
     for m in out.values():
         m.close()
@@ -35,9 +34,11 @@ def models(tmp_path_factory):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_boxes_and_masks_within_2px_for_each_resize_mode(models, mode):
+    for m in models.values():
+        m.set_profile(spec=dataclasses.replace(m.spec, resize=mode))
     pics = [dm.picture(h, w, box) for (h, w), box in PICTURES.items()]
-    dets = predict_images(models["det", mode], pics)
-    segs = predict_images(models["seg", mode], pics)
+    dets = predict_images(models["det"], pics)
+    segs = predict_images(models["seg"], pics)
     for ((h, w), true), det, seg in zip(PICTURES.items(), dets, segs, strict=True):
         [d] = det.result.items
         assert det.result.image_size == (h, w)

@@ -32,6 +32,10 @@ def files(tmp_path_factory):
 
     yolo.write_bytes(to_tflite(model))
     out["meta"] = dm.append_metadata(yolo, ["ring", "box", "wedge"])
+    d = folder / "dict.tflite"
+    d.write_bytes(to_tflite(dm.build_dict_detector()))
+    dm.write_sidecar(d, {"labels": dm.LABELS, "preprocess": {"scale": "none"}})  # it rescales 0..255 itself
+    out["dict"] = d
     return out
 
 
@@ -80,3 +84,12 @@ def test_tflite_with_appended_metadata_gives_task_labels_and_decoder(files):
     assert m.info.preprocess.resize == "letterbox" and m.info.preprocess.scale == "0..1"
     det = predict_images(m, [PICTURE])[0].result
     assert [d.label for d in det.items] == ["box"] and _near(det.items[0].box, TRUE)
+
+
+def test_tflite_dict_outputs_by_their_signature_names(files):
+    """A Keras dict-output model converted to LiteRT: its signature's output names tell the layout."""
+    m = open_model(files["dict"], use_cache=False)
+    assert [t.name for t in m.info.outputs] == ["boxes", "classes", "confidence", "num_detections"]
+    assert m.info.extras["decoder"]["type"] == "dict"
+    det = predict_images(m, [PICTURE])[0].result
+    assert [d.label for d in det.items] == ["square"] and _near(det.items[0].box, TRUE)

@@ -69,8 +69,9 @@ class DetectorHead:
         self.decode_candidates = DECODE[layout.decoder]
         self.labels = _labels(info, layout)
         self.size = model_size(info)
-        self.score_threshold = float(layout.options.get("score_threshold", SCORE_THRESHOLD))
-        self.iou_threshold = float(layout.options.get("iou_threshold", IOU_THRESHOLD))
+        score, iou = (0.5, 0.3) if layout.decoder == "anchors" else (SCORE_THRESHOLD, IOU_THRESHOLD)  # MediaPipe's
+        self.score_threshold = float(layout.options.get("score_threshold", score))
+        self.iou_threshold = float(layout.options.get("iou_threshold", iou))
 
     @classmethod
     def detect(cls, info: ModelInfo) -> bool:

@@ -191,6 +191,14 @@ def _shape_layout(outputs: Sequence[TensorInfo], hw: tuple[int | None, int | Non
     return None
 
 
+def _picture_input(t: TensorInfo) -> bool:
+    """(N, H, W, 1 | 3 | 4) or a grayscale (N, H, W) of at least 16x16 (not a (N, time, features) series)."""
+    shape = t.shape
+    if len(shape) == 4:
+        return shape[3] in (1, 3, 4, None)
+    return len(shape) == 3 and (shape[1] or 0) >= 16 and (shape[2] or 0) >= 16
+
+
 def recognise(inputs: Sequence[TensorInfo], outputs: Sequence[TensorInfo], labels: Sequence[str] = (), *,
               sidecar_decoder: dict[str, Any] | None = None, task: str | None = None,
               metadata: dict[str, Any] | None = None, activation: str | None = None,
@@ -198,7 +206,7 @@ def recognise(inputs: Sequence[TensorInfo], outputs: Sequence[TensorInfo], label
     """The layout of a model that takes one picture, or None (``task``: the sidecar's, if any).
 
     ``metadata``: what the file's embedded metadata says (``task``, ``decoder``, ``source``)."""
-    if len(inputs) != 1 or len(inputs[0].shape) not in (3, 4) or not outputs:
+    if len(inputs) != 1 or not _picture_input(inputs[0]) or not outputs:
         return None
     if task not in (None, Task.OBJECT_DETECTOR, Task.SEGMENTER):
         return None

@@ -118,15 +118,10 @@ class ExplainLayerBox(QGroupBox):
 
     @Slot()
     def save(self) -> None:
-        from livepredict.inference.sidecar import read_sidecar, write_sidecar
+        from livepredict.threads.engine.tools import set_sidecar_key
 
         try:
-            data = dict(read_sidecar(self.path) or {})
-            if self.choice.layer is None:
-                data.pop("explain_layer", None)
-            else:
-                data["explain_layer"] = self.choice.layer
-            where = write_sidecar(self.path, data)
+            where = set_sidecar_key(self.path, "explain_layer", self.choice.layer)
         except (LivePredictError, OSError) as e:
             self.note.setText(f"The sidecar was not saved: {e}")
             return

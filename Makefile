@@ -36,6 +36,7 @@ XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
 bench: setup
 	$(PY) bench/bench_engine.py
+	$(PY) bench/bench_folders.py
 	$(PY) bench/bench_generation.py
 	$(PY) bench/bench_feed.py
 	$(PY) bench/bench_evaluate.py

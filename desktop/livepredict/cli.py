@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("model")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--seconds", type=float, default=2.0, metavar="S")
+    sp.add_argument("--int8", action="store_true",
+                    help="also quantise an image classifier to int8 and time it next to float LiteRT, with its "
+                         "top-1 agreement on probe pictures")
+    sp.add_argument("--calibration", nargs="+", default=[], metavar="PATH",
+                    help="pictures or folders to calibrate (and probe) the int8 model with (default: synthetic)")
 
     sp = cmd("generate", "Generate text from a recurrent model, or forecast a series.")
     sp.add_argument("model")

@@ -198,7 +198,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if not args.seconds > 0:
         raise LivePredictError(f"--seconds must be more than 0, not {args.seconds:g}; try --seconds 2.")
-    result = run_bench(args.model, seconds=args.seconds, trust=args.trust, status=status_printer())
+    result = run_bench(args.model, seconds=args.seconds, trust=args.trust, status=status_printer(),
+                       int8=getattr(args, "int8", False), calibration=getattr(args, "calibration", []))
     if args.json:
         print_json(result)
         return 0
@@ -210,5 +211,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if result["speedup_vs_predict"] is not None:
         print(f"Chosen ({result['chosen']}) is {result['speedup_vs_predict']:.1f}x faster than predict")
     print(f"Chosen vs fastest runtime ({result['fastest']}): {result['chosen_vs_best']:.2f}x")
+    if "int8" in result:
+        from livepredict.commands.int8_report import int8_lines
+
+        for line in int8_lines(result):
+            print(line)
     return 0
 

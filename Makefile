@@ -36,9 +36,13 @@ XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
 bench: setup
 	$(PY) bench/bench_engine.py
+	$(PY) bench/bench_folders.py
 	$(PY) bench/bench_generation.py
 	$(PY) bench/bench_feed.py
+	$(PY) bench/bench_evaluate.py
 	$(XVFB) $(PY) bench/bench_live.py all
+	$(XVFB) $(PY) bench/bench_compare_live.py
+	$(XVFB) $(PY) bench/bench_explain.py
 	$(XVFB) $(PY) bench/bench_startup.py
 
 # Long run (not part of `make test`): MINUTES=120 by default, as the soak plan asks.

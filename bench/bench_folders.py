@@ -42,8 +42,26 @@ print(len(scores))
 """
 
 
+# Peak RSS of the command alone: counted by a small parent (the benchmark itself holds TensorFlow and
+# the photos, and a child's high-water mark would start from the parent's pages it was forked from).
+PEAK = """
+import json, resource, subprocess, sys
+code = subprocess.run(sys.argv[1:]).returncode
+print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0}),
+      file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def peak(cmd: list[str], env: dict[str, str]) -> dict:
+    """``run`` through the PEAK parent: wall time and the command's own peak RSS."""
+    r = run([sys.executable, "-c", PEAK, *cmd], env)
+    r["peak_rss_mb"] = json.loads(r["notes"][-1][1])["peak_rss_mb"]
+    return r
+
+
 def run(cmd: list[str], env: dict[str, str]) -> dict:
-    """Wall time, time to the first and last stdout line, stderr lines with their times, peak RSS."""
+    """Wall time, time to the first and last stdout line, stderr lines with their times."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     import threading
@@ -59,14 +77,13 @@ def run(cmd: list[str], env: dict[str, str]) -> dict:
     th.start()
     for _ in p.stdout:  # type: ignore[union-attr]
         lines.append(time.perf_counter() - t0)
-    _, status, usage = os.wait4(p.pid, 0)
+    p.wait()
     wall = time.perf_counter() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)
     th.join()
     if p.returncode != 0:
         sys.exit(f"{' '.join(cmd[:4])}… failed ({p.returncode}): " + "\n".join(n for _, n in notes[-5:]))
     return {"wall_s": wall, "first_s": lines[0] if lines else None, "last_s": lines[-1] if lines else None,
-            "lines": len(lines), "notes": notes, "peak_rss_mb": usage.ru_maxrss / 1024.0}
+            "lines": len(lines), "notes": notes}
 
 
 def env_with(cache: Path) -> dict[str, str]:
@@ -135,7 +152,7 @@ def huge(model: Path, work: Path) -> dict:
     png = work / "64mp.png"
     Image.new("RGB", (8000, 8000), (30, 160, 90)).save(png, compress_level=1)
     for name, p in (("200 MP JPEG", jpg), ("64 MP PNG", png)):
-        r = run([sys.executable, "-m", "livepredict", "classify", str(model), str(p)], env_with(work / "cache"))
+        r = peak([sys.executable, "-m", "livepredict", "classify", str(model), str(p)], env_with(work / "cache"))
         out[name] = {"wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"], "size_mb": p.stat().st_size / 1e6}
     return out
 
@@ -145,6 +162,7 @@ def main() -> int:
     ap.add_argument("--photos", type=int, default=600)
     ap.add_argument("--skip-naive", action="store_true")
     ap.add_argument("--skip-huge", action="store_true")
+    ap.add_argument("--only-huge", action="store_true", help="just the huge pictures (the model is converted first)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     from bench_engine import build_mobilenet_sized
@@ -155,6 +173,14 @@ def main() -> int:
         model = build_mobilenet_sized(work, sidecar=True)
         photos = make_photos(work / "photos", args.photos)
         load = os.getloadavg()[0]
+        if args.only_huge:
+            subprocess.run([sys.executable, "-m", "livepredict", "info", str(model)], env=env_with(work / "cache"),
+                           check=True, capture_output=True)
+            res = {"huge": huge(model, work)}
+            for name, h in res["huge"].items():
+                print(f"huge: {name} ({h['size_mb']:.1f} MB file): classify {h['wall_s']:.2f} s, peak RSS "
+                      f"{h['peak_rss_mb']:.0f} MB (goal <= 1536 MB)")
+            return 0
         res = {"first_open": first_open(model, photos, work, not args.skip_naive),
                "bound": bound(model, photos, work)}
         if not args.skip_huge:

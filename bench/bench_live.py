@@ -172,36 +172,41 @@ def live_window(model: Path):
     return app, window, panel, pump
 
 
-def gui(seconds: float, unthrottled: bool, screenshot: str | None, report: str | None, model: Path,
-        video: Path = VIDEO) -> dict:
+def stall_probe(secs: float):
+    """A 5 ms timer in the GUI thread for ``secs`` (the event loop runs meanwhile); returns how late
+    each tick was (ms, numpy array)."""
     import numpy as np
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
+    interval_ms = 5
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.nsecsElapsed()]
+
+    def tick() -> None:
+        now = clock.nsecsElapsed()
+        gaps.append((now - last[0]) / 1e6)
+        last[0] = now
+
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(interval_ms)
+    timer.timeout.connect(tick)
+    timer.start()
+    loop = QEventLoop()
+    QTimer.singleShot(int(secs * 1000), loop.quit)
+    loop.exec()
+    timer.stop()
+    return np.clip(np.asarray(gaps[1:]) - interval_ms, 0, None)
+
+
+def gui(seconds: float, unthrottled: bool, screenshot: str | None, report: str | None, model: Path,
+        video: Path = VIDEO) -> dict:
+    import numpy as np
+
     app, window, panel, pump = live_window(model)
-
-    def probe(secs: float) -> np.ndarray:
-        """A 5 ms timer in the GUI thread for ``secs``; returns how late each tick was (ms)."""
-        interval_ms = 5
-        gaps: list[float] = []
-        clock = QElapsedTimer()
-        clock.start()
-        last = [clock.nsecsElapsed()]
-
-        def tick() -> None:
-            now = clock.nsecsElapsed()
-            gaps.append((now - last[0]) / 1e6)
-            last[0] = now
-
-        timer = QTimer()
-        timer.setTimerType(Qt.TimerType.PreciseTimer)
-        timer.setInterval(interval_ms)
-        timer.timeout.connect(tick)
-        timer.start()
-        loop = QEventLoop()
-        QTimer.singleShot(int(secs * 1000), loop.quit)
-        loop.exec()
-        timer.stop()
-        return np.clip(np.asarray(gaps[1:]) - interval_ms, 0, None)
+    probe = stall_probe
 
     # Baseline: the same window, model loaded, nothing live. On a busy machine the OS alone makes the
     # event loop late now and then; this tells that part apart from what live work adds.

@@ -245,6 +245,10 @@ def _show_window(window, controller, model: str | None, initial_job: int | None,
         window.show_panel(panel)
     elif initial_job is not None:  # `livepredict MODEL IMAGES`: where they are classified, not the last tab used
         window.show_panel("Classify")
+    elif model is not None:  # `livepredict MODEL`: the tab for what the model does, once that is known
+        from livepredict.ui.first_tab import follow_first_model
+
+        follow_first_model(window, controller)
     monitor = StartupMonitor(window, controller, _t0(), has_model=model is not None)
     if initial_job is not None:
         monitor.initial_jobs.add(initial_job)

@@ -64,11 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = cmd("evaluate", "Evaluate classifiers on a labelled folder (one sub-folder per class) or a CSV of "
                          "path,label; two or more models are compared.")
-    sp.add_argument("paths", nargs="+", metavar="MODEL [MODEL ...] FOLDER|CSV")
+    sp.usage = "livepredict evaluate [options] MODEL [MODEL ...] FOLDER|CSV"
+    sp.add_argument("paths", nargs="+", metavar="PATH",
+                    help="one to four models, then the labelled folder or CSV (last)")
     sp.add_argument("--report", metavar="DIR", help="write report.html with its plots, CSV and JSON here")
     sp.add_argument("--top", type=int, default=3, metavar="K", help="k of the top-k accuracy (default 3)")
     sp.add_argument("--output", default=None, metavar="OUT", help=output_help)
-    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--json", action="store_true", help="print every figure and every picture's prediction as JSON")
+    sp.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                    help="classify the pictures on a Ray cluster (as classify --ray)")
 
     from livepredict.commands.explain import add_parser as add_explain
 
@@ -78,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("model")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--seconds", type=float, default=2.0, metavar="S")
+    sp.add_argument("--int8", action="store_true",
+                    help="also quantise an image classifier to int8 and time it next to float LiteRT, with its "
+                         "top-1 agreement on probe pictures")
+    sp.add_argument("--calibration", nargs="+", default=[], metavar="PATH",
+                    help="pictures or folders to calibrate (and probe) the int8 model with (default: synthetic)")
 
     sp = cmd("generate", "Generate text from a recurrent model, or forecast a series.")
     sp.add_argument("model")

@@ -3,7 +3,12 @@ each window size in each theme. Run by ``test_tour_xvfb.py`` in a subprocess on 
 
     python tests/e2e/tour.py OUT_DIR WxH [WxH ...]
 
-Stage 1: the demo model, the sample images classified, the sample video playing in the Live tab:
+<<<<<<< HEAD
+Stage 1: the demo model, the sample images classified (and evaluated, sorted into class folders), the
+sample video playing in the Live tab:
+=======
+Stage 0: the empty Classify tab, before any model. Stage 1: the demo model, the sample images classified, the sample video playing in the Live tab:
+>>>>>>> main
 every tab except Generate is shot (tabs added later are shot too). Stage 2: the bundled text model
 generating: the Generate tab. Stage 3: the bundled forecaster rolling forward: the Generate tab.
 Files: ``OUT_DIR/<tab>-<W>x<H>-<theme>.png``; ``OUT_DIR/tour.json`` lists them.
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -58,6 +64,16 @@ def shoot(window, tab: str, name: str, sizes, out: Path, shots: list) -> None:
             shots.append({"tab": tab, "name": name, "size": [w, h], "theme": theme, "path": str(path)})
 
 
+def labelled_samples(folder: Path) -> Path:
+    """The sample pictures (``<shape>_….png``) in one sub-folder per shape."""
+    import shutil
+
+    for f in sorted(SAMPLES.iterdir()):
+        (folder / f.name.split("_")[0]).mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, folder / f.name.split("_")[0] / f.name)
+    return folder
+
+
 def main() -> int:
     out = Path(sys.argv[1])
     sizes = [tuple(int(v) for v in s.split("x")) for s in sys.argv[2:]]
@@ -75,12 +91,16 @@ def main() -> int:
     window.show()
     shots: list = []
 
+    shoot(window, "Classify", "classify-empty", sizes, out, shots)  # what a new user sees first
     window.open_model(ROOT / "models" / "shapes.keras")
     wait_until("the demo model", lambda: window.loaded is not None)
     panel = window.classify_panel
     images = sorted(SAMPLES.iterdir())[::4][:10]
     panel.classify([str(p) for p in images])
     wait_until("the sample images", lambda: not panel._jobs and len(panel.model.cards) == len(images))
+    evaluate = window.panel("Evaluate")  # the sample pictures sorted into class folders, evaluated
+    evaluate.start(str(labelled_samples(Path(tempfile.mkdtemp(prefix="tour-labelled-")))))
+    wait_until("the evaluation", lambda: evaluate.finished is not None)
     live = window.panel("Live")
     window.start_live(str(VIDEO))
     wait_until("live predictions", lambda: live.pipeline.frames_inferred >= 40 and live.plot.shown)

@@ -1,6 +1,7 @@
 """Comparing models in the real main window: File › Add Model to Compare opens a second real model in
 its own slot; Classify cards carry every model's top-k, disagreements are marked and can be shown
-alone; a compared model that fails is reported for its slot while the main model keeps working."""
+alone; a compared model that fails is reported for its slot while the main model keeps working; the
+Live tab feeds the same frames to both models, one lane each, with their agreement rate."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from livepredict.app import parse_args
 
 WAIT = 120_000
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+SAMPLE_VIDEO = Path(__file__).resolve().parents[2] / "resources" / "samples" / "shapes.avi"
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")  # offscreen plugin, harmless
 
 
@@ -44,7 +46,7 @@ def test_cards_show_both_models_and_filter_disagreements(qtbot, window, data):
     folder, crop = data
     _open_both(qtbot, window, crop)
     assert window.compare.names() == {"compare1": "shapes_crop.keras"}
-    assert "shapes_crop.keras open to compare" in window.status_text.text()
+    qtbot.waitUntil(lambda: "shapes_crop.keras open to compare" in window.status_text.text())
     panel = _classify_all(qtbot, window, [str(folder)])
     cc = panel.compare_cards
     cards = panel.model.cards
@@ -85,6 +87,38 @@ def test_a_compared_model_that_fails_is_reported_for_its_slot(qtbot, window, dat
     assert window.compare.names() == {} and not window.classify_panel.disagree_box.isVisible()
 
 
+def test_labels_the_main_model_lacks_are_named(qtbot, window, model_files):
+    c = window.controller
+    with qtbot.waitSignal(c.model_loaded, timeout=WAIT, check_params_cb=lambda m: m.slot == "main"):
+        window.open_model(SHAPES_MODEL)
+    with qtbot.waitSignal(c.model_loaded, timeout=WAIT, check_params_cb=lambda m: m.slot == "compare1"):
+        window.compare.add(model_files["keras"])  # the colour classifier: red, green, blue
+    qtbot.waitUntil(lambda: ("Its labels red, green, blue are not labels of shapes.keras: the models are compared "
+                             "by name on the labels they share.") in window.status_text.text())
+
+
 def test_command_line_compare_models():
     args = parse_args(["a.keras", "--compare", "b.keras", "c.tflite"])
     assert args.model == "a.keras" and args.compare == ["b.keras", "c.tflite"]
+
+
+def test_live_gives_every_model_its_lane_and_the_agreement_rate(qtbot, window, data):
+    _, crop = data
+    _open_both(qtbot, window, crop)
+    window.show_panel("Live")
+    panel = window.panel("Live")
+    lanes = panel.lanes
+    assert not lanes.isHidden() and set(lanes.lanes) == {"main", "compare1"}
+    panel.start(str(SAMPLE_VIDEO))
+    qtbot.waitUntil(lambda: len(lanes.recent["main"]) >= 20 and len(lanes.recent["compare1"]) >= 20,
+                    timeout=WAIT)
+    panel.stop()
+    main = {f: label for f, label, _ in lanes.recent["main"]}
+    both = [label == main[f] for f, label, _ in lanes.recent["compare1"] if f in main][-100:]
+    assert both and lanes.agreement("compare1") == pytest.approx(sum(both) / len(both))
+    assert lanes.ms["main"] > 0 and lanes.ms["compare1"] > 0
+    # the empty compare slots are fed too (a model may be added any time): their frames are not the main's loss
+    assert window.controller.worker.live.skipped > 0
+    assert panel.pipeline.frames_dropped == panel.pipeline.mailbox.dropped_count
+    QApplication.processEvents()
+    window.grab().save(str(ARTIFACTS / "compare_live.png"))

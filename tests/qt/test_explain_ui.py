@@ -81,3 +81,35 @@ def test_live_video_shows_the_heatmap_and_the_snapshot_has_it(qtbot, window, tmp
     live.stop()
     assert with_heat.shape == plain.shape
     assert np.mean(np.abs(with_heat.astype(int) - plain.astype(int))) > 1.0  # the frames differ a little anyway
+
+
+def test_model_tab_picks_the_gradcam_layer_and_saves_it_in_the_sidecar(qtbot, window, tmp_path):
+    import json
+    import shutil
+
+    from livepredict.ui.explain_layer import AUTO, ExplainLayerBox
+
+    model = tmp_path / "shapes.keras"
+    shutil.copy(SHAPES, model)
+    shutil.copy(str(SHAPES) + ".livepredict.json", str(model) + ".livepredict.json")
+    with qtbot.waitSignal(window.controller.model_loaded, timeout=WAIT):
+        window.open_model(model)
+    box = window.panel("Model").findChild(ExplainLayerBox)
+    names = [box.box.itemText(i) for i in range(box.box.count())]
+    assert names[0] == AUTO and "b3_relu" in names and "b4_relu" in names and "gap" not in names and "image" not in names
+    panel = window.classify_panel
+    with qtbot.waitSignal(window.controller.batch_finished, timeout=WAIT):
+        panel.classify([str(SAMPLES / "images" / "star_02.png")])
+    ex = panel.explain
+    ex.controls.toggle.setChecked(True)
+    qtbot.waitUntil(lambda: len(ex.results) == 1 and not ex._jobs, timeout=WAIT)
+    assert next(iter(ex.results.values())).heatmap.layer == "b4_relu"
+    box.box.setCurrentText("b3_relu")  # the cards are explained again at that layer
+    qtbot.waitUntil(lambda: len(ex.results) == 1 and not ex._jobs, timeout=WAIT)
+    heat = next(iter(ex.results.values())).heatmap
+    assert heat.layer == "b3_relu" and heat.grid.shape == (12, 12)
+    box.save()
+    window.show_panel("Model")
+    window.grab().save(str(SHOTS / "model.png"))
+    assert json.loads((tmp_path / "shapes.keras.livepredict.json").read_text())["explain_layer"] == "b3_relu"
+    assert box.note.text() == "Saved in shapes.keras.livepredict.json."

@@ -138,3 +138,23 @@ def test_controls_offer_only_what_applies(qtbot, bare_panel, video):
     assert panel.start(str(video))
     qtbot.waitUntil(lambda: panel.snapshot_button.isEnabled() and panel.record_button.isEnabled(), timeout=20_000)
     panel.stop()
+
+
+def test_an_unchecked_box_is_visible_in_the_dark_theme(qtbot):
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QApplication, QCheckBox
+
+    from livepredict.ui import theme
+
+    before = theme.current().name
+    try:
+        colours = theme.apply(QApplication.instance(), "dark")
+        box = QCheckBox("Mirror")
+        qtbot.addWidget(box)
+        box.show()
+        img = box.grab().toImage()
+        bg = QColor(colours.window).lightness()
+        edge = [img.pixelColor(x, y).lightness() for x in range(0, 18) for y in range(img.height())]
+        assert sum(1 for v in edge if abs(v - bg) > 60) >= 30  # the square's outline stands out
+    finally:
+        theme.apply(QApplication.instance(), before)

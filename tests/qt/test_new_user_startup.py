@@ -28,3 +28,17 @@ def test_model_and_images_open_the_classify_tab_not_the_last_one_used(tmp_path):
     assert out.returncode == 0, out.stderr
     after = QSettings(ini, QSettings.Format.IniFormat)
     assert after.value("window/panel") == "Classify"  # the tab shown when the window closed
+
+
+def test_a_generator_given_alone_opens_the_generate_tab(qtbot, window):
+    from livepredict.ui.first_tab import follow_first_model
+
+    follow_first_model(window, window.controller)  # what `livepredict MODEL` sets up
+    assert window.tabs.tabText(window.tabs.currentIndex()) == "Classify"
+    with qtbot.waitSignal(window.controller.model_loaded, timeout=120_000):
+        window.open_model(ROOT / "models" / "chars.keras")
+    assert window.tabs.tabText(window.tabs.currentIndex()) == "Generate"
+    with qtbot.waitSignal(window.controller.model_loaded, timeout=120_000):
+        window.open_model(ROOT / "models" / "shapes.keras")  # only the first model picks the tab
+        window.show_panel("Model")
+    assert window.tabs.tabText(window.tabs.currentIndex()) == "Model"

@@ -75,7 +75,7 @@ def test_ctrl_c_keeps_a_whole_report_of_the_pictures_done(data, tmp_path, capsys
     report = tmp_path / "report"
     report.mkdir()
     (report / "report.html").write_text("an older report")
-    real, calls = predict.predict_images, []
+    real, calls = predict.predict_tensors, []
 
     def interrupted_on_the_third_chunk(*args, **kw):  # Ctrl+C at a known point of the run
         calls.append(1)
@@ -83,7 +83,7 @@ def test_ctrl_c_keeps_a_whole_report_of_the_pictures_done(data, tmp_path, capsys
             raise KeyboardInterrupt
         return real(*args, **kw)
 
-    monkeypatch.setattr(predict, "predict_images", interrupted_on_the_third_chunk)
+    monkeypatch.setattr(predict, "predict_tensors", interrupted_on_the_third_chunk)
     code, out, err = run(capsys, "evaluate", SHAPES_MODEL, folder, "--report", report)
     assert code == 130 and "interrupted; results written so far were kept" in err and "Traceback" not in err
     figures = json.loads((report / "figures.json").read_text())

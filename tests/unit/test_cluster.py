@@ -58,9 +58,7 @@ def test_ray_run_writes_what_the_local_run_writes(ray_runtime, folder, tmp_path,
     rows = list(csv.reader(ray_csv.open()))
     assert len(rows) == 1 + 206 and sum(1 for r in rows[1:] if r[-1]) == 2  # per-file errors kept, in order
     assert err.strip() == "livepredict: 2 of 206 files could not be classified (see their errors)."
-    code, local_json, _ = _classify([str(folder / "shapes"), "--json"], capsys)
-    code, ray_json, _ = _classify([str(folder / "shapes"), "--json", "--ray"], capsys)
-    assert ray_json == local_json
+    # (--json on Ray: the detector test below compares it with the local run's)
 
 
 def test_ctrl_c_cancels_the_job_and_keeps_a_valid_partial_csv(ray_runtime, folder, tmp_path):
@@ -92,3 +90,54 @@ def test_without_ray_the_flag_says_what_to_install(folder, monkeypatch, capsys):
     assert code == 2
     assert err.strip() == ("livepredict: --ray needs Ray, which is not installed; install it with "
                            "pip install -e '.[cluster]'.")
+
+
+def test_the_model_bundle_carries_a_savedmodel_folder_and_its_sidecar(model_files, tmp_path):
+    from livepredict.inference.cluster import model_bundle, unpack_bundle
+    from livepredict.inference.loader import open_model
+
+    src = model_files["savedmodel"]
+    bundle = model_bundle(src)
+    assert f"{src.name}.livepredict.json" in bundle and any(k.endswith("saved_model.pb") for k in bundle)
+    path = unpack_bundle(bundle, tmp_path)
+    with open_model(path) as there, open_model(src) as here:
+        assert there.info.labels == here.info.labels and there.info.preprocess == here.info.preprocess
+    with pytest.raises(Exception, match="outside its folder"):
+        unpack_bundle({"__model__": b"x", "../escape.txt": b"no"}, tmp_path / "inner")
+
+
+def test_a_detector_on_ray_writes_the_local_runs_detection_rows(ray_runtime, tmp_path, capsys):
+    """One row per detection in the CSV and the detections in the JSON, as the local run writes them."""
+    from helpers import detect_models as dm
+    from PIL import Image
+
+    model = tmp_path / "yolo.keras"
+    dm.build_yolo().save(model)
+    dm.write_sidecar(model, {"labels": dm.LABELS})
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    for i in range(6):
+        Image.fromarray(dm.picture(40 + 7 * i, 60, (5 + i, 8, 30 + i, 30))).save(pics / f"{i}.png")
+    Image.fromarray(dm.picture(30, 30, (0, 0, 0, 0))).save(pics / "empty.png")
+    runs = {}
+    for name, extra in (("local", []), ("ray", ["--ray"])):
+        code = cli.main(["classify", str(model), str(pics), "--json", "--csv", str(tmp_path / f"{name}.csv"),
+                         *extra])
+        runs[name] = (code, capsys.readouterr().out, (tmp_path / f"{name}.csv").read_bytes())
+    assert runs["ray"] == runs["local"] and runs["local"][0] == 0
+    assert b"square" in runs["local"][2] and '"detections"' in runs["local"][1]
+
+
+def test_evaluate_on_ray_gives_the_local_figures_and_report(ray_runtime, tmp_path, capsys):
+    """Two models in each actor: the same JSON figures, comparison and predictions.csv as the local run."""
+    from helpers.labelled import SHAPES_MODEL, second_shapes_model, shapes_folder
+
+    folder, crop = shapes_folder(tmp_path / "shapes"), second_shapes_model(tmp_path / "crop")
+    runs = {}
+    for name, extra in (("local", []), ("ray", ["--ray"])):
+        code = cli.main(["evaluate", str(SHAPES_MODEL), str(crop), str(folder), "--report", str(tmp_path / name),
+                         "--json", *extra])
+        out = capsys.readouterr().out
+        runs[name] = (code, out.replace(str(tmp_path / name), "REPORT"),
+                      (tmp_path / name / "predictions.csv").read_bytes())
+    assert runs["ray"] == runs["local"] and runs["local"][0] == 0

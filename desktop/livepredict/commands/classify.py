@@ -70,27 +70,6 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 
-def _read_chunk(paths, pool):
-    from livepredict.sources.images import read_image
-
-    def read(p):
-        try:
-            return read_image(p), None
-        except LivePredictError as e:
-            return None, str(e)
-
-    return [pool.submit(read, p) for p in paths]
-
-
-def read_ahead(paths, chunk, pool):
-    """(chunk of paths, their (image, error) pairs) in order, the next chunk read while one is used."""
-    pending = _read_chunk(paths[:chunk], pool)
-    for start in range(0, len(paths), chunk):
-        loaded = [f.result() for f in pending]
-        pending = _read_chunk(paths[start + chunk:start + 2 * chunk], pool)  # read ahead
-        yield paths[start:start + chunk], loaded
-
-
 def cmd_classify(args: argparse.Namespace) -> int:
     from livepredict.core.outfile import CsvRows
     from livepredict.sources.images import collect_image_paths
@@ -219,7 +198,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if not args.seconds > 0:
         raise LivePredictError(f"--seconds must be more than 0, not {args.seconds:g}; try --seconds 2.")
-    result = run_bench(args.model, seconds=args.seconds, trust=args.trust, status=status_printer())
+    result = run_bench(args.model, seconds=args.seconds, trust=args.trust, status=status_printer(),
+                       int8=getattr(args, "int8", False), calibration=getattr(args, "calibration", []))
     if args.json:
         print_json(result)
         return 0
@@ -231,5 +211,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if result["speedup_vs_predict"] is not None:
         print(f"Chosen ({result['chosen']}) is {result['speedup_vs_predict']:.1f}x faster than predict")
     print(f"Chosen vs fastest runtime ({result['fastest']}): {result['chosen_vs_best']:.2f}x")
+    if "int8" in result:
+        from livepredict.commands.int8_report import int8_lines
+
+        for line in int8_lines(result):
+            print(line)
     return 0
 

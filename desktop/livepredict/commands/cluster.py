@@ -16,11 +16,12 @@ ADDRESS: none (a local Ray runtime on this machine, or the one already started i
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
+import pickle
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ def _pool_size(ray: Any) -> int:
     return max(1, cpus - 1)
 
 
-def dataset(ray: Any, paths: list[Path], args: argparse.Namespace) -> Any:
+def dataset(ray: Any, paths: list[Any], args: argparse.Namespace, models: list[str], batch: int = BATCH) -> Any:
     from livepredict.commands.cluster_actor import ClassifyActor
     from livepredict.inference.cluster import model_bundle
 
@@ -77,54 +78,110 @@ def dataset(ray: Any, paths: list[Path], args: argparse.Namespace) -> Any:
     ctx.execution_options.preserve_order = True
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
-    # in a list: the actors get the reference and fetch the bytes themselves (once per actor)
-    bundle = ray.put(model_bundle(args.model, trust=args.trust))
+    # in a list: the actors get the references and fetch the bytes themselves (once per actor)
+    bundles = [ray.put(model_bundle(m, trust=args.trust)) for m in models]
     rows = [{"index": i, "path": str(p)} for i, p in enumerate(paths)]
-    ds = ray.data.from_items(rows, override_num_blocks=max(1, (len(rows) + BATCH - 1) // BATCH))
+    ds = ray.data.from_items(rows, override_num_blocks=max(1, (len(rows) + batch - 1) // batch))
     with warnings.catch_warnings():  # max_restarts goes through the remote args Ray is renaming
         warnings.simplefilter("ignore", DeprecationWarning)
         # no restarts: a restarted actor could not fetch its constructor arguments again (Ray warns so)
-        return ds.map_batches(ClassifyActor, batch_size=BATCH, batch_format="numpy",
+        return ds.map_batches(ClassifyActor, batch_size=batch, batch_format="numpy",
                               compute=ray.data.ActorPoolStrategy(size=_pool_size(ray)), num_cpus=1,
                               max_restarts=0,
-                              fn_constructor_kwargs={"bundle": [bundle], "top_k": args.top, "trust": args.trust,
+                              fn_constructor_kwargs={"bundles": bundles, "top_k": args.top, "trust": args.trust,
                                                      "output": getattr(args, "output", None)})
+
+
+def results_on_ray(args: argparse.Namespace, models: list[str], paths: list[Any], batch: int = BATCH
+                   ) -> Iterator[tuple[list[int], list[list[tuple[Any, str | None]]], str]]:
+    """(indices, per file the (prediction, read error) of each model, the task) for each batch of
+    ``batch`` files, in input order, from a Ray job (a runtime this call started is shut down after)."""
+    ray = import_ray()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    started = connect(ray, args.ray)
+    try:
+        for got in dataset(ray, paths, args, models, batch).iter_batches(batch_size=batch, batch_format="numpy"):
+            if got["fatal"][0]:
+                raise LivePredictError(str(got["fatal"][0]))
+            yield ([int(i) for i in got["index"]], [pickle.loads(r) for r in got["result"]], str(got["task"][0]))
+    finally:
+        if started:
+            ray.shutdown()  # ends the job's actors (Ctrl+C included)
 
 
 def classify_on_ray(args: argparse.Namespace, paths: list[Path], writer: Any) -> int:
     """Classify ``paths`` on Ray; rows go to ``writer`` (the CSV) and stdout as the local run's do."""
     from tqdm import tqdm
 
-    from livepredict.commands.classify import _format_prediction, finish
-    from livepredict.commands.rows import csv_header, csv_rows
+    from livepredict.commands.classify import finish
     from livepredict.core.types import Prediction
 
-    ray = import_ray()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    started = connect(ray, args.ray)
-    results: list[Prediction] = []
-    try:
-        ds = dataset(ray, paths, args)
-        if writer is not None:
-            writer.row(csv_header(args.top))
-        with tqdm(total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
-            for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-                for index, text in zip(batch["index"], batch["result"], strict=True):
-                    got = json.loads(text)
-                    if got.get("fatal"):
-                        raise LivePredictError(got["fatal"])
-                    path = str(paths[int(index)])
-                    pred = Prediction(top=tuple((lbl, float(s)) for lbl, s in got["top"]), path=path,
-                                      error=got["error"])
-                    results.append(pred)
+    out = _Output(args, writer)
+    with tqdm(total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
+        for indices, results, task in results_on_ray(args, [args.model], paths):
+            for index, ((pred, err),) in zip(indices, results, strict=True):
+                path = str(paths[index])
+                out.add(path, pred or Prediction(top=(), path=path, error=err), task, bar)
+            bar.update(len(indices))
+    return finish(args, out.results)
+
+
+def evaluate_on_ray(args: argparse.Namespace, model_paths: list[str], labelled: Any, evaluators: list[Any],
+                    writer: Any, chunk: int) -> None:
+    """``evaluate``'s predictions from a Ray job: every model in each actor, the files in the local run's
+    chunks, recorded and written (``predictions.csv``) in the local run's order."""
+    from tqdm import tqdm
+
+    from livepredict.inference.evaluate.report import prediction_row
+
+    wanted = set().union(*(e.wanted for e in evaluators))
+    paths = [p for p, _ in labelled.items if p in wanted]
+    true_of = dict(labelled.items)
+    with tqdm(total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
+        for indices, results, _ in results_on_ray(args, model_paths, paths, chunk):
+            for m, ev in enumerate(evaluators):
+                for index, per_model in zip(indices, results, strict=True):
+                    p = paths[index]
+                    if p not in ev.wanted:
+                        continue
+                    pred, err = per_model[m]
+                    ev.add(p, pred, err)
                     if writer is not None:
-                        for row in csv_rows(path, pred, args.top):
-                            writer.row(row)
-                    if not args.json:
-                        bar.clear()
-                        print(_format_prediction(pred), flush=True)
-                bar.update(len(batch["index"]))
-    finally:
-        if started:
-            ray.shutdown()  # ends the job's actors (Ctrl+C included)
-    return finish(args, results)
+                        error = err or (pred.error if pred is not None else None)
+                        writer.row(prediction_row(ev.name, p, true_of[p], pred.label if pred and not error else "",
+                                                  pred.score if pred and not error else None, error))
+            bar.update(len(indices))
+
+
+class _Output:
+    """The local run's outputs for each prediction as it arrives: the CSV (its header once the model's
+    task is known), the masks (``--masks``), the printed line; the predictions for ``--json``."""
+
+    def __init__(self, args: argparse.Namespace, writer: Any) -> None:
+        self.args, self.writer = args, writer
+        self.results: list[Any] = []
+        self.task: str | None = None
+        self.masks: Any = None
+
+    def add(self, path: str, pred: Any, task: str, bar: Any) -> None:
+        from livepredict.commands.classify import _format_prediction
+        from livepredict.commands.rows import csv_header, csv_rows
+
+        args = self.args
+        if self.task is None:
+            self.task = task
+            if getattr(args, "masks", None):
+                from livepredict.commands.vision_out import MaskWriter
+
+                self.masks = MaskWriter(args.masks, task)
+            if self.writer is not None:
+                self.writer.row(csv_header(args.top, task))
+        self.results.append(pred)
+        if self.masks is not None:
+            self.masks.write(pred)
+        if self.writer is not None:
+            for row in csv_rows(path, pred, args.top, task):
+                self.writer.row(row)
+        if not args.json:
+            bar.clear()
+            print(_format_prediction(pred), flush=True)

@@ -1,7 +1,9 @@
 """``evaluate``: one or more classifiers on a labelled folder or CSV; figures, comparison, report.
 
-The pictures are read once (two reader threads, one chunk ahead, as ``classify`` does) and every
-model classifies each chunk through the same ``predict_images`` path. ``predictions.csv`` gets its
+The pictures are decoded once and preprocessed for every model in a thread per core, ahead of the
+models (``threads.prefetch``, as ``classify`` does), and every model classifies each chunk through the
+same ``predict_tensors`` path (``threads.engine.evaluate.predict_chunk``, shared with the window's
+Evaluate tab); a model seen for the first time starts on Keras and moves to LiteRT as ``classify`` does. ``predictions.csv`` gets its
 rows as they are made; the other report files are written at the end, also after Ctrl+C (then
 covering the pictures done), each replacing an older file whole.
 """
@@ -13,7 +15,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from livepredict.commands.classify import read_ahead
 from livepredict.commands.common import open_for_cli, print_json
 from livepredict.core.errors import LivePredictError
 
@@ -46,6 +47,7 @@ def _check_args(args: argparse.Namespace) -> tuple[list[str], str]:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from livepredict.commands.switching import convert_mode
     from livepredict.inference.evaluate.collect import Evaluator, model_labels
     from livepredict.sources.labelled import read_labelled
 
@@ -55,7 +57,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     try:
         evaluators = []
         for path, name in zip(model_paths, _names(model_paths), strict=True):
-            models.append(open_for_cli(argparse.Namespace(model=path, trust=args.trust, output=args.output)))
+            models.append(open_for_cli(argparse.Namespace(model=path, trust=args.trust, output=args.output),
+                                       convert=convert_mode()))
             ev = Evaluator(name, model_labels(models[-1]), labelled.items, top_k=args.top)
             if not ev.wanted:
                 raise LivePredictError(
@@ -82,7 +85,13 @@ def _run(args: argparse.Namespace, source: str, labelled: Any, models: list[Any]
         writer.row(PREDICTION_HEADER)
     interrupted = False
     try:
-        _predict_all(labelled, models, evaluators, writer)
+        if getattr(args, "ray", None) is not None:  # the same predictions from a Ray cluster (commands/cluster.py)
+            from livepredict.commands.cluster import evaluate_on_ray
+
+            chunk = max(1, int(getattr(models[0].runtime, "batch", 16) or 16))
+            evaluate_on_ray(args, args.paths[:-1], labelled, evaluators, writer, chunk)
+        else:
+            _predict_all(labelled, models, evaluators, writer)
     except KeyboardInterrupt:
         interrupted = True
         raise
@@ -94,35 +103,35 @@ def _run(args: argparse.Namespace, source: str, labelled: Any, models: list[Any]
 
 
 def _predict_all(labelled: Any, models: list[Any], evaluators: list[Any], writer: Any) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
     from tqdm import tqdm
 
+    from livepredict.commands.switching import announce_pending, switch_if_ready
     from livepredict.inference.evaluate.report import prediction_row
-    from livepredict.inference.predict import predict_images
+    from livepredict.threads.engine.evaluate import evaluation_preparer, predict_chunk
+    from livepredict.threads.prefetch import Prefetch
 
     wanted = set().union(*(e.wanted for e in evaluators))
     paths = [p for p, _ in labelled.items if p in wanted]
     true_of = dict(labelled.items)
+
+    def row(ev: Any, path: str, pred: Any, error: str | None) -> None:
+        if writer is not None:
+            ok = pred is not None and not error
+            writer.row(prediction_row(ev.name, path, true_of[path], pred.label if ok else "",
+                                      pred.score if ok else None, error))
+
     chunk = max(1, int(getattr(models[0].runtime, "batch", 16) or 16))
-    with ThreadPoolExecutor(max_workers=2) as pool, tqdm(total=len(paths), unit="img", file=sys.stderr,
-                                                         disable=None, leave=False) as bar:
-        for part, loaded in read_ahead(paths, chunk, pool):
-            for model, ev in zip(models, evaluators, strict=True):
-                good = [(p, img) for p, (img, err) in zip(part, loaded, strict=True) if err is None and p in ev.wanted]
-                preds = predict_images(model, [img for _, img in good], top_k=1,
-                                       paths=[p for p, _ in good]) if good else []
-                by_path = dict(zip((p for p, _ in good), preds, strict=True))
-                for p, (_, err) in zip(part, loaded, strict=True):
-                    if p not in ev.wanted:
-                        continue
-                    pred = by_path.get(p)
-                    ev.add(p, pred, err)
-                    if writer is not None:
-                        error = err or (pred.error if pred is not None else None)
-                        writer.row(prediction_row(ev.name, p, true_of[p], pred.label if pred and not error else "",
-                                                  pred.score if pred and not error else None, error))
+    # Decoding and preprocessing (once per picture, for every model) run in a thread per core, ahead.
+    with Prefetch(paths, chunk, evaluation_preparer(models)) as ahead, tqdm(
+            total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
+        for part in ahead:
+            for m in models:
+                switch_if_ready(m, bar)
+            predict_chunk(models, evaluators, part, row)
             bar.update(len(part))
+    for m in models:
+        switch_if_ready(m, bar)
+        announce_pending(m)
 
 
 def _finish(args: argparse.Namespace, source: str, evaluators: list[Any], report: Path | None,

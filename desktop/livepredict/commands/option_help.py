@@ -9,6 +9,9 @@ import argparse
 HELP: dict[tuple[str, str] | str, str] = {
     "model": "the model file: .keras, .h5, .tflite or a SavedModel folder",
     "paths": "image files or folders (searched recursively)",
+    ("evaluate", "paths"): "the models to evaluate, then a labelled folder (one sub-folder per class) or a CSV "
+                           "of path,label",
+    ("export", "out_dir"): "the folder the Serving layout goes into (OUT_DIR/NAME/VERSION)",
     "json": "print JSON on stdout instead of text",
     ("classify", "top"): "how many labels to give per image (default 3)",
     "csv": "also write the results to this CSV file",

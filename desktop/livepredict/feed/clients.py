@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from livepredict.feed import protocol as P
-from livepredict.feed.records import PredictionRecord, Record, TensorRecord
+from livepredict.feed.records import HeatmapRecord, PredictionRecord, Record, TensorRecord
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ SOCKET_SNDBUF = 8 * 1024  # kernel send buffer per client (Linux doubles it): a 
 class Client:
     """The state of one connection (loop thread only)."""
 
-    __slots__ = ("ws", "cid", "options", "wake", "room", "replies", "reply_bytes", "pred", "tensor", "status",
+    __slots__ = ("ws", "cid", "options", "wake", "room", "replies", "reply_bytes", "pred", "tensor", "heat", "status",
                  "gen", "missed", "missed_total", "gen_missed", "gen_pending_missed", "sent", "sent_predictions", "inflight",
                  "last_pred_sent", "rate_timer", "tasks", "errors", "remote", "connected_at", "credits",
                  "read_pauses")
@@ -51,6 +51,7 @@ class Client:
         self.reply_bytes = 0
         self.pred: PredictionRecord | None = None
         self.tensor: TensorRecord | None = None
+        self.heat: HeatmapRecord | None = None  # the newest heatmap not sent yet (older ones are replaced)
         self.status: str | None = None
         self.gen: collections.deque[str] = collections.deque(maxlen=GENERATION_QUEUE)
         self.missed = 0
@@ -149,6 +150,9 @@ class Client:
         if self.tensor is not None:
             t, self.tensor = self.tensor, None
             return t.data
+        if self.heat is not None:
+            hm, self.heat = self.heat, None
+            return hm.data
         rec = self.pred
         if rec is None or (self.options.pull and self.credits <= 0):
             return None  # nothing, or pull mode waiting for the client's next "next"
@@ -210,6 +214,14 @@ async def sender(client: Client, on_sent: Callable[[], None]) -> None:
         client.room.set()  # a reader waiting for room goes on and sees the connection closed
 
 
+def _offer(clients: list[Client], rec: Record, slot: str, option: str) -> None:
+    """``rec`` into the one-record ``slot`` of every client whose ``option`` is on (newest wins)."""
+    for c in clients:
+        if getattr(c.options, option):
+            setattr(c, slot, rec)
+            c.wake.set()
+
+
 def deliver(records: Iterable[Record], dropped: int, clients: list[Client]) -> PredictionRecord | None:
     """Loop thread: put records into the clients' slots and queues, wake their senders; returns
     the newest prediction among them (what a new client gets first). ``dropped``: records the
@@ -229,11 +241,10 @@ def deliver(records: Iterable[Record], dropped: int, clients: list[Client]) -> P
                         c.missed_total += 1
                     c.pred = rec
                     c.wake.set()
+        elif isinstance(rec, HeatmapRecord):
+            _offer(clients, rec, "heat", "heatmaps")
         elif isinstance(rec, TensorRecord):
-            for c in clients:
-                if c.options.tensors:
-                    c.tensor = rec
-                    c.wake.set()
+            _offer(clients, rec, "tensor", "tensors")
         elif rec.kind == "generation":
             for c in clients:
                 if c.options.generation:

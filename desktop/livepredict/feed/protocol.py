@@ -9,7 +9,8 @@ Binary frames (both directions) use one layout, little-endian throughout::
     bytes 4..7   uint32 (little)    N = length of the JSON header in bytes
     bytes 8..8+N UTF-8 JSON object  the header ("type" says what follows)
     bytes 8+N..  payload            raw bytes (server → client "tensor": the array's data in
-                                    C order, little-endian; client → server "classify": an
+                                    C order, little-endian; "heatmap": an explanation map as
+                                    uint8, 255 = hottest; client → server "classify": an
                                     encoded image file, PNG/JPEG/BMP/WebP)
 
 Nothing is ever pickled, and nothing a client sends is used as a file path.
@@ -209,11 +210,34 @@ def tensor_frame(seq: int, array: np.ndarray, *, name: str = "output") -> bytes:
     return pack_binary(header, a.tobytes(order="C"))
 
 
+HEATMAP_SIDE = 160  # heatmaps are sent at most this many samples across (they are smooth maps)
+
+
+def heatmap_frame(seq: int, heat: Any, *, frame_index: int, capture_ts: float, made_ts: float,
+                  frame_shape: tuple[int, int] | None = None, max_side: int = HEATMAP_SIDE) -> bytes:
+    """A binary ``heatmap`` message for ``heat`` (a ``core.heatmap.Heatmap`` over the whole frame, of
+    ``frame_shape`` (h, w); default: the map's own): the map as uint8 (0..255), at most ``max_side`` across."""
+    from livepredict.core.heatmap import resample
+
+    values = np.asarray(heat.values, np.float32)
+    h, w = values.shape
+    scale = min(1.0, max_side / max(h, w))
+    small = resample(values, (max(1, round(h * scale)), max(1, round(w * scale)))) if scale < 1 else values
+    q = np.ascontiguousarray(np.clip(np.rint(small * 255.0), 0, 255).astype(np.uint8))
+    header = {"type": "heatmap", "seq": int(seq), "frame_index": int(frame_index), "capture_ts": _ts(capture_ts),
+              "made_ts": _ts(made_ts), "label": str(heat.label), "class_index": int(heat.class_index),
+              "score": _finite(float(heat.score)), "method": str(heat.method), "layer": str(heat.layer),
+              "dtype": "uint8", "shape": [int(d) for d in q.shape],
+              "frame_shape": [int(d) for d in (frame_shape or (h, w))],
+              "byteorder": "little", "nbytes": int(q.nbytes)}
+    return pack_binary(header, q.tobytes(order="C"))
+
+
 def parse_tensor_frame(data: bytes) -> tuple[dict[str, Any], np.ndarray]:
     """Client-side helper (used by the examples and tests): header and the array it carries."""
     header, payload = unpack_binary(data)
-    if header.get("type") != "tensor":
-        raise ProtocolError("bad-binary", "Binary message is not a tensor frame.")
+    if header.get("type") not in ("tensor", "heatmap"):
+        raise ProtocolError("bad-binary", "Binary message is not a tensor or heatmap frame.")
     dt = np.dtype(header["dtype"]).newbyteorder("<")
     arr = np.frombuffer(payload, dtype=dt).reshape(header["shape"])
     return header, arr
@@ -229,6 +253,7 @@ class Subscribe:
     predictions: bool | None = None
     generation: bool | None = None
     pull: bool | None = None
+    heatmaps: bool | None = None
     unlimited: bool = False  # "max_rate": null was sent explicitly
 
 
@@ -261,6 +286,7 @@ class ClientOptions:
     predictions: bool = True
     generation: bool = True
     pull: bool = False
+    heatmaps: bool = False  # explanation heatmaps of live frames, when the app makes them
     extra: dict[str, Any] = field(default_factory=dict)
 
     def apply(self, s: Subscribe) -> None:
@@ -276,10 +302,13 @@ class ClientOptions:
             self.generation = s.generation
         if s.pull is not None:
             self.pull = s.pull
+        if s.heatmaps is not None:
+            self.heatmaps = s.heatmaps
 
     def to_json(self) -> dict[str, Any]:
         return {"top_k": self.top_k, "tensors": self.tensors, "max_rate": self.max_rate,
-                "predictions": self.predictions, "generation": self.generation, "pull": self.pull}
+                "predictions": self.predictions, "generation": self.generation, "pull": self.pull,
+                "heatmaps": self.heatmaps}
 
 
 def _request_id(msg: dict[str, Any]) -> Any:
@@ -305,7 +334,7 @@ def _bool(value: Any, name: str, rid: Any) -> bool | None:
     raise ProtocolError("bad-message", f"{name} must be true or false.", rid)
 
 
-_SUBSCRIBE_KEYS = {"type", "id", "top_k", "tensors", "max_rate", "predictions", "generation", "pull"}
+_SUBSCRIBE_KEYS = {"type", "id", "top_k", "tensors", "max_rate", "predictions", "generation", "pull", "heatmaps"}
 _CLASSIFY_KEYS = {"type", "id", "image", "top_k"}
 
 
@@ -313,7 +342,7 @@ def _parse_subscribe(msg: dict[str, Any], rid: Any) -> Subscribe:
     unknown = sorted(set(msg) - _SUBSCRIBE_KEYS)
     if unknown:
         raise ProtocolError("bad-message", f"Unknown subscribe option {unknown[0]!r}; use top_k, tensors, "
-                                           "max_rate, predictions, generation or pull.", rid)
+                                           "max_rate, predictions, generation, pull or heatmaps.", rid)
     rate = msg.get("max_rate")
     if rate is not None:
         if (not isinstance(rate, int | float) or isinstance(rate, bool) or not math.isfinite(rate)
@@ -325,6 +354,7 @@ def _parse_subscribe(msg: dict[str, Any], rid: Any) -> Subscribe:
                      max_rate=rate, predictions=_bool(msg.get("predictions"), "predictions", rid),
                      generation=_bool(msg.get("generation"), "generation", rid),
                      pull=_bool(msg.get("pull"), "pull", rid),
+                     heatmaps=_bool(msg.get("heatmaps"), "heatmaps", rid),
                      unlimited="max_rate" in msg and rate is None)
 
 

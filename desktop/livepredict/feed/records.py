@@ -68,6 +68,14 @@ class TensorRecord:
 
 
 @dataclass(frozen=True)
+class HeatmapRecord:
+    """A binary heatmap frame, already packed (for clients that subscribed with heatmaps: true)."""
+
+    seq: int
+    data: bytes
+
+
+@dataclass(frozen=True)
 class TextRecord:
     """An encoded ``status`` message, or a ``generation`` message without its ``missed`` field and
     closing brace (each client adds its own count: see :func:`generation_record`)."""
@@ -82,7 +90,7 @@ def generation_record(msg: dict[str, Any]) -> TextRecord:
     return TextRecord("generation", P.dumps(fields)[:-1])
 
 
-Record = PredictionRecord | TensorRecord | TextRecord
+Record = PredictionRecord | TensorRecord | HeatmapRecord | TextRecord
 
 
 class Handoff:

@@ -52,6 +52,7 @@ from livepredict.feed.jobs import (
 from livepredict.feed.records import (
     HANDOFF_QUEUE,
     Handoff,
+    HeatmapRecord,
     PredictionRecord,
     Record,
     TensorRecord,
@@ -113,6 +114,7 @@ class FeedServer:
         self._seq = 0
         self._gen_seq = 0
         self._tensor_seq = 0
+        self._heat_seq = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stop: asyncio.Event | None = None
@@ -358,6 +360,18 @@ class FeedServer:
                 seq = self._tensor_seq
         if self.running:
             self._post(TensorRecord(seq, P.tensor_frame(seq, np.array(array, copy=True), name=name)))
+        return seq
+
+    def publish_heatmap(self, heat: Any, *, frame_index: int, capture_ts: float, made_ts: float,
+                        frame_shape: tuple[int, int] | None = None) -> int:
+        """Queue an explanation heatmap of a live frame (binary ``heatmap`` frame) for the clients that
+        subscribed with ``heatmaps: true``; a client gets the newest one, never a backlog."""
+        with self._lock:
+            self._heat_seq += 1
+            seq = self._heat_seq
+        if self.running:
+            self._post(HeatmapRecord(seq, P.heatmap_frame(seq, heat, frame_index=frame_index, capture_ts=capture_ts,
+                                                          made_ts=made_ts, frame_shape=frame_shape)))
         return seq
 
     def publish_status(self, state: str, message: str, *, source: str = "") -> None:

@@ -34,7 +34,7 @@ HELPER_NICE = 4  # the helper yields the cores to the process showing results
 
 try:
     import fcntl
-except ImportError:  # pragma: no cover - not on Windows: the launcher's exit code says when it is done
+except ImportError:  # pragma: no cover - not on Windows: the helper's done/failed record says when it ended
     fcntl = None  # type: ignore[assignment]
 
 
@@ -92,6 +92,8 @@ class Pending:
             return False
         if launched is False:
             return True
+        if fcntl is None:  # no flock: the helper's own record of its end
+            return self._state().get("state") in ("done", "failed")
         fh = _try_lock(_lock_path(self.key))
         if fh is None:
             return False
@@ -114,26 +116,19 @@ class Pending:
             fh.close()
         return True
 
+    def _state(self) -> dict[str, Any]:
+        try:
+            state = json.loads(_state_path(self.key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return state if isinstance(state, dict) else {}
+
     def failure(self) -> str | None:
         """Why the helper did not write a verified conversion (None when it did, or said nothing)."""
         if self._launched() is False:
             return "the conversion helper could not be started"
-        try:
-            state = json.loads(_state_path(self.key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
+        state = self._state()
         return state.get("reason") if state.get("state") == "failed" else None
-
-    def cancel(self) -> None:
-        """Stop a helper this process started (the cache is left as it was: entries are renamed in whole)."""
-        try:
-            state = json.loads(_state_path(self.key).read_text(encoding="utf-8"))
-            pid = int(state["pid"]) if state.get("state") == "running" else 0
-        except (OSError, ValueError, KeyError, TypeError):
-            pid = 0
-        if pid and self._launcher is not None:
-            with contextlib.suppress(OSError):
-                os.kill(pid, 15)
 
 
 def start(path: Path, key: str, *, trust: bool, output: str | int | None, batch: int) -> Pending | None:
@@ -264,7 +259,11 @@ def start_if_useful(path: Path, key: str, sidecar: dict[str, Any] | None, *, tru
     """``start`` unless the model would not be converted anyway (a text generator runs its own step)."""
     if (sidecar or {}).get("task") == "text-generator":
         return None
-    return start(path, key, trust=trust, output=output, batch=batch)
+    try:
+        return start(path, key, trust=trust, output=output, batch=batch)
+    except OSError as e:  # the cache folder is not writable: convert here, as before
+        log.warning("no background conversion (%s); converting before the first result", e)
+        return None
 
 
 def attach(model: Any, pending: Pending, status: Any = None) -> None:

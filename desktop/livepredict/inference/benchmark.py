@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,8 +71,12 @@ def _probe(model) -> list[np.ndarray]:
 
 
 def run_bench(model_path: str | Path, seconds: float = 2.0, trust: bool = False,
-              status: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Measure predict, each runtime and the app's path on ``model_path``; returns the bench JSON."""
+              status: Callable[[str], None] | None = None, int8: bool = False,
+              calibration: Sequence[Any] = ()) -> dict[str, Any]:
+    """Measure predict, each runtime and the app's path on ``model_path``; returns the bench JSON.
+
+    ``int8``: also the quantised runtime (``inference.int8``, calibrated on ``calibration``) as path
+    ``int8``, and its check under ``int8``; it is never the chosen path."""
     from livepredict.inference.loader import open_model
 
     if not seconds or seconds <= 0:
@@ -91,10 +95,18 @@ def run_bench(model_path: str | Path, seconds: float = 2.0, trust: bool = False,
             calls["predict"] = lambda: km.predict(single, verbose=0)  # the naive reference only
         for name, rt in model.runtimes.items():
             calls[name] = functools.partial(rt.infer_all, x)
+        int8_check = None
+        if int8 and km is not None:
+            from livepredict.inference.int8 import build_int8
+
+            _say(status, "Quantising to int8…")
+            int8_rt, int8_check = build_int8(model, km, calibration)
+            if int8_rt is not None:
+                calls["int8"] = functools.partial(int8_rt.infer_all, x)
         _say(status, f"Measuring {', '.join(calls)} for {seconds:g} s each…")
         paths = measure(calls, seconds)
         chosen = model.info.runtime
-        runtimes = {k: v for k, v in paths.items() if k != "predict"}
+        runtimes = {k: v for k, v in paths.items() if k not in ("predict", "int8")}
         best = min(v["ms_median"] for v in runtimes.values())
         ch = paths[chosen]["ms_median"]
         check = model.info.runtime_check
@@ -109,6 +121,10 @@ def run_bench(model_path: str | Path, seconds: float = 2.0, trust: bool = False,
             "chosen_vs_best": round(ch / best, 3) if best > 0 else None,
             "fastest": min(runtimes, key=lambda k: runtimes[k]["ms_median"]),
             "runtime_check": check.to_json() if check else None,
+            **({"int8": dict(int8_check.to_json(), vs_litert=round(paths["litert"]["ms_median"]
+                                                                  / paths["int8"]["ms_median"], 2)
+                             if "int8" in paths and "litert" in paths else None)}
+               if int8_check is not None else {}),
         }
     finally:
         model.close()
@@ -162,7 +178,7 @@ def bench_generator(path: str | Path, seconds: float = 2.0, trust: bool = False,
             unit = "step"
         _say(status, f"Measuring {', '.join(calls)} for {seconds:g} s each…")
         paths = measure(calls, float(seconds))
-        runtimes = {k: v for k, v in paths.items() if k != "predict"}
+        runtimes = {k: v for k, v in paths.items() if k not in ("predict", "int8")}
         chosen = gen.runtime
         best = min(v["ms_median"] for v in runtimes.values())
         ch = paths[chosen]["ms_median"]

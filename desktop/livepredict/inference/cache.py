@@ -28,7 +28,7 @@ from typing import Any
 
 from livepredict import __version__
 
-FORMAT = 3  # 2: model.tflite carries its size and sha256; 3: the description is a ModelStructure
+FORMAT = 4  # 2: model.tflite carries its size and sha256; 3: the description is a ModelStructure; 4: outputs named after their layers
 REQUIRED_KEYS = ("source", "format", "structure", "chosen", "has_tflite", "key")
 MAX_ENTRY_JSON = 16 << 20  # a description is a few hundred KB at most; refuse to parse more
 MAX_ENTRIES = 64  # least recently stored entries beyond this are removed

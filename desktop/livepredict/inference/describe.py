@@ -358,13 +358,23 @@ def _layer_infos(model: Any) -> tuple[LayerInfo, ...]:
     return tuple(layers)
 
 
+def _output_name(tensor: Any, i: int) -> str:
+    """The name of the layer that makes an output (a Sequential model has no ``output_names``; its
+    tensors are called ``keras_tensor_37``, which tells a user nothing)."""
+    history = getattr(tensor, "_keras_history", None)
+    layer = getattr(history, "operation", None) or getattr(history, "layer", None)
+    if layer is None and isinstance(history, tuple) and history:
+        layer = history[0]
+    return str(getattr(layer, "name", "") or getattr(tensor, "name", "") or f"output_{i}")
+
+
 def describe_keras(model: Any, output_index: int = 0, loader: str = "") -> ModelStructure:
     """The :class:`ModelStructure` of a Keras 3 or Keras 2 model, output ``output_index`` chosen."""
     inputs = tuple(tensor_info(getattr(t, "name", f"input_{i}") or f"input_{i}", t.shape, t.dtype)
                    for i, t in enumerate(model.inputs))
     names = list(getattr(model, "output_names", None) or [])
     if len(names) != len(model.outputs):
-        names = [getattr(t, "name", "") or f"output_{i}" for i, t in enumerate(model.outputs)]
+        names = [_output_name(t, i) for i, t in enumerate(model.outputs)]
     outputs = tuple(tensor_info(n, t.shape, t.dtype) for n, t in zip(names, model.outputs, strict=True))
     flat = flat_layers(model)
     kinds = {type(layer).__name__ for layer in flat}

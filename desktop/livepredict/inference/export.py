@@ -33,7 +33,10 @@ import numpy as np
 from livepredict.core.errors import LivePredictError, OutputWriteError, UnsupportedModelError
 from livepredict.core.serving import check_name, default_name, parse_version  # noqa: F401 - re-exported
 from livepredict.core.types import IMAGE_TASKS, ModelInfo
-from livepredict.inference import serving_heads
+from livepredict.inference import (
+    serving_detector,  # noqa: F401 - registers the detector's outputs
+    serving_heads,
+)
 from livepredict.inference.heads import head_class
 from livepredict.inference.tf_env import Status, _say, import_tf, quiet_stdout
 
@@ -80,10 +83,14 @@ def check_exportable(info: ModelInfo) -> str:
     if info.preprocess.size is None:
         raise UnsupportedModelError("This model takes pictures of any size; set a fixed input size in its "
                                     "sidecar (preprocess.size) so a batch of pictures can be exported.")
-    name = head_class(info).name
+    cls = head_class(info)
+    name = cls.name
     if serving_heads.outputs_for(name) is None:
         raise UnsupportedModelError(f"The {name} output head cannot be exported for TensorFlow Serving yet "
                                     f"(exportable: {', '.join(serving_heads.exportable_heads())}).")
+    why = serving_heads.refusal(name, cls(info))
+    if why:
+        raise UnsupportedModelError(why)
     return name
 
 
@@ -91,8 +98,12 @@ def _graph_model(model: Any) -> tuple[Any, Callable[[Any], list[Any]]]:
     """(the object to track, a function batch -> every raw output in the app's order)."""
     km = getattr(model, "keras_model", None)
     if km is not None:
+        names = list(getattr(km, "output_names", None) or [])
+
         def call(x: Any) -> list[Any]:
             out = km(x, training=False)
+            if isinstance(out, dict):  # dict outputs in the order the runtimes give them
+                return [out[k] for k in (names or sorted(out))]
             return list(out) if isinstance(out, list | tuple) else [out]
 
         return km, call

@@ -38,18 +38,28 @@ OutputsFn = Callable[[Any, Any, list[Any], ServingContext], dict[str, Any]]
 _OUTPUTS: dict[str, OutputsFn] = {}
 # Labels the SavedModel stores, per head name: (head, number of units) -> labels in class order.
 _LABELS: dict[str, Callable[[Any, int], tuple[str, ...]]] = {}
+# Why a head of that name cannot be exported (one sentence), or None when it can.
+_REFUSE: dict[str, Callable[[Any], str | None]] = {}
 
 
-def serving_outputs(head_name: str, labels: Callable[[Any, int], tuple[str, ...]] | None = None
-                    ) -> Callable[[OutputsFn], OutputsFn]:
-    """Register the graph outputs of the head called ``head_name`` (and how its labels are listed)."""
+def serving_outputs(head_name: str, labels: Callable[[Any, int], tuple[str, ...]] | None = None,
+                    refuse: Callable[[Any], str | None] | None = None) -> Callable[[OutputsFn], OutputsFn]:
+    """Register the graph outputs of the head called ``head_name``, how its labels are listed and
+    (``refuse``) which of its models cannot be exported."""
     def register(fn: OutputsFn) -> OutputsFn:
         _OUTPUTS[head_name] = fn
         if labels is not None:
             _LABELS[head_name] = labels
+        if refuse is not None:
+            _REFUSE[head_name] = refuse
         return fn
 
     return register
+
+
+def refusal(head_name: str, head: Any) -> str | None:
+    fn = _REFUSE.get(head_name)
+    return fn(head) if fn is not None else None
 
 
 def outputs_for(head_name: str) -> OutputsFn | None:

@@ -109,8 +109,8 @@ def _refuse_bombs(p: Path, img, file_size: int) -> None:
     """Refuse a declared size beyond ``MAX_PIXELS``, or far beyond what the file's data can hold."""
     w, h = img.size
     if w * h > MAX_PIXELS:
-        raise ImageReadError(f"{_name(p)} is {w}x{h} pixels ({w * h / 1e6:.0f} megapixels), more than the "
-                             f"{MAX_PIXELS // 1_000_000}-megapixel limit; scale it down first.")
+        raise ImageReadError(f"{_name(p)} is {w}x{h} pixels ({w * h / 1e6:.0f} megapixels), too large to decode "
+                             f"safely (the limit is {MAX_PIXELS // 1_000_000} megapixels); scale it down first.")
     least = _MIN_BYTES_PER_PIXEL.get(img.format or "")
     if least is not None and file_size < w * h * least:
         raise ImageReadError(f"{_name(p)} declares {w}x{h} pixels but holds only {file_size:,} bytes, far "

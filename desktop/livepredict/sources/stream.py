@@ -19,7 +19,7 @@ _SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 
 def is_stream_url(text: str) -> bool:
     m = _SCHEME_RE.match(text.strip())
-    return bool(m) and m.group(1).lower() in STREAM_SCHEMES
+    return m is not None and m.group(1).lower() in STREAM_SCHEMES
 
 
 def redact(url: str) -> str:

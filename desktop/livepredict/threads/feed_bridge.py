@@ -76,7 +76,8 @@ class FeedController(QObject):
         loaded = getattr(inference, "model_loaded", None)
         if loaded is not None:
             loaded.connect(self.on_model_loaded)
-        for name, target in (("text_chunk", self.publish_text_chunk), ("forecast_step", self.publish_forecast_step)):
+        for name, target in (("text_chunk", self.publish_text_chunk), ("forecast_step", self.publish_forecast_step),
+                             ("live_explained", self.publish_heatmap)):
             signal = getattr(worker, name, None)
             if signal is not None:  # generation results, published on the inference thread too
                 signal.connect(target, Qt.ConnectionType.DirectConnection)
@@ -158,6 +159,18 @@ class FeedController(QObject):
                 server.publish_prediction(prediction)
             except Exception:  # noqa: BLE001 - the feed must never break inference
                 log.exception("feed publish failed")
+
+    @Slot(object)
+    def publish_heatmap(self, live: Any) -> None:
+        """Direct connection (inference thread): a live frame's explanation heatmap (``LiveHeatmap``)."""
+        server = self._server
+        if server is None or live.heatmap is None:
+            return
+        try:
+            server.publish_heatmap(live.heatmap, frame_index=live.frame_index, capture_ts=live.capture_ts,
+                                   made_ts=live.made_ts, frame_shape=tuple(live.frame_shape))
+        except Exception:  # noqa: BLE001 - the feed must never break inference
+            log.exception("feed publish failed")
 
     @Slot(object)
     def publish_text_chunk(self, chunk: Any) -> None:

@@ -232,8 +232,8 @@ class LivePipeline(QObject):
     @property
     def frames_dropped(self) -> int:
         """Frames overwritten in the first slot's mailbox before the worker was free, plus frames
-        taken while no image model was open."""
-        return self.mailbox.dropped_count + int(self.controller.worker.live_skipped)
+        taken while no image model was open in that slot."""
+        return self.mailbox.dropped_count + int(self.controller.worker.live.skipped_in.get(self.slots[0], 0))
 
     def dropped(self, slot: str) -> int:
         """Frames ``slot`` had no time for (overwritten in its own mailbox)."""

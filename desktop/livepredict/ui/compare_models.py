@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from livepredict.threads.engine.compare import COMPARE_SLOTS
 from livepredict.threads.engine.controller import InferenceController
-from livepredict.threads.engine.payloads import LoadFailed, ModelLoaded
+from livepredict.threads.engine.payloads import MAIN, LoadFailed, ModelLoaded
 
 
 def _size_text(path: str) -> str:
@@ -43,9 +43,12 @@ class CompareModels(QObject):
         self.show_message = show_message
         self.pending: dict[str, str] = {}  # slot -> path being opened
         self.open: dict[str, ModelLoaded] = {}
-        self.failed_text = ""
+        self.note = ""  # the last sentence about a compared model
+        self.note_pending = False
+        self.main: ModelLoaded | None = None  # the main slot's model (its labels)
         controller.model_loaded.connect(self.on_model_loaded)
         controller.load_failed.connect(self.on_load_failed)
+        controller.status_changed.connect(self._after_status)
 
     def free_slot(self) -> str | None:
         return next((s for s in COMPARE_SLOTS if s not in self.open and s not in self.pending), None)
@@ -73,15 +76,30 @@ class CompareModels(QObject):
         """slot -> model file name, for the compared models open now (in slot order)."""
         return {s: Path(self.open[s].info.path).name for s in COMPARE_SLOTS if s in self.open}
 
+    def label_note(self, loaded: ModelLoaded) -> str:
+        """A sentence naming the labels of a compared model that the main model does not have ("" if none)."""
+        main = self.main.info.labels if self.main is not None else ()
+        if not main or not loaded.info.labels:
+            return ""
+        known = {label.casefold() for label in main}
+        odd = [label for label in loaded.info.labels if label.casefold() not in known]
+        if not odd:
+            return ""
+        return (f" Its labels {', '.join(odd[:8])}{' …' if len(odd) > 8 else ''} are not labels of "
+                f"{Path(self.main.info.path).name}: the models are compared by name on the labels they share.")
+
     @Slot(object)
     def on_model_loaded(self, loaded: ModelLoaded) -> None:
+        if loaded.slot == MAIN:
+            self.main = loaded
+            return
         if loaded.slot not in COMPARE_SLOTS or not self.controller.is_current(loaded.load_id, loaded.slot):
             return
         self.pending.pop(loaded.slot, None)
         self.open[loaded.slot] = loaded
         size = _size_text(loaded.info.path)
-        self.show_message(f"{Path(loaded.info.path).name} open to compare ({loaded.info.runtime}"
-                          + (f", {size}" if size else "") + ").")
+        self._say(f"{Path(loaded.info.path).name} open to compare ({loaded.info.runtime}"
+                  + (f", {size}" if size else "") + ")." + self.label_note(loaded))
         self.changed.emit()
 
     @Slot(object)
@@ -89,11 +107,20 @@ class CompareModels(QObject):
         if failed.slot not in COMPARE_SLOTS:
             return
         self.pending.pop(failed.slot, None)
-        self.failed_text = f"{Path(failed.path).name} could not be opened to compare: {failed.message}"
-        # after the worker's own status line for this failure (queued just behind this signal)
-        QTimer.singleShot(0, self, self._say_failed)
+        self._say(f"{Path(failed.path).name} could not be opened to compare: {failed.message}")
         self.changed.emit()
 
+    def _say(self, text: str) -> None:
+        """Show ``text`` in place of the worker's own status line for this load ("Ready: …", or the
+        failure), which the worker sends just after the load's result."""
+        self.note, self.note_pending = text, True
+
+    @Slot(str)
+    def _after_status(self, text: str) -> None:
+        if self.note_pending:
+            self.note_pending = False
+            QTimer.singleShot(0, self, self._show_note)  # after every other receiver of that status line
+
     @Slot()
-    def _say_failed(self) -> None:
-        self.show_message(self.failed_text)
+    def _show_note(self) -> None:
+        self.show_message(self.note)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -49,11 +50,20 @@ class ExportServingDialog(QDialog):
         self.top = QSpinBox()
         self.top.setRange(1, 100)
         self.top.setValue(5)
+        self.where = QLabel()
+        self.where.setObjectName("Muted")
+        self.where.setWordWrap(True)
         form = QFormLayout(self)
         form.addRow("Models folder", row)
         form.addRow("Model name", self.name)
         form.addRow("Version", self.version)
         form.addRow("Top labels", self.top)
+        form.addRow("", self.where)
+        for edit in (self.folder, self.name):
+            edit.textChanged.connect(self._show_target)
+        self.version.valueChanged.connect(self._show_target)
+        self._show_target()
+        self.setMinimumWidth(520)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
         buttons.accepted.connect(self.accept)
@@ -65,6 +75,11 @@ class ExportServingDialog(QDialog):
         path = QFileDialog.getExistingDirectory(self, "Models folder", self.folder.text())
         if path:
             self.folder.setText(path)
+
+    @Slot()
+    def _show_target(self) -> None:
+        self.where.setText(f"Writes {self.target()} (a SavedModel that TensorFlow Serving serves as "
+                           f"model '{self.name.text()}', version {self.version.value()}).")
 
     def target(self) -> str:
         return str(Path(self.folder.text()) / self.name.text() / str(self.version.value()))

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QLinearGradient, QPainter
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QWidget
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider
 from livepredict.core.heatmap import COLORMAPS, blend, lut, resample
 from livepredict.threads.engine.explain import ExplainRequest, LiveHeatmap
 from livepredict.threads.engine.payloads import MAIN, ModelLoaded
+from livepredict.ui.explain_layer import layer_choice
 
 TOP1 = "Top-1 class"
 LIVE_SIDE = 160  # the live layer draws the map at most this many samples across (it is smooth anyway)
@@ -109,6 +109,7 @@ class ExplainControls(QWidget):
         self.label_box.currentIndexChanged.connect(lambda _i: self.request_changed.emit())
         self.opacity.valueChanged.connect(lambda _v: self.look_changed.emit())
         self.colormap_box.currentTextChanged.connect(self._on_colormap)
+        layer_choice().changed.connect(self.request_changed)  # the Model tab picked another layer
         self._on_toggle(False)
 
     @property
@@ -125,7 +126,7 @@ class ExplainControls(QWidget):
 
     def request(self) -> ExplainRequest:
         label = self.label_box.currentText()
-        return ExplainRequest(label=None if self.label_box.currentIndex() <= 0 else label)
+        return ExplainRequest(label=None if self.label_box.currentIndex() <= 0 else label, layer=layer_choice().layer)
 
     def set_labels(self, labels: Sequence[str]) -> None:
         """The classes of the open model (the choice goes back to the top-1 class)."""
@@ -152,6 +153,8 @@ class LiveHeatmapLayer(QObject):
     to the layout ``row``; ``display`` is the panel's display timer, which repaints the layer."""
 
     def __init__(self, view: Any, controller: Any, row: Any = None, display: Any = None, slot: str = MAIN) -> None:
+        import pyqtgraph as pg  # here, not at import: the Classify tab's controls come before the window
+
         super().__init__(view)
         self.view, self.controller, self.slot = view, controller, slot
         self.controls = ExplainControls()
@@ -164,6 +167,7 @@ class LiveHeatmapLayer(QObject):
         self.latest: LiveHeatmap | None = None
         self._painted: LiveHeatmap | None = None
         self._age_text = ""
+        self._age_due = 0.0
         self.controls.request_changed.connect(self._send)
         self.controls.look_changed.connect(self._restyle)
         controller.live_explained.connect(self.on_heatmap)
@@ -213,19 +217,20 @@ class LiveHeatmapLayer(QObject):
                 self.item.setVisible(False)
                 return
             values = h.heatmap.values
-            rows, cols = values.shape
-            step = max(1, int(np.ceil(max(rows, cols) / LIVE_SIDE)))
+            step = max(1, int(np.ceil(max(values.shape) / LIVE_SIDE)))
             self.item.setImage(values[::step, ::step], autoLevels=False, levels=(0.0, 1.0))
-            self.item.setRect(QRectF(0, 0, cols, rows))
+            rows, cols = h.frame_shape if h.frame_shape[0] else values.shape
+            self.item.setRect(QRectF(0, 0, cols, rows))  # the map covers the whole frame
             self.item.setVisible(True)
-        if h.heatmap is not None:
-            text = f"{h.heatmap.label}, {max(0.0, time.monotonic() - h.capture_ts):.1f} s old"
+            self.controls.status.setToolTip(f"The heatmap shown explains {h.heatmap.label} ({h.heatmap.method}, "
+                                            f"{h.heatmap.layer}) in the frame captured that long ago")
+        now = time.monotonic()
+        if h.heatmap is not None and now >= self._age_due:  # the age line changes 4 times a second at most
+            self._age_due = now + 0.25
+            text = f"{h.heatmap.label}, {max(0.0, now - h.capture_ts):.1f} s old"
             if text != self._age_text:
                 self._age_text = text
                 self.controls.status.setText(text)
-                self.controls.status.setToolTip(f"The heatmap shown explains {h.heatmap.label} "
-                                                f"({h.heatmap.method}, {h.heatmap.layer}) in the frame "
-                                                "captured that long ago")
 
     def blend_onto(self, rgb: np.ndarray) -> np.ndarray:
         """``rgb`` (a frame) with the shown heatmap blended on it (for snapshots); as it is when none."""

@@ -50,8 +50,10 @@ from livepredict.ui.classify.export import ask_export_path
 from livepredict.ui.classify.panel import ClassifyPanel
 from livepredict.ui.compare_models import CompareModels
 from livepredict.ui.dialogs import about_text, error_report, trust_box
+from livepredict.ui.error_banner import ErrorBanner, above, still_in_use
 from livepredict.ui.export_serving import ServingExport
 from livepredict.ui.feed_panel import PredictionFeed
+from livepredict.ui.model_status import ModelStatus
 from livepredict.ui.panel import AppContext, LazyTab, PanelSpec, shutdown_all
 from livepredict.ui.panels import PANELS
 from livepredict.ui.paths import IMAGE_FILTER, MODEL_FILTER, is_model_path, is_video_path, sort_paths
@@ -76,6 +78,7 @@ class MainWindow(QMainWindow):
     compare_action: QAction
     context: AppContext  # what every panel receives
     tabs: QTabWidget
+    error_banner: ErrorBanner  # the last error, above the tabs until dismissed
     panels: dict[str, QWidget]  # tab title -> panel, or the LazyTab of a panel not built yet
     classify_panel: ClassifyPanel  # drops, pastes, Open Images and Export go to it
     last_error: tuple[str, str] | None
@@ -85,6 +88,7 @@ class MainWindow(QMainWindow):
     status_text: QLabel
     busy: QProgressBar
     model_label: QLabel
+    model_status: ModelStatus  # keeps model_label's figure equal to the tabs' (benchmark, generator step)
     open_model_action: QAction
     open_images_action: QAction
     paste_action: QAction
@@ -122,7 +126,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.tabBar().setDrawBase(False)  # the base line is drawn in a light colour even when dark
-        self.setCentralWidget(self.tabs)
+        self.error_banner = ErrorBanner(self.copy_error_details)
+        self.setCentralWidget(above(self.error_banner, self.tabs))
         self.panels = {}
         for spec in panels:
             self._add_tab(spec)
@@ -142,6 +147,7 @@ class MainWindow(QMainWindow):
         self.model_label.setObjectName("Muted")
         sb = self.statusBar()
         sb.addWidget(self.status_text, 1)
+        self.tabs.currentChanged.connect(self.status_text.clear)  # one tab's news is not another's (errors stay above)
         sb.addPermanentWidget(self.busy)
         sb.addPermanentWidget(self.model_label)
 
@@ -150,6 +156,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.classify_panel.export_requested.connect(self.export_results)
         self.classify_panel.open_images_requested.connect(self.open_images)
+        self.classify_panel.open_model_requested.connect(self.open_model_dialog)
         self.classify_panel.paste_requested.connect(self.paste)
 
         c = controller
@@ -161,7 +168,7 @@ class MainWindow(QMainWindow):
         c.versions_reported.connect(self.on_versions)
         c.error_occurred.connect(self.on_error)
         c.batch_finished.connect(self.on_batch_finished)
-        c.generator_ready.connect(self.on_generator_ready)
+        self.model_status = ModelStatus(c, self.model_label, self.current_model)
         try:
             QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_scheme)
         except AttributeError:  # pragma: no cover - Qt < 6.5
@@ -220,6 +227,7 @@ class MainWindow(QMainWindow):
         self.compare_action = self._action("Add Model to &Compare…", self.add_compare_dialog, None, f)
         self._action("Close Compared Models", self.compare.close_all, None, f)
         self.open_images_action = self._action("Open &Images…", self.open_images, "Ctrl+Shift+O", f)
+        self._action("Open &Folder…", self.classify_panel.open_folder, None, f)  # a folder of images
         self.paste_action = self._action("&Paste Image", self.paste, QKeySequence.StandardKey.Paste, f)
         self.recent_menu = RecentModelsMenu(self.settings, self)
         self.recent_menu.chosen.connect(self.open_model)
@@ -430,6 +438,7 @@ class MainWindow(QMainWindow):
         self.last_error = (message, details)
         self.copy_error_action.setEnabled(True)
         self.status_text.setText(message)
+        self.error_banner.show_error(message)
         log.warning("%s\n%s", message, details)
 
     @Slot(str)
@@ -455,11 +464,6 @@ class MainWindow(QMainWindow):
         self.recent_menu.refresh()
 
     @Slot(object)
-    def on_generator_ready(self, ready: Any) -> None:
-        """A generator runs its own step: the status bar names that runtime (as the Generate tab does)."""
-        if self.loaded is not None and ready.load_id == self.controller.active_load_id:
-            self.model_label.setText(f"{Path(self.loaded.info.path).name} · {ready.info.get('runtime', '?')} step")
-
     def on_runtime_switched(self, switched: Any) -> None:
         """The model that ran on Keras while LiteRT was converted now runs on LiteRT (or says why not)."""
         if switched.slot != self.controller.MAIN_SLOT or switched.load_id != self.controller.load_id:
@@ -473,7 +477,7 @@ class MainWindow(QMainWindow):
     def on_load_failed(self, failed: LoadFailed) -> None:
         if failed.slot != MAIN:
             return  # a compared model: reported for its slot by CompareModels
-        self.show_error(failed.message, failed.details)
+        self.show_error(still_in_use(failed.message, self.loaded), failed.details)
         self.model_label.setText(Path(self.loaded.info.path).name if self.loaded else "No model")
         if failed.needs_trust:
             # Ask after the current event has been handled (keeps the signal delivery short).

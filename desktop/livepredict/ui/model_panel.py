@@ -40,8 +40,11 @@ from livepredict.core.types import (
     PreprocessSpec,
 )
 from livepredict.threads.engine.payloads import BenchResult, ModelLoaded
+from livepredict.ui.explain_layer import ExplainLayerBox
+from livepredict.ui.model_preview import ModelTensorPreview
+from livepredict.ui.model_words import check_words
 from livepredict.ui.panel import AppContext
-from livepredict.ui.profile_state import profile_mark
+from livepredict.ui.profile_state import panel_mark
 from livepredict.ui.widgets import BarChart, format_ms
 
 SOURCE_TEXT = {
@@ -161,6 +164,7 @@ class ModelPanel(QWidget):
         left.addWidget(self._build_model_box())
         right.addWidget(self._build_profile_box())
         right.addWidget(self._build_bench_box())
+        right.addWidget(ExplainLayerBox(self.controller))  # the Grad-CAM layer (ui/explain_layer.py)
         right.addStretch(1)
         left.addWidget(self._build_layers_box(), 1)
 
@@ -207,6 +211,7 @@ class ModelPanel(QWidget):
                              ("color", COLOR_ORDERS), ("scale", SCALINGS), ("dtype", DTYPES)):
             cb = QComboBox()
             cb.addItems(list(choices))
+            cb.setMaximumWidth(260)  # a short word each: no 700 px wide dropdowns on a wide window
             self.combos[key] = cb
             pform.addRow(key.capitalize(), cb)
         self.mean = QLineEdit()
@@ -215,7 +220,12 @@ class ModelPanel(QWidget):
         self.std.setPlaceholderText("e.g. 58.4, 57.1, 57.4")
         pform.addRow("Mean", self.mean)
         pform.addRow("Std", self.std)
-        pl.addLayout(pform)
+        self.combos["scale"].currentTextChanged.connect(self._on_scale)
+        self.tensor_preview = ModelTensorPreview(self.controller)
+        beside = QHBoxLayout()  # the tensor next to the fields: an edit shows its effect here
+        beside.addLayout(pform, 1)
+        beside.addWidget(self.tensor_preview)
+        pl.addLayout(beside)
         pl.addWidget(QLabel("Labels (one per line)"))
         self.labels = QPlainTextEdit()
         self.labels.setMinimumHeight(70)
@@ -274,7 +284,8 @@ class ModelPanel(QWidget):
         self.layers.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.layers.setAlternatingRowColors(True)
         self.layers.setMinimumHeight(220)
-        self.layers.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.layers.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.layers.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # shapes never cut
         ll.addWidget(self.layers)
         return lbox
 
@@ -286,6 +297,14 @@ class ModelPanel(QWidget):
         for w in (*self.combos.values(), self.mean, self.std, self.labels, self.apply_button,
                   self.save_button, self.revert_button, self.bench_button):
             w.setEnabled(on)
+        self._on_scale()
+
+    @Slot()
+    def _on_scale(self, *_: Any) -> None:
+        """Mean and Std are used by the mean-std scale only."""
+        uses = self.combos["scale"].isEnabled() and self.combos["scale"].currentText() == "mean-std"
+        for w in (self.mean, self.std):
+            w.setEnabled(uses)
 
     # -- showing
     @Slot(object)
@@ -329,14 +348,9 @@ class ModelPanel(QWidget):
         elif info.extras.get("converting"):
             cached = " (LiteRT is being converted and checked in the background)"
         f["runtime"].setText(info.runtime + cached + (f"; loaded by {info.loader}" if getattr(info, "loader", "") else ""))
-        chk = info.runtime_check
-        if chk is None:
-            f["check"].setText("not needed (the model runs as it is)")
-        else:
-            diff = f"{chk.max_abs_diff:.2e}" if chk.max_abs_diff is not None else "n/a"
-            verdict = "passed" if chk.passed else ("not compared" if chk.max_abs_diff is None else "failed")
-            f["check"].setText(f"{verdict}: {chk.compared}, max |diff| {diff} (tolerance {chk.tolerance:g})"
-                               + (f" — {chk.reason}" if chk.reason else ""))
+        words, details = check_words(info)
+        f["check"].setText(words)
+        f["check"].setToolTip(details)
         speed = f"{format_ms(loaded.ms_per_image)}/image" if loaded.ms_per_image else "–"
         f["speed"].setText(f"{speed}, opened in {loaded.load_s:.2f} s")
         self.warnings.setText("\n".join(f"⚠ {w}" for w in info.warnings))
@@ -391,16 +405,7 @@ class ModelPanel(QWidget):
     @Slot()
     def _update_mark(self, *_: Any) -> None:
         """Say whether the fields are applied and whether what runs is the file's profile."""
-        if self.loaded is None or self.in_file is None:
-            self.profile_mark.setText("")
-            return
-        try:
-            fields: Any = (self.edited_spec(), self.edited_labels())
-        except ValueError:
-            fields = None
-        running, in_file = self.loaded.info, self.in_file.info
-        self.profile_mark.setText(profile_mark(fields, (running.preprocess, running.labels),
-                                               (in_file.preprocess, in_file.labels)))
+        self.profile_mark.setText(panel_mark(self))
 
     # -- editing
     def edited_spec(self) -> PreprocessSpec | None:
@@ -473,6 +478,10 @@ class ModelPanel(QWidget):
         chosen = res.result.get("chosen") or chosen
         highlight = next((k for k, _ in bars if chosen and chosen == k), None)
         self.chart.set_items(bars, highlight=highlight)
+        ms = dict(bars).get(highlight) if highlight else None
+        if ms is not None and self.loaded is not None:  # one figure everywhere: the benchmark's, once there is one
+            self.fields["speed"].setText(f"{format_ms(ms)}/image ({highlight}, benchmark median), opened in "
+                                         f"{self.loaded.load_s:.2f} s")
         if bars:
             fastest = min(bars, key=lambda kv: kv[1])
             slowest = max(bars, key=lambda kv: kv[1])

@@ -16,10 +16,10 @@ from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QMenu, QSizePolicy, QVBoxLayout, QWidget
 
-# Paul Tol's colour-blind-safe "vibrant" set, then three of his "bright" set: told apart with the common
-# colour-vision deficiencies, and none too dark for the dark theme or too pale for the light one.
-PALETTE = ("#0077bb", "#ee7733", "#009988", "#ee3377", "#33bbee",
-           "#cc3311", "#bbbbbb", "#228833", "#ccbb44", "#aa3377")
+# Paul Tol's colour-blind-safe "bright" set (seven colours told apart with the common colour-vision
+# deficiencies, none too dark for the dark theme nor too pale for the light one), then three of his others.
+PALETTE = ("#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee",
+           "#aa3377", "#bbbbbb", "#ee7733", "#009988", "#882255")
 MAX_LINES = len(PALETTE)
 LEGEND_COLUMNS = 5
 MAX_PLOT_POINTS = 600  # per line, after cutting out the visible window (min/max per bucket: spikes stay)

@@ -4,6 +4,7 @@ but not applied. One sentence for the mark under the fields (empty when everythi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from livepredict.core.types import PreprocessSpec
 
@@ -22,3 +23,15 @@ def profile_mark(fields: tuple[PreprocessSpec | None, Sequence[str]] | None,
     if fields is None or not same(fields, running):
         return EDITED
     return "" if same(running, in_file) else APPLIED
+
+
+def panel_mark(panel: Any) -> str:
+    """The mark for the Model tab ``panel``: its fields against the running and the file's profile."""
+    if panel.loaded is None or panel.in_file is None:
+        return ""
+    try:
+        fields: Any = (panel.edited_spec(), panel.edited_labels())
+    except ValueError:
+        fields = None
+    running, in_file = panel.loaded.info, panel.in_file.info
+    return profile_mark(fields, (running.preprocess, running.labels), (in_file.preprocess, in_file.labels))

@@ -8,6 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+import livepredict
+
 
 @dataclass(frozen=True)
 class Colors:
@@ -82,6 +84,11 @@ def palette_for(c: Colors) -> QPalette:
     return p
 
 
+# The tick of a checked box (white on the accent colour; an unchecked box is an outlined square that
+# shows in the dark theme too, which Fusion's own indicator barely does).
+_CHECK = (livepredict.data_dir() / "resources" / "icons" / "check.svg").as_posix()
+
+
 def stylesheet(c: Colors) -> str:
     return f"""
     QToolTip {{ color: {c.text}; background: {c.base}; border: 1px solid {c.card_border}; }}
@@ -100,6 +107,12 @@ def stylesheet(c: Colors) -> str:
     QLabel#Title {{ font-size: 15px; font-weight: 600; }}
     QLabel#Warning {{ color: {c.error}; }}
     QLabel#profileMark {{ color: {c.accent}; font-weight: 600; }}
+    QCheckBox::indicator {{ width: 14px; height: 14px; border: 1px solid {c.muted}; border-radius: 3px;
+                           background: {c.base}; }}
+    QCheckBox::indicator:checked {{ background: {c.accent}; border-color: {c.accent}; image: url("{_CHECK}"); }}
+    QCheckBox::indicator:disabled {{ border-color: {c.card_border}; }}
+    QFrame#ErrorBanner {{ background: {c.error_bg}; border-bottom: 1px solid {c.error}; }}
+    QLabel#ErrorText {{ color: {c.error}; font-weight: 600; }}
     QLabel#Hint {{ color: {c.muted}; font-size: 14px; }}
     QProgressBar {{ border: 1px solid {c.card_border}; border-radius: 4px; background: {c.bar_bg};
                     text-align: center; max-height: 14px; }}

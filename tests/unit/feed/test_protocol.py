@@ -90,7 +90,7 @@ def test_subscribe_parses_and_applies_only_given_fields():
     check_client_message(msg)
     opts.apply(P.parse_text(json.dumps(msg)))
     assert opts.to_json() == {"top_k": 2, "tensors": True, "max_rate": 5.0, "predictions": True,
-                              "generation": True, "pull": False}
+                              "generation": True, "pull": False, "heatmaps": False}
     opts.apply(P.parse_text('{"type": "subscribe", "tensors": false}'))
     assert opts.top_k == 2 and opts.tensors is False and opts.max_rate == 5.0
     opts.apply(P.parse_text('{"type": "subscribe", "max_rate": null}'))

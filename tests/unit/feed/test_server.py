@@ -68,7 +68,7 @@ def test_subscribe_top_k_and_binary_tensor_frames(feed):
             sub = await recv(ws)
             assert sub == {"type": "subscribed", "options": {"top_k": 1, "tensors": True, "max_rate": None,
                                                              "predictions": True, "generation": True,
-                                                             "pull": False}}
+                                                             "pull": False, "heatmaps": False}}
             scores = np.array([0.1, 0.6, 0.3], np.float32)
             seq = srv.publish_prediction(prediction(0, scores=scores))
             msg = await recv(ws)

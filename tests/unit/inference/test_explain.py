@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.real_models import keras2_files  # noqa: F401 - fixture
 from helpers.shape_scenes import inside, rank_correlation, scene
 
 from livepredict.core.errors import UnsupportedModelError
@@ -189,3 +190,40 @@ def test_unknown_class_and_bad_window(gradcam, shapes):
         gradcam.explain([np.zeros((10, 10, 3), np.uint8)], label="dog")
     with pytest.raises(UnsupportedModelError, match="larger than the model input"):
         Explainer(shapes, "occlusion", window=200)
+
+
+def test_teachable_machine_keras2_export_is_explained(keras2_files):  # noqa: F811
+    """The real Keras 2 Teachable Machine layout (loaded by tf_keras): Grad-CAM enters the nested
+    MobileNet, and its class and score (softmax of the replayed pre-softmax scores) are the model's own."""
+    from helpers.real_models import read_pictures
+
+    from livepredict.inference.predict import predict_images
+
+    m = open_model(keras2_files / "tm" / "keras_model.h5", runtime="keras", use_cache=False)
+    try:
+        assert type(m.keras_model).__module__.startswith("tf_keras")
+        ex = Explainer(m, "gradcam")
+        pics = read_pictures()[:3]
+        maps = ex.explain(pics)
+        preds = predict_images(m, pics, top_k=1)
+    finally:
+        m.close()
+    assert ex.layer == "conv_pw_13_relu" and ex.gradcam.before_squash
+    for h, p in zip(maps, preds, strict=True):
+        assert h.label == p.label and abs(h.score - p.score) < 1e-4
+        assert h.grid.shape == (3, 3) and 0.9 < float(h.values.max()) <= 1.0
+
+
+def test_a_detector_is_refused_in_one_sentence(tmp_path):
+    from helpers.detect_models import build_end_to_end, write_sidecar
+
+    p = tmp_path / "det.keras"
+    build_end_to_end().save(p)
+    write_sidecar(p, {"task": "object-detector", "labels": ["circle", "square", "triangle"]})
+    m = open_model(p, runtime="keras", use_cache=False)
+    try:
+        with pytest.raises(UnsupportedModelError, match=r"^Explanations are made for image classifiers; this model "
+                                                        r"is an object-detector, whose boxes"):
+            Explainer(m)
+    finally:
+        m.close()

@@ -114,3 +114,50 @@ def test_bad_cases_are_one_sentence_and_exit_2(exported, model_files, capsys, tm
     code, err = _run_cli(["export", str(ROOT / "models" / "chars.keras"), str(tmp_path)], capsys)
     assert code == 2 and err.count("\n") == 0 and "Only picture models" in err
     assert not any(tmp_path.iterdir())  # nothing written for a refused export
+
+
+def test_example_client_gets_the_apps_answers_over_the_rest_api(exported, pictures, demo_model):
+    """examples/serving_client.py against a local stand-in of the REST API running the export with TF."""
+    from helpers.serving_server import ServingStandIn
+
+    from livepredict.inference.predict import predict_images
+    from livepredict.sources.images import read_image
+
+    chosen = pictures[:5]
+    with ServingStandIn(exported.parent.parent) as server:
+        run = subprocess.run([sys.executable, str(ROOT / "examples" / "serving_client.py"), *map(str, chosen),
+                              "--url", server.url, "--model", "shapes", "--json"],
+                             capture_output=True, text=True, timeout=120)
+        missing = subprocess.run([sys.executable, str(ROOT / "examples" / "serving_client.py"), str(chosen[0]),
+                                  "--url", server.url, "--model", "nothing"], capture_output=True, text=True,
+                                 timeout=120)
+    assert run.returncode == 0, run.stderr
+    served = json.loads(run.stdout)
+    preds = predict_images(demo_model, [read_image(p) for p in chosen], top_k=3)
+    for got, pred in zip(served, preds, strict=True):
+        assert got["top_labels"] == [lbl for lbl, _ in pred.top]
+        np.testing.assert_allclose(got["top_scores"], [s for _, s in pred.top], atol=1e-4)
+    assert missing.returncode == 2 and "Servable not found" in missing.stderr
+
+
+def test_a_savedmodel_without_keras_exports_through_its_signature(model_files, color_images, tmp_path):
+    """A plain SavedModel folder (no Keras object; possibly opened from the LiteRT cache) is opened
+    again with its serving_default signature and exported around it."""
+    import io
+
+    from PIL import Image
+
+    from livepredict.inference.export import check_parity, export_for_serving
+    from livepredict.inference.loader import open_model
+
+    with open_model(model_files["savedmodel"]) as m:
+        assert m.keras_model is None
+        result = export_for_serving(m, tmp_path, "colors", 7)
+        images = list(color_images.values())
+        encoded = []
+        for im in images:
+            buf = io.BytesIO()
+            Image.fromarray(im).save(buf, "PNG")
+            encoded.append(buf.getvalue())
+        parity = check_parity(result.path, m, encoded, images)
+    assert result.labels == ("red", "green", "blue") and parity.top1_agree == 3 and parity.max_abs_diff < 1e-5

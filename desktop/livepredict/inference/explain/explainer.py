@@ -20,6 +20,7 @@ from livepredict.core.errors import LivePredictError, UnsupportedModelError
 from livepredict.core.geometry import Placement, placement
 from livepredict.core.heatmap import Heatmap, heatmap_on_original
 from livepredict.core.types import OutputKind, Task
+from livepredict.core.wording import a
 from livepredict.inference.explain.occlusion import check_window, default_window, occlusion_map
 from livepredict.inference.tf_env import Status, _say
 
@@ -31,10 +32,10 @@ def explain_reason(model: Any) -> str:
     """Why ``model`` cannot be explained ('' when it can): one sentence."""
     info = model.info
     if info.task in (Task.OBJECT_DETECTOR, Task.SEGMENTER):
-        return (f"Explanations are made for image classifiers; this model is a {info.task}, whose boxes and masks "
-                "are not explained yet.")
+        return (f"Explanations are made for image classifiers; this model is {a(info.task)}, whose boxes and "
+                "masks are not explained yet.")
     if model.spec is None or info.task != Task.IMAGE_CLASSIFIER:
-        return f"Explanations need an image classifier; this model is a {info.task} that does not take pictures."
+        return f"Explanations need an image classifier; this model is {a(info.task)} that does not take pictures."
     return ""
 
 

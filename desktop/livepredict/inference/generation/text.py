@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -92,8 +91,9 @@ class Vocab:
 
 # ------------------------------------------------------------------ generators
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """One generated token (a named tuple: made once per token, it must be cheap)."""
+
     id: int
     text: str
     probs: np.ndarray  # the distribution the token was drawn from
@@ -169,15 +169,25 @@ class TextGenerator:
         """
         if self.probs is None:
             self.prime("")
-        vocab = self.vocab
+        draw = self.next_token
         for _ in range(int(length)):
             if should_stop is not None and should_stop():
                 return
+            yield draw(sampler)
+
+    def next_token(self, sampler: Sampler) -> Token:
+        """Draw one token from the current distribution and feed it back (call :meth:`prime` first)."""
+        probs = self.probs
+        if probs is None:
+            self.prime("")
             probs = self.probs
-            assert probs is not None  # primed above, and every step sets it
-            i = sampler(probs)
-            self._feed(i)
-            yield Token(i, vocab.text(i), probs)
+        assert probs is not None  # primed above, and every step sets it
+        i = sampler(probs)
+        x = self._x
+        x[0, 0] = i
+        out, self.state = self.engine.runtime.step(x, self.state)
+        self.probs = out[0]
+        return Token(i, self.vocab.text(i), probs)
 
     def generate(self, seed_text: str, length: int, settings: SamplingSettings | None = None,
                  seed: int | None = None) -> str:

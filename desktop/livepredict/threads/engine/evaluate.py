@@ -1,8 +1,9 @@
 """Evaluation on a labelled folder or CSV as a task on the inference thread (DESIGN §9, "Tasks").
 
-``EvaluateTask`` reads the labelled set, then per step reads one chunk of pictures once and has the
-model of every slot it was given classify the pictures whose class matches that model's labels
-(``threads.engine.decode.classify_images``, the folder path of the Classify tab). Each step yields an
+``EvaluateTask`` reads the labelled set, then per step takes one chunk of pictures, decoded once and
+preprocessed for each model by a thread per core ahead of the models (``threads.prefetch``, as the
+Classify tab's folders), and has the model of every slot it was given classify the pictures whose
+class matches that model's labels (``predict_chunk``, shared with the ``evaluate`` command). Each step yields an
 ``EvalProgress``; the end (done, cancelled or failed) is one ``EvalFinished`` carrying every slot's
 ``Evaluation`` (figures computed here, not on the GUI thread) and the pairwise comparisons.
 """
@@ -10,19 +11,17 @@ model of every slot it was given classify the pictures whose class matches that 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from livepredict.core.errors import LivePredictError
 from livepredict.threads.engine.batch import CHUNK, JobFlags
-from livepredict.threads.engine.decode import classify_images
 from livepredict.threads.engine.guard import engine_call, error_parts
 from livepredict.threads.engine.runner import Task
 from livepredict.threads.engine.slots import ModelSlots
+from livepredict.threads.prefetch import Prefetch, Prepared, reduce_for
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,61 @@ class EvalFinished:
     cancelled: bool
     elapsed_s: float
     message: str = ""
+
+
+def evaluation_preparer(models: Sequence[Any]) -> Callable[[Any], Prepared]:
+    """``prepare`` for a Prefetch: decode a picture once (reduced when every model allows the same
+    reduction) and preprocess it for each model; ``Prepared.extra`` holds one (tensor, error,
+    placement) per model, so one model refusing a picture does not fail it for the others."""
+    from livepredict.inference.predict import image_placement
+    from livepredict.sources.images import read_image
+
+    reductions = {reduce_for(m) for m in models}
+    reduce = reductions.pop() if len(reductions) == 1 else None
+
+    def prepare(path: Any) -> Prepared:
+        try:
+            image = read_image(path, reduce_for=reduce)
+        except LivePredictError as e:
+            return Prepared(path, error=e.message)
+        per: list[tuple[Any, str | None, Any]] = []
+        for m in models:
+            try:
+                per.append((m.preprocess(image), None, image_placement(m, image)))
+            except (ValueError, TypeError) as e:
+                per.append((None, f"This image cannot be prepared for the model ({e}).", None))
+        return Prepared(path, extra=per)
+
+    return prepare
+
+
+Row = Callable[[Any, str, Any, "str | None"], None]
+
+
+def predict_chunk(models: Sequence[Any], evaluators: Sequence[Any], chunk: Sequence[Prepared],
+                  on_row: Row | None = None) -> None:
+    """Have every model classify the pictures of ``chunk`` its evaluator wants, and add the answers
+    (``on_row(evaluator, path, prediction or None, error or None)`` for each, e.g. a CSV row)."""
+    from livepredict.inference.predict import predict_tensors
+
+    for k, (model, ev) in enumerate(zip(models, evaluators, strict=True)):
+        mine = [x for x in chunk if x.item in ev.wanted]
+        good = [x for x in mine if x.error is None and x.extra[k][1] is None]
+        failed: dict[str, str] = {}
+        preds: list[Any] = []
+        try:
+            if good:
+                preds = predict_tensors(model, [x.extra[k][0] for x in good], 1, [x.item for x in good],
+                                        [x.read_ms for x in good], [x.extra[k][2] for x in good])
+        except Exception as e:  # noqa: BLE001 - these pictures count as failed, the run goes on
+            failed = {x.item: error_parts(e)[0] for x in good}
+        by_path = dict(zip((x.item for x in good), preds, strict=False))
+        for x in mine:
+            pred = by_path.get(x.item)
+            error = x.error or x.extra[k][1] or failed.get(x.item) or (pred.error if pred is not None else None)
+            ev.add(x.item, pred, error)
+            if on_row is not None:
+                on_row(ev, x.item, pred, error)
 
 
 class EvaluateTask(Task):
@@ -123,44 +177,16 @@ class EvaluateTask(Task):
         paths = [p for p, _ in labelled.items if p in wanted]
         self.total = len(paths)
         yield [self.progress(notes)]
+        # pictures decoded once (and preprocessed for every model) in a thread per core, ahead of the models
         size = max(1, min(64, int(getattr(models[0].runtime, "batch", CHUNK) or CHUNK)))
-        while self.done < self.total:
-            if any(self.models.active(s)[1] != i for s, i in zip(self.slots, self.load_ids, strict=True)):
-                yield [self.finished(cancelled=True, message="A model was replaced during the evaluation; "
-                                                              "evaluate again.")]
-                return
-            part = paths[self.done: self.done + size]
-            if not self._chunk(models, part):
-                yield []  # cancelled while reading: the runner sees it before the next step
-                continue
-            self.done += len(part)
-            last = [self.finished(cancelled=False)] if self.done >= self.total else []
-            yield [self.progress(), *last]
-
-    def _chunk(self, models: list[Any], part: list[str]) -> bool:
-        """Read ``part`` once and add every model's predictions; False if cancelled while reading."""
-        from livepredict.sources.images import read_image
-
-        images: dict[str, np.ndarray] = {}
-        errors: dict[str, str] = {}
-        for i, p in enumerate(part):
-            if i and self.is_cancelled():
-                return False
-            try:
-                images[p] = read_image(p)
-            except LivePredictError as e:
-                errors[p] = e.message
-        for model, ev in zip(models, self.evaluators, strict=True):
-            mine = [p for p in part if p in ev.wanted and p in images]
-            failed: dict[str, str] = {}
-            try:
+        with Prefetch(paths, size, evaluation_preparer(models)) as ahead:
+            for chunk in ahead:
+                if any(self.models.active(s)[1] != i for s, i in zip(self.slots, self.load_ids, strict=True)):
+                    yield [self.finished(cancelled=True, message="A model was replaced during the evaluation; "
+                                                                  "evaluate again.")]
+                    return
                 with engine_call("evaluate"):
-                    preds = classify_images(model, [images[p] for p in mine], 1, mine) if mine else []
-            except Exception as e:  # noqa: BLE001 - the chunk's pictures count as failed, the run goes on
-                message = error_parts(e)[0]
-                preds = []
-                failed = {p: message for p in mine}
-            by_path = dict(zip(mine, preds, strict=False))
-            for p in part:
-                ev.add(p, by_path.get(p), errors.get(p) or failed.get(p))
-        return True
+                    predict_chunk(models, self.evaluators, chunk)
+                self.done += len(chunk)
+                last = [self.finished(cancelled=False)] if self.done >= self.total else []
+                yield [self.progress(), *last]

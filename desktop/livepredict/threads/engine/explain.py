@@ -5,7 +5,8 @@
   picture per step and yields an :class:`ExplainResult` each, and an :class:`ExplainFinished`.
 - :class:`LiveExplainer`: after a live frame was inferred, explains it too when the last
   explanation is old enough that explanations take at most ``LIVE_SHARE`` of the thread's time, and
-  emits a :class:`LiveHeatmap` (the live fps stays at >= 1 - LIVE_SHARE of the fps without).
+  emits a :class:`LiveHeatmap` (the live fps stays at >= 1 - LIVE_SHARE of the fps without); the map
+  covers the whole frame at most LIVE_MAP_SIDE pixels across (views scale it up).
 - :class:`Explainers`: the explainers built so far, per slot and model load (one compiled Grad-CAM
   per model and request).
 """
@@ -30,8 +31,9 @@ from livepredict.threads.engine.slots import ModelSlots
 
 log = logging.getLogger(__name__)
 
-LIVE_SHARE = 0.25  # at most this share of the inference thread's time goes to live explanations
-LIVE_MIN_INTERVAL_S = 0.1  # and never more than 10 live heatmaps a second
+LIVE_SHARE = 0.15  # at most this share of the inference thread's time goes to live explanations
+LIVE_MIN_INTERVAL_S = 0.2  # and never more than 5 live heatmaps a second
+LIVE_MAP_SIDE = 320  # live maps are made at most this many pixels across (the views scale them up)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ class ExplainFinished:
 
 @dataclass(frozen=True)
 class LiveHeatmap:
-    """A live frame explained: ``made_ts`` on the monotonic clock, like the frames' ``capture_ts``."""
+    """A live frame explained: ``made_ts`` on the monotonic clock, like the frames' ``capture_ts``;
+    ``heatmap.values`` covers the whole frame, at most LIVE_MAP_SIDE pixels across."""
 
     load_id: int
     frame_index: int
@@ -94,6 +97,7 @@ class LiveHeatmap:
     heatmap: Heatmap | None
     error: str = ""
     slot: str = MAIN
+    frame_shape: tuple[int, int] = (0, 0)  # (height, width) of the frame explained
 
 
 class Explainers:
@@ -194,6 +198,13 @@ class ExplainTask(Task):
         return ExplainResult(self.job_id, self.load_id, index, key, heat, None, view, self.slot)
 
 
+def _map_size(hw: tuple[int, ...]) -> tuple[int, int]:
+    """The size a live frame's map is made at: the frame's, shrunk to at most LIVE_MAP_SIDE across."""
+    h, w = int(hw[0]), int(hw[1])
+    scale = min(1.0, LIVE_MAP_SIDE / max(h, w))
+    return (max(1, round(h * scale)), max(1, round(w * scale))) if scale < 1 else (h, w)
+
+
 class LiveExplainer:
     """Explains live frames now and then (see the module docstring); ``emit(LiveHeatmap)``."""
 
@@ -225,7 +236,7 @@ class LiveExplainer:
             if fresh:
                 return  # that took a while: explain a newer frame, not this one
             spec = ex.spec
-            where = placement(frame.image.shape[:2], spec.size or frame.image.shape[:2], spec.resize)
+            where = placement(_map_size(frame.image.shape[:2]), spec.size or frame.image.shape[:2], spec.resize)
             t0 = time.monotonic()  # the pace follows the explanation's own cost, not the build's
             with engine_call("live explain"):
                 heat = ex.explain_tensors(x[None], [where], request.label)[0]
@@ -233,10 +244,11 @@ class LiveExplainer:
             message = error_parts(e)[0]
             self._failed[slot] = message
             log.warning("live explanations in slot %s stopped: %s", slot, message)
-            self.emit(LiveHeatmap(load_id, frame.index, frame.capture_ts, time.monotonic(), None, message, slot))
+            self.emit(LiveHeatmap(load_id, frame.index, frame.capture_ts, time.monotonic(), None, message, slot,
+                                  frame.image.shape[:2]))
             return
         t1 = time.monotonic()
         cost = t1 - t0
         self._next[slot] = t1 + max(LIVE_MIN_INTERVAL_S, cost * (1.0 / LIVE_SHARE - 1.0))
         self.made += 1
-        self.emit(LiveHeatmap(load_id, frame.index, frame.capture_ts, t1, heat, "", slot))
+        self.emit(LiveHeatmap(load_id, frame.index, frame.capture_ts, t1, heat, "", slot, frame.image.shape[:2]))

@@ -165,7 +165,7 @@ class TextTask(Task):
                     return "done"
                 if self.rate > 0 and self.budget < 1:
                     return ""
-                parts.append(next(gen.stream(1, self.sampler)).text)
+                parts.append(gen.next_token(self.sampler).text)
                 self.total += 1
                 if self.left > 0:
                     self.left -= 1

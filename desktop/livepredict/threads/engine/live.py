@@ -51,6 +51,7 @@ class LiveInference:
         self.gate = threading.Lock()
         self.taken = 0  # frames taken from the mailboxes
         self.skipped = 0  # taken while no image model was open in that slot
+        self.skipped_in: dict[str, int] = {}  # the same, per slot (an empty compare slot is not the main one's loss)
         self.errors = 0
         self.explainer: Any = None  # threads.engine.explain.LiveExplainer: explains a frame now and then
 
@@ -85,6 +86,7 @@ class LiveInference:
         model, load_id = self.models.active(slot)
         if model is None:
             self.skipped += 1
+            self.skipped_in[slot] = self.skipped_in.get(slot, 0) + 1
             return
         try:
             t0 = time.monotonic()

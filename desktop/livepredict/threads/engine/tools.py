@@ -60,6 +60,19 @@ def apply_profile(s: ModelSlot, spec: PreprocessSpec | None, labels: Any, save: 
                        ms_per_image=old.ms_per_image, slot=s.name)
 
 
+def set_sidecar_key(path: str, key: str, value: Any) -> Any:
+    """Set (or with None remove) one key of the sidecar beside ``path``; returns the sidecar's path.
+    A small JSON file, validated like every sidecar (SidecarError in one sentence)."""
+    from livepredict.inference.sidecar import read_sidecar, write_sidecar
+
+    data = dict(read_sidecar(path) or {})
+    if value is None:
+        data.pop(key, None)
+    else:
+        data[key] = value
+    return write_sidecar(path, data)
+
+
 def versions(runtime: str) -> Versions:
     """Versions for the About dialog, without importing TensorFlow if it is not loaded yet."""
     import importlib.metadata

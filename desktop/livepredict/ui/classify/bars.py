@@ -13,7 +13,7 @@ ROW_H = 20
 
 def paint_score_row(p: QPainter, font: QFont, y: float, x: float, label_w: float, bar_x: float, bar_w: float,
                     pct_w: float, label: str, score: float, first: bool, label_colour: str | None = None,
-                    decimals: int = 1, bar_colour: QColor | None = None) -> None:
+                    decimals: int = 1, bar_colour: QColor | None = None, pct_colour: str | None = None) -> None:
     c = theme.current()
     p.setFont(font)
     p.setPen(QColor(label_colour or (c.text if first else c.muted)))
@@ -27,6 +27,6 @@ def paint_score_row(p: QPainter, font: QFont, y: float, x: float, label_w: float
     if s > 0:
         p.setBrush(bar_colour or QColor(c.accent if first else c.bar_other))
         p.drawRoundedRect(QRectF(br.left(), br.top(), max(4.0, bar_w * s), br.height()), 4, 4)
-    p.setPen(QColor(c.text if first else c.muted))
+    p.setPen(QColor(pct_colour or (c.text if first else c.muted)))
     p.drawText(QRectF(bar_x + bar_w + 4, y, pct_w, ROW_H - 4), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                f"{100.0 * s:.{decimals}f}%")

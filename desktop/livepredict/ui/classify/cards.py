@@ -34,6 +34,7 @@ class Card:
     total_ms: float
     thumb: QPixmap | None
     source: Any = None  # path str or NamedImage, to classify again with another model
+    seq: int = 0  # the order it was added in (set by CardModel.add)
     overlay: QPixmap | None = None  # the thumbnail with its explanation heatmap (ui.classify.explain)
     _ranked: dict[int, tuple[tuple[str, float], ...]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -69,6 +70,7 @@ class CardModel(QAbstractListModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.cards: list[Card] = []
+        self._added = 0
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.cards)
@@ -87,6 +89,7 @@ class CardModel(QAbstractListModel):
 
     def add(self, card: Card) -> None:
         n = len(self.cards)
+        card.seq, self._added = self._added, self._added + 1
         self.beginInsertRows(QModelIndex(), n, n)
         self.cards.append(card)
         self.endInsertRows()
@@ -104,6 +107,7 @@ class CardDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.top_k = 3
         self.card_w = CARD_W
+        self.uncertain_below = 0.0  # a card whose best score is below this is marked "uncertain"
         self.extra_w = 0  # columns of compared models (ui.classify.compare), painted by extra_paint
         self.extra_paint: Any = None
         self.shown: Any = lambda result: result  # a detector's result at the thresholds set (Thresholds.shown)
@@ -153,8 +157,18 @@ class CardDelegate(QStyledItemDelegate):
         p.setPen(QColor(c.text))
         fm = QFontMetrics(bold)
         y = r.top() + 10
-        p.drawText(QRectF(x, y, w, fm.height()), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   fm.elidedText(card.name, Qt.TextElideMode.ElideMiddle, int(w)))
+        unsure = not card.error and bool(card.top) and card.top[0][1] < self.uncertain_below
+        badge_w = QFontMetrics(option.font).horizontalAdvance("uncertain") + 12 if unsure else 0
+        p.drawText(QRectF(x, y, w - badge_w, fm.height()), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                   fm.elidedText(card.name, Qt.TextElideMode.ElideMiddle, int(w - badge_w)))
+        if unsure:  # a 63 % answer must not look like a 100 % one
+            badge = QRectF(x + w - badge_w + 4, y, badge_w - 4, fm.height())
+            p.setPen(QColor(c.error))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(badge, 4, 4)
+            p.setFont(option.font)
+            p.drawText(badge, Qt.AlignmentFlag.AlignCenter, "uncertain")
+            p.setPen(QColor(c.text))
         y += fm.height() + 8
         p.setFont(base)
         fmb = QFontMetrics(base)
@@ -170,7 +184,8 @@ class CardDelegate(QStyledItemDelegate):
             bar_w = max(10.0, w - label_w - pct_w - 10)
             for i, (label, score, colour) in enumerate(card_rows(shown, card.top_k(self.top_k))[: self.top_k]):
                 paint_score_row(p, bold if i == 0 else base, y + i * ROW_H, x, label_w, bar_x, bar_w, pct_w, label,
-                                score, i == 0, bar_colour=colour)  # a detected class's own colour
+                                score, i == 0, bar_colour=colour,  # a detected class's own colour
+                                pct_colour=c.error if i == 0 and unsure else None)
             p.setFont(base)
             p.setPen(QColor(c.muted))
             p.drawText(QRectF(x, r.bottom() - fmb.height() - 8, w, fmb.height()),

@@ -43,6 +43,7 @@ class CompareCards(QObject):
         model = panel.model
         model.rowsInserted.connect(self.on_rows)
         model.modelReset.connect(self.on_reset)
+        model.layoutChanged.connect(self.on_layout)  # the cards were sorted: rows moved
         panel.delegate.extra_paint = self.paint
         if compare is not None:
             compare.changed.connect(self.on_compare_changed)
@@ -97,6 +98,10 @@ class CompareCards(QObject):
             self._filter_row(row)
 
     @Slot()
+    def on_layout(self) -> None:
+        self.rows = {card.key: row for row, card in enumerate(self.panel.model.cards)}
+
+    @Slot()
     def on_reset(self) -> None:
         self.rows.clear()
         if not self.panel.model.cards:
@@ -110,7 +115,7 @@ class CompareCards(QObject):
 
     def _filter_row(self, row: int) -> None:
         card = self.panel.model.cards[row]
-        self.panel.view.setRowHidden(row, self.box.isChecked() and not self.disagrees(card))
+        self.panel.view.setRowHidden(row, not self.panel.card_visible(card))  # with the panel's own filter
 
     @Slot()
     def apply_filter(self) -> None:

@@ -115,6 +115,7 @@ class ClassifyExplain(QObject):
             self.controls.status.setText(r.error or "")
             return
         self.results[r.path] = r
+        self.controls.status.setText(f"Explaining… {len(self.results)} done")
         card = self._card(r.path)
         if card is not None:
             card.overlay = self._blended(r)

@@ -38,10 +38,12 @@ from livepredict.threads.engine.payloads import (
     NamedImage,
     TensorPreview,
 )
+from livepredict.ui.classify.arrange import ArrangeBar, label_counts, shown, sort_key
 from livepredict.ui.classify.cards import Card, CardDelegate, CardModel, CardRole, CardView
 from livepredict.ui.classify.compare import CompareCards
 from livepredict.ui.classify.explain import ClassifyExplain
 from livepredict.ui.classify.export import results_json, write_results
+from livepredict.ui.classify.first_steps import add_first_steps, ask_folder, sample_images
 from livepredict.ui.classify.found import Thresholds, preview_pixmap
 from livepredict.ui.classify.text_box import TextClassifyBox
 from livepredict.ui.classify.waiting import WaitingImages
@@ -107,6 +109,7 @@ class ClassifyPanel(QWidget):
 
     export_requested = Signal()
     open_images_requested = Signal()
+    open_model_requested = Signal()
     paste_requested = Signal()
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
@@ -179,6 +182,10 @@ class ClassifyPanel(QWidget):
         bar.addWidget(self.export_button)
         bar.addWidget(self.clear_button)
         left.addLayout(bar)
+        self.arrange = ArrangeBar()  # sort, filter, "uncertain below", a count per label
+        self.arrange.hide()
+        self.arrange.changed.connect(self.rearrange)
+        left.addWidget(self.arrange)
 
         self.progress_row = QWidget()
         pr = QHBoxLayout(self.progress_row)
@@ -203,9 +210,15 @@ class ClassifyPanel(QWidget):
         self.hint = DropZone("Drop images or folders here",
                              "or use File › Open Images (Ctrl+Shift+O), paste an image (Ctrl+V).\n"
                              "Drop a model file (.keras, .h5, .tflite, SavedModel) to switch models.")
+        steps = [("Open Images…", self.open_images_requested.emit), ("Open Folder…", self.open_folder),
+                 ("Open Model…", self.open_model_requested.emit)]
+        if sample_images() is not None:
+            steps.insert(0, ("Try the Sample Images", self.try_samples))
+        self.first_steps = add_first_steps(self.hint, steps)
         self.model = CardModel(self)
         self.delegate = CardDelegate(self)
         self.delegate.top_k = top_k
+        self.delegate.uncertain_below = self.arrange.threshold_value()
         self.delegate.shown = self.thresholds.shown
         self.view = CardView(self.delegate)
         self.view.setObjectName("Cards")
@@ -258,6 +271,20 @@ class ClassifyPanel(QWidget):
         self.progress_row.show()
         self.stack.setCurrentWidget(self.view)
         return job
+
+    @Slot()
+    def try_samples(self) -> None:
+        folder = sample_images()
+        if folder is not None:
+            self.classify([str(folder)])
+
+    @Slot()
+    def open_folder(self) -> None:
+        settings = self.context.settings
+        folder = ask_folder(self, settings.last_dir("images"))
+        if folder:
+            settings.set_last_dir("images", folder)
+            self.classify([folder])
 
     def classify_image(self, rgb, name: str | None = None) -> int | None:
         self._pasted += 1
@@ -326,6 +353,7 @@ class ClassifyPanel(QWidget):
         if not self.model.cards:
             self.stack.setCurrentWidget(self.hint)
         self._update_summary(f)
+        self.rearrange()
 
     @Slot(object)
     def on_preview(self, prev: TensorPreview) -> None:
@@ -398,10 +426,31 @@ class ClassifyPanel(QWidget):
         self.view.viewport().update()
 
     @Slot()
+    def rearrange(self) -> None:
+        """Apply the arrange bar: uncertainty mark, order, which cards are shown."""
+        bar, model = self.arrange, self.model
+        self.delegate.uncertain_below = bar.threshold_value()
+        key = sort_key(bar.sort_mode())
+        model.layoutAboutToBeChanged.emit()
+        model.cards.sort(key=key if key is not None else lambda c: c.seq)
+        model.layoutChanged.emit()
+        for row, card in enumerate(model.cards):
+            self.view.setRowHidden(row, not self.card_visible(card))
+        bar.set_labels(sorted({c.top[0][0] for c in model.cards if c.top and not c.error}))
+        self._update_summary()
+        self.view.viewport().update()
+
+    @Slot()
     def _on_thresholds(self) -> None:
         self.view.viewport().update()
         if self.tensor.preview is not None:
             self.on_preview(self.tensor.preview)
+
+    def card_visible(self, card: Card) -> bool:
+        """The arrange bar's "Show" choice, and "Only disagreements" while models are compared."""
+        if not shown(card, self.arrange.show_what(), self.delegate.uncertain_below):
+            return False
+        return not (self.disagree_box.isChecked() and not self.compare_cards.disagrees(card))
 
     def current_card(self) -> Card | None:
         idx = self.view.currentIndex()
@@ -411,6 +460,8 @@ class ClassifyPanel(QWidget):
         cards = self.model.cards
         self.export_button.setEnabled(bool(cards))
         self.clear_button.setEnabled(bool(cards))
+        self.arrange.setVisible(bool(cards))
+        self.arrange.set_counts(label_counts(cards, self.delegate.uncertain_below))
         if not cards:
             self.summary.setText("")
             return

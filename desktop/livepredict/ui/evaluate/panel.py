@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Slot
-from PySide6.QtGui import QIcon, QImageReader, QPixmap
+from PySide6.QtGui import QIcon, QImageReader, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSplitter,
+    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -34,19 +35,27 @@ from PySide6.QtWidgets import (
 from livepredict.threads.engine.compare import ALL_SLOTS
 from livepredict.ui.evaluate.views import ConfusionHeatmap, ReliabilityPlot, RocPlot
 from livepredict.ui.panel import AppContext
+from livepredict.ui.widgets import DropZone
 
 MAX_SHOWN = 48  # pictures shown for a cell (thumbnails are read when the cell is clicked)
 THUMB = 96
 
 
 def thumbnail(path: str, side: int = THUMB) -> QPixmap:
-    """A small picture of ``path`` (decoded scaled down: JPEGs at 1/2..1/8 size); empty if unreadable."""
+    """A ``side`` x ``side`` picture of ``path`` (decoded scaled down, centred); blank if unreadable."""
     reader = QImageReader(path)
     reader.setAutoTransform(True)
     size = reader.size()
     if size.isValid() and max(size.width(), size.height()) > side:
         reader.setScaledSize(size.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio))
-    return QPixmap.fromImage(reader.read())
+    image = reader.read()
+    square = QPixmap(side, side)  # every icon the same size, so the names line up under them
+    square.fill(Qt.GlobalColor.transparent)
+    if not image.isNull():
+        painter = QPainter(square)
+        painter.drawImage((side - image.width()) // 2, (side - image.height()) // 2, image)
+        painter.end()
+    return square
 
 
 class EvaluatePanel(QWidget):
@@ -72,7 +81,7 @@ class EvaluatePanel(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(12, 10, 12, 10)
         head = QHBoxLayout()
-        self.source_label = QLabel("Drop a labelled folder (one sub-folder per class) or a CSV of path,label here.")
+        self.source_label = QLabel("No labelled pictures yet.")
         self.source_label.setWordWrap(True)
         head.addWidget(self.source_label, 1)
         self.folder_button = QPushButton("Folder…")
@@ -93,6 +102,7 @@ class EvaluatePanel(QWidget):
         row = QHBoxLayout()
         self.model_box = QComboBox()
         self.model_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.model_box.hide()  # shown when several models were evaluated
         self.model_box.currentIndexChanged.connect(self.show_model)
         row.addWidget(self.model_box)
         self.summary = QLabel("")
@@ -112,7 +122,14 @@ class EvaluatePanel(QWidget):
         split.addWidget(left)
         split.addWidget(self._figures_box())
         split.setSizes([560, 640])
-        outer.addWidget(split, 1)
+        self.hint = DropZone("Drop a labelled folder here",
+                             "One sub-folder per class, named after the model's labels (the layout of Keras' "
+                             "image_dataset_from_directory), or a CSV of path,label rows.\nEvery open model is "
+                             "evaluated: File › Add Model to Compare adds more.")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.hint)
+        self.stack.addWidget(split)
+        outer.addWidget(self.stack, 1)
 
     def _pictures_box(self) -> QWidget:
         box = QWidget()
@@ -135,6 +152,9 @@ class EvaluatePanel(QWidget):
         self.pictures.setIconSize(QSize(THUMB, THUMB))
         self.pictures.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.pictures.setUniformItemSizes(True)
+        self.pictures.setGridSize(QSize(THUMB + 24, THUMB + 28))  # room for the name under each picture
+        self.pictures.setWordWrap(False)
+        self.pictures.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         lay.addWidget(self.pictures, 1)
         return box
 
@@ -177,8 +197,13 @@ class EvaluatePanel(QWidget):
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
+            self.hint.set_active(True)
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.hint.set_active(False)
 
     def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.hint.set_active(False)
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             event.acceptProposedAction()
@@ -261,6 +286,7 @@ class EvaluatePanel(QWidget):
         self.model_box.blockSignals(False)
         self.model_box.setVisible(len(f.evaluations) > 1)
         if f.evaluations:
+            self.stack.setCurrentIndex(1)
             self.show_model(0)
         else:
             self.summary.setText(f.message or "Nothing was evaluated.")

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
@@ -18,18 +18,40 @@ from livepredict.ui import theme
 from livepredict.ui.plots import keep_menus_with
 
 
-def _plot(widget: pg.PlotWidget, title: str, xlabel: str, ylabel: str) -> pg.PlotItem:
-    c = theme.current()
-    widget.setBackground(c.base)
-    item = widget.getPlotItem()
-    keep_menus_with(widget, item)
-    item.setTitle(title, color=c.text, size="10pt")
-    item.setLabel("bottom", xlabel, color=c.muted)
-    item.setLabel("left", ylabel, color=c.muted)
-    item.setMouseEnabled(False, False)
-    item.hideButtons()
-    item.setMenuEnabled(False)
-    return item
+class _Plot(pg.PlotWidget):
+    """A still plot that follows the light/dark theme (background, axes, title)."""
+
+    def __init__(self, title: str, xlabel: str, ylabel: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.item = item = self.getPlotItem()
+        keep_menus_with(self, item)
+        self.title = title
+        item.setLabel("bottom", xlabel)
+        item.setLabel("left", ylabel)
+        item.setMouseEnabled(False, False)
+        item.hideButtons()
+        item.setMenuEnabled(False)
+        self.apply_theme()
+        self._ready = True
+
+    def set_title(self, title: str) -> None:
+        self.title = title
+        self.item.setTitle(title, color=theme.current().text, size="10pt")
+
+    def apply_theme(self) -> None:
+        c = theme.current()
+        self.setBackground(c.base)
+        for name in ("left", "bottom"):
+            axis = self.item.getAxis(name)
+            axis.setPen(pg.mkPen(c.muted, width=1))
+            axis.setTextPen(pg.mkPen(c.muted, width=1))
+            axis.label.setDefaultTextColor(QColor(c.muted))
+        self.set_title(self.title)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.PaletteChange and self.__dict__.get("_ready"):
+            self.apply_theme()  # light/dark switched while the app runs
+        super().changeEvent(event)
 
 
 class _CellImage(pg.ImageItem):
@@ -50,7 +72,7 @@ class _CellImage(pg.ImageItem):
             self.owner.cell_clicked.emit(row, col)
 
 
-class ConfusionHeatmap(pg.PlotWidget):
+class ConfusionHeatmap(_Plot):
     """Rows = true class, columns = predicted; colour = the row's share; each cell shows its count.
 
     Signals:
@@ -60,23 +82,31 @@ class ConfusionHeatmap(pg.PlotWidget):
     cell_clicked = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.item = _plot(self, "Confusion matrix (click a cell)", "predicted", "true")
-        self.item.invertY(True)
-        self.item.setAspectLocked(True)
         self.image = _CellImage(self)
-        self.image.setColorMap(pg.ColorMap([0.0, 1.0], [QColor(theme.current().base), QColor("#2f6fd0")]))
-        self.item.addItem(self.image)
         self._texts: list[pg.TextItem] = []
         self.counts = np.zeros((0, 0), np.int64)
+        self.labels: tuple[str, ...] = ()
+        super().__init__("Confusion matrix (click a cell)", "predicted", "true", parent)
+        self.item.invertY(True)
+        self.item.setAspectLocked(True)
+        self.item.addItem(self.image)
         self.selected: tuple[int, int] | None = None
         self._box = pg.QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
         self._box.setPen(pg.mkPen("#f28e2b", width=3))
         self._box.hide()
         self.item.addItem(self._box)
 
+    def apply_theme(self) -> None:
+        super().apply_theme()
+        self.image.setColorMap(pg.ColorMap([0.0, 1.0], [QColor(theme.current().base), QColor("#2f6fd0")]))
+        if self.labels:
+            selected = self.selected
+            self.show_matrix(self.counts, self.labels)  # the counts' text colours follow the theme
+            self.select(selected)
+
     def show_matrix(self, counts: np.ndarray, labels: Sequence[str]) -> None:
         self.counts = np.asarray(counts)
+        self.labels = tuple(labels)
         n = len(labels)
         rows = self.counts.sum(axis=1, keepdims=True)
         share = np.divide(self.counts, rows, out=np.zeros(self.counts.shape, float), where=rows > 0)
@@ -111,12 +141,11 @@ class ConfusionHeatmap(pg.PlotWidget):
         self._box.show()
 
 
-class ReliabilityPlot(pg.PlotWidget):
+class ReliabilityPlot(_Plot):
     """Accuracy per confidence bin (bars) against the diagonal of perfect calibration."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.item = _plot(self, "Reliability", "confidence", "accuracy")
+        super().__init__("Reliability", "confidence", "accuracy", parent)
         self.item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
         self.item.plot([0, 1], [0, 1], pen=pg.mkPen(theme.current().muted, style=Qt.PenStyle.DashLine))
         self.bars: pg.BarGraphItem | None = None
@@ -130,15 +159,14 @@ class ReliabilityPlot(pg.PlotWidget):
         self.bars = pg.BarGraphItem(x=centres[filled], height=np.asarray(cal.accuracy)[filled],
                                     width=(edges[1] - edges[0]) * 0.9, brush="#4e79a7", pen=pg.mkPen(None))
         self.item.addItem(self.bars)
-        self.item.setTitle(f"Reliability (ECE {cal.ece:.3f})", color=theme.current().text, size="10pt")
+        self.set_title(f"Reliability (ECE {cal.ece:.3f})")
 
 
-class RocPlot(pg.PlotWidget):
+class RocPlot(_Plot):
     """A binary model's ROC curve; ``show_threshold`` marks the operating point of a threshold."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.item = _plot(self, "ROC", "false positive rate", "true positive rate")
+        super().__init__("ROC", "false positive rate", "true positive rate", parent)
         self.item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
         self.item.plot([0, 1], [0, 1], pen=pg.mkPen(theme.current().muted, style=Qt.PenStyle.DashLine))
         self.curve = self.item.plot([], [], pen=pg.mkPen("#4e79a7", width=2))
@@ -147,8 +175,7 @@ class RocPlot(pg.PlotWidget):
 
     def show_roc(self, roc: Any, positive: str) -> None:
         self.curve.setData(np.asarray(roc.fpr), np.asarray(roc.tpr))
-        self.item.setTitle(f"ROC, positive “{positive}” (AUC {roc.auc:.3f})", color=theme.current().text,
-                           size="10pt")
+        self.set_title(f"ROC, positive “{positive}” (AUC {roc.auc:.3f})")
 
     def show_threshold(self, fpr: float, tpr: float) -> None:
         self.point.setData([fpr], [tpr])

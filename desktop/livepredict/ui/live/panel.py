@@ -39,6 +39,7 @@ from livepredict.core.types import Prediction
 from livepredict.threads.engine.payloads import ModelLoaded
 from livepredict.threads.pipeline import RESOLUTIONS, CameraScanner, LivePipeline
 from livepredict.ui.heatmap import LiveHeatmapLayer
+from livepredict.ui.live.compare_lanes import CompareLanes, live_slots
 from livepredict.ui.live.controls import follow_camera_choice, offer_shots, set_checked_quietly
 from livepredict.ui.live.figures import strip_figures
 from livepredict.ui.live.found import LiveFound
@@ -65,7 +66,7 @@ class LivePanel(QWidget):
         self.context = context
         self.controller = controller = context.controller
         self.settings = context.settings  # remembers the folders chosen, as the main window does
-        self.pipeline = LivePipeline(controller, top_k=5, drain=True, parent=self)
+        self.pipeline = LivePipeline(controller, top_k=5, drain=True, slots=live_slots(context), parent=self)
         self.scanner = CameraScanner(self)
         self.info: Any = None  # ModelInfo of the open model
         self.labels: tuple[str, ...] = ()
@@ -91,6 +92,7 @@ class LivePanel(QWidget):
         self.display.setInterval(int(1000 / DISPLAY_HZ))
         self.display.timeout.connect(self.paint)
         self.heat = LiveHeatmapLayer(self.view, controller, self.view.parentWidget().layout(), self.display)
+        self.lanes = CompareLanes(self.pipeline, context, self.view.parentWidget().layout(), self.display)
         self._linger = QTimer(self)  # after a source ends: collect the last results, then stop painting
         self._linger.setSingleShot(True)
         self._linger.setInterval(300)

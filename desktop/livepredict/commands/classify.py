@@ -193,13 +193,26 @@ def _format_prediction(pred) -> str:
     return f"{pred.path}\t{best[0]} {best[1]:.3f}" + (f"\t({others})" if others else "")
 
 
+def _calibration_pictures(paths) -> list:
+    """The ``--calibration`` pictures, decoded (unreadable ones skipped)."""
+    from livepredict.sources.images import collect_image_paths, read_image
+
+    out = []
+    for p in collect_image_paths(paths)[:300] if paths else []:
+        try:
+            out.append(read_image(p))
+        except LivePredictError:
+            continue
+    return out
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from livepredict.inference.benchmark import run_bench
 
     if not args.seconds > 0:
         raise LivePredictError(f"--seconds must be more than 0, not {args.seconds:g}; try --seconds 2.")
     result = run_bench(args.model, seconds=args.seconds, trust=args.trust, status=status_printer(),
-                       int8=getattr(args, "int8", False), calibration=getattr(args, "calibration", []))
+                       int8=getattr(args, "int8", False), calibration=_calibration_pictures(getattr(args, "calibration", [])))
     if args.json:
         print_json(result)
         return 0

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from livepredict.core.errors import LivePredictError
 from livepredict.inference.runtimes import LiteRTRuntime, Runtime
 
 MIN_AGREEMENT = 0.99  # top-1 agreement with the float model on the probe pictures
@@ -58,16 +57,9 @@ def synthetic_pictures(n: int, size: tuple[int, int], seed: int) -> list[np.ndar
     return out
 
 
-def _pictures(model: Any, paths: Sequence[Any], limit: int) -> list[np.ndarray]:
-    from livepredict.sources.images import collect_image_paths, read_image
-
-    out = []
-    for p in collect_image_paths(paths)[:limit]:
-        try:
-            out.append(read_image(p))
-        except LivePredictError:
-            continue
-    return out
+def _pictures(model: Any, pictures: Sequence[Any], limit: int) -> list[np.ndarray]:
+    """The given RGB pictures (read by the caller: ``commands`` reads ``--calibration`` paths)."""
+    return [np.asarray(p) for p in pictures if isinstance(p, np.ndarray)][:limit]
 
 
 def _sets(model: Any, paths: Sequence[Any]) -> tuple[list[np.ndarray], str, list[np.ndarray], str]:

@@ -34,7 +34,9 @@ def pictures(tmp_path_factory):
 def test_int8_agrees_on_the_users_pictures_and_is_offered(colour_model, pictures):
     model = open_model(colour_model, use_cache=False)
     try:
-        lite, check = build_int8(model, model.keras_model, [pictures])
+        from livepredict.commands.classify import _calibration_pictures
+
+        lite, check = build_int8(model, model.keras_model, _calibration_pictures([pictures]))
         assert lite is not None and check.calibration_source == "pictures" and check.probe_source == "pictures"
         assert check.calibration == 20 and check.probes == 20  # split: never the same picture in both
         assert check.top1_agreement >= MIN_AGREEMENT and check.offered, check.reason

@@ -18,13 +18,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import pickle
 import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from livepredict.core import wire
 from livepredict.core.errors import LivePredictError
 
 INSTALL = "pip install -e '.[cluster]'"
@@ -103,7 +103,7 @@ def results_on_ray(args: argparse.Namespace, models: list[str], paths: list[Any]
         for got in dataset(ray, paths, args, models, batch).iter_batches(batch_size=batch, batch_format="numpy"):
             if got["fatal"][0]:
                 raise LivePredictError(str(got["fatal"][0]))
-            yield ([int(i) for i in got["index"]], [pickle.loads(r) for r in got["result"]], str(got["task"][0]))
+            yield ([int(i) for i in got["index"]], [[tuple(pair) for pair in wire.loads(str(r))] for r in got["result"]], str(got["task"][0]))
     finally:
         if started:
             ray.shutdown()  # ends the job's actors (Ctrl+C included)

@@ -10,7 +10,6 @@ with one error per file that cannot be read. Nothing here imports Ray at module 
 
 from __future__ import annotations
 
-import pickle
 import shutil
 import tempfile
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from livepredict.core import wire
 from livepredict.core.errors import LivePredictError
 from livepredict.inference.cluster import unpack_bundle
 
@@ -27,7 +27,7 @@ class ClassifyActor:
     four for ``evaluate``), each opened once per actor in ``__init__``.
 
     Each batch is a dict of numpy arrays ``index`` and ``path``; the answer keeps them and adds
-    ``result``: per file, pickled, one ``(Prediction or None, read error or None)`` pair per model (the
+    ``result``: per file, as JSON text (``core.wire``, never pickle), one ``(Prediction or None, read error or None)`` pair per model (the
     prediction with the head's typed result: a classification, detections or a mask, so the driver
     writes every task's rows as the local run does), and ``task``, the first model's task. A model
     that cannot be opened or cannot classify pictures answers with ``fatal`` set to its sentence (the
@@ -58,10 +58,10 @@ class ClassifyActor:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         paths = [str(p) for p in batch["path"]]
-        rows = [pickle.dumps(r) for r in predict_files(self.models, paths, self.top_k)] if not self.fatal else []
+        rows = [wire.dumps(r) for r in predict_files(self.models, paths, self.top_k)] if not self.fatal else []
         task = str(self.models[0].info.task) if self.models and not self.fatal else ""
         return {"index": np.asarray(batch["index"]), "path": np.asarray(paths, dtype=object),
-                "result": np.asarray(rows or [b""] * len(paths), dtype=object),
+                "result": np.asarray(rows or [""] * len(paths), dtype=object),
                 "task": np.asarray([task] * len(paths), dtype=object),
                 "fatal": np.asarray([self.fatal] * len(paths), dtype=object)}
 

@@ -1,4 +1,4 @@
-"""The main window: panels in tabs, menus, status bar, drag and drop, dialogs.
+"""The main window: panels in tabs, menus, status bar, dialogs (drag and drop: ``ui.window_drops``).
 
 The tabs are the panels listed in ``ui.panels.PANELS`` (see ``ui.panel``): each is built from the
 window's ``AppContext``; a lazy one when its tab is first shown. Every attribute of the window is
@@ -18,8 +18,6 @@ from PySide6.QtGui import (
     QActionGroup,
     QCloseEvent,
     QDesktopServices,
-    QDragEnterEvent,
-    QDropEvent,
     QGuiApplication,
     QKeySequence,
 )
@@ -56,16 +54,17 @@ from livepredict.ui.feed_panel import PredictionFeed
 from livepredict.ui.model_status import ModelStatus
 from livepredict.ui.panel import AppContext, LazyTab, PanelSpec, shutdown_all
 from livepredict.ui.panels import PANELS
-from livepredict.ui.paths import IMAGE_FILTER, MODEL_FILTER, is_model_path, is_video_path, sort_paths
+from livepredict.ui.paths import IMAGE_FILTER, MODEL_FILTER, is_model_path, is_video_path
 from livepredict.ui.recent_menu import RecentModelsMenu
 from livepredict.ui.widgets import format_ms, rgb_from_qimage
+from livepredict.ui.window_drops import DropTarget
 
 __all__ = ["IMAGE_FILTER", "MODEL_FILTER", "MainWindow", "is_model_path", "is_video_path"]
 
 log = logging.getLogger(__name__)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DropTarget, QMainWindow):
     """Signals: closing() — emitted once when the window starts closing (before shutdown)."""
 
     closing = Signal()
@@ -373,62 +372,6 @@ class MainWindow(QMainWindow):
 
     def about_text(self) -> str:
         return about_text(self.versions, self.loaded)
-
-    # -- drag and drop
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        md = event.mimeData()
-        if md.hasUrls() or md.hasImage():
-            event.acceptProposedAction()
-            self.classify_panel.hint.set_active(True)
-        else:
-            event.ignore()
-
-    def dragLeaveEvent(self, event) -> None:  # noqa: N802
-        self.classify_panel.hint.set_active(False)
-
-    def dragMoveEvent(self, event) -> None:  # noqa: N802
-        event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
-        self.classify_panel.hint.set_active(False)
-        md = event.mimeData()
-        if md.hasUrls():
-            paths = [u.toLocalFile() for u in md.urls() if u.isLocalFile()]
-            event.acceptProposedAction()
-            self.handle_paths(paths)
-        elif md.hasImage():
-            event.acceptProposedAction()
-            self.show_panel("Classify")
-            self.classify_panel.classify_image(rgb_from_qimage(md.imageData()))
-        else:
-            event.ignore()
-
-    def handle_paths(self, paths: list[str]) -> None:
-        """A model among the paths is opened first; a video plays in the Live tab; the other paths
-        are classified with the model."""
-        dropped = sort_paths(paths)
-        rest = dropped.images
-        if dropped.models:
-            self.open_model(dropped.models[0])
-            if len(dropped.models) > 1:
-                self.show_message("Several models were dropped; opened the first one.")
-        if dropped.videos and "Live" in self.panels:
-            self.start_live(dropped.videos[0])  # the Live tab says why if it cannot play it
-            if len(dropped.videos) > 1:
-                self.show_message("Several videos were dropped; playing the first one.")
-        else:
-            rest = rest + dropped.videos
-        if rest:
-            self.show_panel("Classify")
-            self.classify_panel.classify(rest)
-
-    def start_live(self, source: str) -> bool:
-        """Show the Live tab playing ``source``; False when there is no Live tab or it cannot start."""
-        if "Live" not in self.panels:
-            return False
-        self.show_panel("Live")
-        live = self.panel("Live")
-        return bool(live is not None and live.start(source))
 
     # -- worker feedback
     def show_message(self, text: str) -> None:

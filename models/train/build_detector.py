@@ -15,7 +15,6 @@ at IoU 0.5), and their mean.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -128,17 +127,8 @@ def decode(out: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--train", type=int, default=12000, help="training scenes (default 12000)")
-    ap.add_argument("--test", type=int, default=1000)
-    ap.add_argument("--epochs", type=int, default=6)
-    ap.add_argument("--out", type=Path, default=st.MODELS / "detector.keras")
-    args = ap.parse_args(argv)
-
-    t0 = time.monotonic()
-    tr = st.dataset(args.train, st.SEED_TRAIN)
-    te = st.dataset(args.test, st.SEED_TEST)
-    t_data = time.monotonic() - t0
+    args = st.train_args(__doc__, 6, "detector.keras", argv)
+    tr, te, t_data = st.scenes(args)
     keras, tf = st.setup_tf()
     y_tr = targets(tr["boxes"], tr["classes"])
     batch = 32
@@ -149,9 +139,7 @@ def main(argv=None) -> int:
     bias = np.zeros(4 + NC, np.float32)
     bias[4:] = -4.0  # class scores start near the prior (few cells hold a shape): a calm first epoch
     head.set_weights([head.get_weights()[0], bias])
-    steps = args.epochs * ((len(y_tr) + batch - 1) // batch)
-    lr = keras.optimizers.schedules.CosineDecay(1e-3, steps, warmup_target=4e-3, warmup_steps=steps // 12)
-    model.compile(optimizer=keras.optimizers.Adam(lr), loss=make_loss(tf))
+    st.compile_cosine(keras, model, len(y_tr), batch, args.epochs, make_loss(tf))
     t1 = time.monotonic()
     model.fit(ds, epochs=args.epochs, verbose=2)
     t_train = time.monotonic() - t1

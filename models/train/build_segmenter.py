@@ -12,7 +12,6 @@ letterbox bars left out) and their mean (background included).
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -64,25 +63,14 @@ def build_model(widths=(16, 32, 64, 80)):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--train", type=int, default=12000, help="training scenes (default 12000)")
-    ap.add_argument("--test", type=int, default=1000)
-    ap.add_argument("--epochs", type=int, default=4)
-    ap.add_argument("--out", type=Path, default=st.MODELS / "segmenter.keras")
-    args = ap.parse_args(argv)
-
-    t0 = time.monotonic()
-    tr = st.dataset(args.train, st.SEED_TRAIN)
-    te = st.dataset(args.test, st.SEED_TEST)
-    t_data = time.monotonic() - t0
+    args = st.train_args(__doc__, 4, "segmenter.keras", argv)
+    tr, te, t_data = st.scenes(args)
     keras, tf = st.setup_tf()
     batch = 32
     ds = (tf.data.Dataset.from_tensor_slices((tr["x"], tr["cmap"])).shuffle(len(tr["x"]), seed=0).batch(batch)
           .map(lambda x, y: (tf.cast(x, tf.float32), tf.cast(y, tf.int32))).prefetch(2))
     model = build_model()
-    steps = args.epochs * ((len(tr["x"]) + batch - 1) // batch)
-    lr = keras.optimizers.schedules.CosineDecay(1e-3, steps, warmup_target=4e-3, warmup_steps=steps // 12)
-    model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy")
+    st.compile_cosine(keras, model, len(tr["x"]), batch, args.epochs, "sparse_categorical_crossentropy")
     t1 = time.monotonic()
     model.fit(ds, epochs=args.epochs, verbose=2)
     t_train = time.monotonic() - t1

@@ -42,6 +42,32 @@ def dataset(n: int, seed: int) -> dict[str, np.ndarray]:
     return d
 
 
+def train_args(doc: str, epochs: int, out_name: str, argv=None):
+    """The command line every scene trainer takes: --train, --test, --epochs, --out."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--train", type=int, default=12000, help="training scenes (default 12000)")
+    ap.add_argument("--test", type=int, default=1000)
+    ap.add_argument("--epochs", type=int, default=epochs)
+    ap.add_argument("--out", type=Path, default=MODELS / out_name)
+    return ap.parse_args(argv)
+
+
+def scenes(args) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
+    """(training scenes, held-out scenes, seconds it took to render or load them)."""
+    t0 = time.monotonic()
+    tr, te = dataset(args.train, SEED_TRAIN), dataset(args.test, SEED_TEST)
+    return tr, te, time.monotonic() - t0
+
+
+def compile_cosine(keras, model, n: int, batch: int, epochs: int, loss) -> None:
+    """Adam with a warm-up then cosine decay over the whole run (the schedule both trainers use)."""
+    steps = epochs * ((n + batch - 1) // batch)
+    lr = keras.optimizers.schedules.CosineDecay(1e-3, steps, warmup_target=4e-3, warmup_steps=steps // 12)
+    model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss)
+
+
 def setup_tf():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras

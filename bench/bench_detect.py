@@ -68,7 +68,8 @@ def main() -> int:
     raw = synthetic_output(args.objects)
     where = placement((720, 1280), (SIZE, SIZE), "letterbox")
     det = head.decode([raw], 5, where)
-    for _ in range(20):  # warm-up
+    warm = time.perf_counter() + 1.0  # warm-up: a second of decoding, so caches and the CPU clock settle
+    while time.perf_counter() < warm:
         head.decode([raw], 5, where)
     times, cpu = [], []
     for _ in range(args.repeat):

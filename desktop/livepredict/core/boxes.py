@@ -6,8 +6,8 @@ that are NaN, inverted or empty (counted), keeps every candidate above a low flo
 class-aware NMS at the head's thresholds. :func:`refilter` runs the last step again on those
 candidates with other thresholds (the UI's score and IoU controls), without the model.
 
-NMS is vectorised (Cluster-NMS: the exact result of greedy NMS from a few matrix passes over the
-IoU matrix of the candidates sorted by score), never a Python loop per box.
+NMS is vectorised (Cluster-NMS: the exact result of greedy NMS from a few vector passes over the
+pairs of same-class candidates that overlap), never a Python loop per box.
 """
 
 from __future__ import annotations
@@ -56,91 +56,67 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(union > 0, inter / union, 0.0)
 
 
-def _cluster_keep(over: np.ndarray, valid: np.ndarray, max_iter: int) -> np.ndarray:
-    """Cluster-NMS on (G, M, M) "better box i overlaps box j too much" matrices: the fixed point of
-    "kept = valid and no kept better box overlaps it", which is what greedy NMS keeps (each pass is
-    one batched matrix product)."""
-    keep = valid.copy()
-    if not over.any():
-        return keep
-    of = over.astype(np.float32)
-    for _ in range(max_iter):
-        hit = np.matmul(keep.astype(np.float32)[:, None, :], of)[:, 0, :]
-        new = valid & (hit == 0)
-        if np.array_equal(new, keep):
-            break
-        keep = new
-    return keep
+def _same_class_pairs(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i, j), i < j, of positions in the same run of ``counts`` consecutive boxes."""
+    n = int(counts.sum())
+    ends = np.cumsum(counts)
+    after = np.repeat(ends, counts) - np.arange(1, n + 1)  # boxes after position i in its run
+    total = int(after.sum())
+    i = np.repeat(np.arange(n, dtype=np.int32), after)
+    j = np.arange(1, total + 1, dtype=np.int32) - np.repeat((np.cumsum(after) - after).astype(np.int32), after)
+    j += i
+    return i, j
 
 
-def _overlaps(b: np.ndarray, iou_threshold: float) -> np.ndarray:
-    """(G, M, M): box i of a group overlaps box j more than the threshold, from (4, G, M) coordinates
+def _overlapping(b: np.ndarray, i: np.ndarray, j: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """Pair (i[k], j[k]) of (N, 4) float32 xyxy boxes overlaps more than the threshold
     (IoU > t written as inter · (1 + t) > t · (area i + area j), no division)."""
-    x0, y0, x1, y1 = b
-    iw = np.minimum(x1[..., :, None], x1[..., None, :])
-    iw -= np.maximum(x0[..., :, None], x0[..., None, :])
-    ih = np.minimum(y1[..., :, None], y1[..., None, :])
-    ih -= np.maximum(y0[..., :, None], y0[..., None, :])
+    x0, y0, x1, y1 = (np.ascontiguousarray(b[:, k]) for k in range(4))
+    iw = np.minimum(x1[i], x1[j])
+    iw -= np.maximum(x0[i], x0[j])
+    ih = np.minimum(y1[i], y1[j])
+    ih -= np.maximum(y0[i], y0[j])
     np.maximum(iw, 0, out=iw)
     np.maximum(ih, 0, out=ih)
     iw *= ih
     t = np.float32(iou_threshold)
     area = (x1 - x0) * (y1 - y0) * t
     iw *= 1 + t
-    return iw > area[..., :, None] + area[..., None, :]
-
-
-_UPPER: dict[int, np.ndarray] = {}
-
-
-def _upper(m: int) -> np.ndarray:
-    """(m, m) True above the diagonal (cached for the sizes up to 256, 8 MB at most)."""
-    mask = _UPPER.get(m)
-    if mask is None:
-        mask = np.triu(np.ones((m, m), bool), k=1)
-        if m <= 256:
-            _UPPER[m] = mask
-    return mask
-
-
-MAX_BATCH = 4_000_000  # IoU entries computed at once (groups x M x M) before going class by class
+    return iw > area[i] + area[j]
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = IOU_THRESHOLD,
         class_ids: np.ndarray | None = None, max_iter: int = 200) -> np.ndarray:
     """Indices of the boxes kept by greedy NMS (class-aware when ``class_ids`` is given), best first.
 
-    Boxes are grouped by class (padded to one (classes, M, M) array), sorted by score within each
-    group, and Cluster-NMS finds the boxes greedy NMS keeps from a few matrix passes; boxes of
-    different classes are never compared."""
+    Boxes are sorted by class, then by score within each class; the overlap test runs once, as
+    vectors, over every pair of boxes of the same class (boxes of different classes are never
+    compared), and Cluster-NMS finds what greedy NMS keeps: the fixed point of "kept = no kept better
+    box overlaps it", a few vector passes over the overlapping pairs."""
     b = np.asarray(boxes, np.float32).reshape(-1, 4)
     n = len(b)
     if n == 0:
         return np.zeros((0,), np.int64)
     s = np.asarray(scores, np.float64)
-    order = np.argsort(-s, kind="stable")
-    cls = np.zeros(n, np.int64) if class_ids is None else np.asarray(class_ids, np.int64)[order]
-    by_class = np.argsort(cls, kind="stable")
-    idx = order[by_class]  # by class, best first within each class
-    _, start, counts = np.unique(cls[by_class], return_index=True, return_counts=True)
-    groups, m = len(counts), int(counts.max())
-    gid = np.repeat(np.arange(groups), counts)
-    pos = np.arange(n) - np.repeat(start, counts)
-    if groups * m * m <= MAX_BATCH:
-        padded = np.zeros((4, groups, m), np.float32)
-        padded[:, gid, pos] = b[idx].T
-        valid = np.zeros((groups, m), bool)
-        valid[gid, pos] = True
-        over = _overlaps(padded, iou_threshold)
-        over &= _upper(m)  # only a better box (earlier in its group) suppresses
-        kept = idx[_cluster_keep(over, valid, max_iter)[gid, pos]]
-    else:  # one huge class among many: class by class
-        parts = []
-        for g in range(groups):
-            sel = idx[start[g]:start[g] + counts[g]]
-            over = np.triu(_overlaps(b[sel].T[:, None, :], iou_threshold), k=1)
-            parts.append(sel[_cluster_keep(over, np.ones((1, len(sel)), bool), max_iter)[0]])
-        kept = np.concatenate(parts)
+    if class_ids is None:
+        idx = np.argsort(-s, kind="stable")
+        counts = np.array([n])
+    else:
+        c = np.asarray(class_ids, np.int64)
+        idx = np.lexsort((-s, c))  # by class, best first within each class (ties: input order)
+        cs = c[idx]
+        counts = np.diff(np.concatenate(([0], np.flatnonzero(cs[1:] != cs[:-1]) + 1, [n])))
+    i, j = _same_class_pairs(counts)
+    hit = _overlapping(b[idx], i, j, iou_threshold)
+    better, worse = i[hit], j[hit]  # box `better` (earlier: higher score) would suppress `worse`
+    keep = np.ones(n, bool)
+    for _ in range(max_iter):
+        new = np.ones(n, bool)
+        new[worse[keep[better]]] = False
+        if np.array_equal(new, keep):
+            break
+        keep = new
+    kept = idx[keep]
     return kept[np.argsort(-s[kept], kind="stable")]
 
 
@@ -170,10 +146,10 @@ def weighted_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0
 
 def _items(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, labels: tuple[str, ...]
            ) -> tuple[Detection, ...]:
-    def label(c: int) -> str:
-        return labels[c] if 0 <= c < len(labels) else f"class {c}"
-    return tuple(Detection(label(int(c)), float(s), (float(b[0]), float(b[1]), float(b[2]), float(b[3])), int(c))
-                 for b, s, c in zip(boxes, scores, class_ids, strict=True))
+    n = len(labels)
+    return tuple(Detection(labels[c] if 0 <= c < n else f"class {c}", s, (b[0], b[1], b[2], b[3]), c)
+                 for b, s, c in zip(np.asarray(boxes, np.float64).tolist(), np.asarray(scores, np.float64).tolist(),
+                                    np.asarray(class_ids, np.int64).tolist(), strict=True))
 
 
 def select(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, labels: tuple[str, ...],

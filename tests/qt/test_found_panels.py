@@ -79,7 +79,8 @@ def _thumb_rect(panel: ClassifyPanel, size: tuple[int, int]) -> QRectF:
     return QRectF(left, top, w * k, h * k)
 
 
-def test_classify_draws_the_detectors_boxes_the_thresholds_refilter_without_a_model_run_and_the_preview_has_them(qtbot, classify):
+def test_classify_draws_the_detectors_boxes_the_thresholds_refilter_without_a_model_run_and_the_preview_has_them(qtbot, classify,
+                                                                                                              tmp_path):
     panel, controller = classify
     loaded = _open(qtbot, controller, DETECTOR)
     assert loaded.info.task == "object-detector" and panel.thresholds.isVisible()
@@ -113,6 +114,14 @@ def test_classify_draws_the_detectors_boxes_the_thresholds_refilter_without_a_mo
     assert all(d.score >= threshold for d in shown.items)
     after = _count_colour(panel.view.viewport().grab().toImage(), edge, colour)
     assert after < before * 0.3
+    # the export holds what the tab shows: a row per detection kept at these thresholds, as classify --csv
+    with open(panel.export(tmp_path / "shown.csv"), newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["path", "label", "score", "x0", "y0", "x1", "y1", "error"]
+    assert [(r["label"], round(float(r["score"]), 4)) for r in rows] == [(d.label, round(d.score, 4)) for d in shown.items]
+    assert all(r["path"] == str(picture) for r in rows)
+    exported = json.loads(panel.export(tmp_path / "shown.json").read_text())
+    assert [d["label"] for d in exported[0]["detections"]] == [d.label for d in shown.items]
     panel.thresholds.score_spin.setValue(0.25)
     assert len(panel.thresholds.shown(det).items) == len(det.items)
     assert results == []  # no model run: only the kept candidates were filtered again

@@ -102,9 +102,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
 def _classify_into(args: argparse.Namespace, paths, writer) -> int:
     from tqdm import tqdm
 
-    from livepredict.commands.rows import csv_header, csv_rows
     from livepredict.commands.switching import announce_pending, convert_mode, switch_if_ready
     from livepredict.commands.vision_out import MaskWriter
+    from livepredict.core.results import table_header, table_rows
     from livepredict.core.types import Prediction
     from livepredict.inference.predict import check_image_classifier, predict_tensors
     from livepredict.threads.prefetch import Prefetch, picture_preparer
@@ -116,7 +116,7 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
         masks = MaskWriter(args.masks, model.info.task) if getattr(args, "masks", None) else None
         chunk = getattr(model.runtime, "batch", 16)
         if writer is not None:
-            writer.row(csv_header(args.top, model.info.task))
+            writer.row(table_header(args.top, model.info.task))
         # Decoding and preprocessing run in a thread per core, two chunks ahead of the model.
         with Prefetch(paths, chunk, picture_preparer(model)) as ahead, tqdm(
                 total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
@@ -135,7 +135,7 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
                     if masks is not None:
                         masks.write(pred)
                     if writer is not None:
-                        for row in csv_rows(str(p), pred, args.top, model.info.task):
+                        for row in table_rows(str(p), pred.top, pred.result, pred.error, args.top, model.info.task):
                             writer.row(row)
                     if not args.json:
                         bar.clear()

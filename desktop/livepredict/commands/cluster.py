@@ -165,7 +165,7 @@ class _Output:
 
     def add(self, path: str, pred: Any, task: str, bar: Any) -> None:
         from livepredict.commands.classify import _format_prediction
-        from livepredict.commands.rows import csv_header, csv_rows
+        from livepredict.core.results import table_header, table_rows
 
         args = self.args
         if self.task is None:
@@ -175,12 +175,12 @@ class _Output:
 
                 self.masks = MaskWriter(args.masks, task)
             if self.writer is not None:
-                self.writer.row(csv_header(args.top, task))
+                self.writer.row(table_header(args.top, task))
         self.results.append(pred)
         if self.masks is not None:
             self.masks.write(pred)
         if self.writer is not None:
-            for row in csv_rows(path, pred, args.top, task):
+            for row in table_rows(path, pred.top, pred.result, pred.error, args.top, task):
                 self.writer.row(row)
         if not args.json:
             bar.clear()

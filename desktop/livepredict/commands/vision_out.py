@@ -1,8 +1,5 @@
-"""What ``classify`` writes for detectors and segmenters: CSV rows per detection, mask PNGs.
+"""What ``classify`` writes for segmenters besides its CSV (``core.results.table_rows``): mask PNGs.
 
-A classifier's CSV has a row per picture with its top labels; a detector's has one row per
-detection (``path, label, score, x0, y0, x1, y1, error``; a picture without one gets a row with
-empty cells), a segmenter's one row per class present (``path, label, fraction, error``).
 ``--masks DIR`` writes each segmentation as ``DIR/<picture name>.mask.png`` (pixel value = class
 id) through the safe output writer (``core.outfile``): a mask is replaced whole or not at all.
 """
@@ -13,17 +10,8 @@ from pathlib import Path
 
 from livepredict.core.errors import LivePredictError
 from livepredict.core.outfile import replace_with
-from livepredict.core.results import BOX_COLUMNS, mask_png
+from livepredict.core.results import mask_png
 from livepredict.core.types import Prediction, Segmentation, Task
-
-
-def csv_header(task: str, top: int) -> list[str] | None:
-    """The CSV header of a detector or segmenter (None for a classifier: its own header is used)."""
-    if task == Task.OBJECT_DETECTOR:
-        return ["path", "label", "score", *BOX_COLUMNS, "error"]
-    if task == Task.SEGMENTER:
-        return ["path", "label", "fraction", "error"]
-    return None
 
 
 class MaskWriter:

@@ -11,11 +11,12 @@ distinct colour per class, the background black). numpy and Pillow only.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from livepredict.core.types import Detections, HeadResult, Prediction, Segmentation
+from livepredict.core.types import Detections, HeadResult, Prediction, Segmentation, Task
 
 BOX_COLUMNS = ("x0", "y0", "x1", "y1")
 # distinct colours for class ids 1, 2, … (0, the background, is black)
@@ -74,6 +75,37 @@ def csv_rows(result: HeadResult | None) -> list[list[Any]] | None:
         rows = [[lbl, f"{f:.6f}"] for lbl, f in zip(result.labels, result.fractions, strict=False) if f > 0]
         return rows or [["", ""]]
     return None
+
+
+def table_header(top: int, task: str = "") -> list[str]:
+    """The header of ``classify --csv`` (and the Classify tab's CSV export): a classifier's row per
+    picture with its ``top`` labels; a detector's row per detection (``path, label, score, x0, y0,
+    x1, y1, error``), a segmenter's row per class present (``path, label, fraction, error``)."""
+    if task == Task.OBJECT_DETECTOR:
+        return ["path", "label", "score", *BOX_COLUMNS, "error"]
+    if task == Task.SEGMENTER:
+        return ["path", "label", "fraction", "error"]
+    header = ["path"]
+    for i in range(1, top + 1):
+        header += [f"label_{i}", f"score_{i}"]
+    return header + ["error"]
+
+
+def table_rows(path: str, ranked: Sequence[tuple[str, float]], result: HeadResult | None, error: str | None,
+               top: int, task: str = "") -> list[list[Any]]:
+    """The rows of one picture under :func:`table_header`: its ``top`` ``ranked`` labels, or its
+    detections or classes present (``result``); a picture that failed gets one row of the table's
+    width with the ``error`` in the last cell."""
+    rows = csv_rows(result) if not error else None
+    if rows is not None:
+        return [[str(path), *r, ""] for r in rows]
+    width = len(table_header(top, task))
+    if error and width != 2 * top + 2:  # a detector's or segmenter's picture that failed
+        return [[str(path), *([""] * (width - 2)), error]]
+    row = [str(path)]
+    for j in range(top):
+        row += ([ranked[j][0], f"{ranked[j][1]:.6f}"] if j < len(ranked) else ["", ""])
+    return [row + [error or ""]]
 
 
 def summary_text(result: HeadResult | None) -> str | None:

@@ -56,10 +56,12 @@ class Card:
             return format_ms(self.total_ms)
         return f"{format_ms(self.total_ms)} total · model {format_ms(self.prediction.infer_ms)}"
 
-    def to_json(self, k: int) -> dict[str, Any]:
+    def to_json(self, k: int, shown: Any = None) -> dict[str, Any]:
+        """As ``classify --json``: the re-ranked top ``k``, with detections (at the thresholds
+        ``shown(result)`` applies, e.g. the tab's) or a segmentation."""
         if self.prediction is not None and not self.error:
-            # re-ranked top-k, with detections or a segmentation
-            return prediction_json(replace(self.prediction, top=self.top_k(k)), k) | {"path": self.key}
+            result = shown(self.prediction.result) if shown is not None else self.prediction.result
+            return prediction_json(replace(self.prediction, top=self.top_k(k), result=result), k) | {"path": self.key}
         return {"path": self.key, "top": [], "error": self.error}
 
 

@@ -1,40 +1,43 @@
-"""Exporting the cards: CSV or JSON with the same content as ``livepredict classify --csv`` / ``--json``,
-and the save dialog that picks the file."""
+"""Exporting the cards: CSV or JSON with the same content as ``livepredict classify --csv`` / ``--json``
+(a detector's boxes at the Score and IoU the tab is set to), and the save dialog that picks the file."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from livepredict.core.outfile import CsvRows, write_text
+from livepredict.core.results import table_header, table_rows
 from livepredict.ui.classify.cards import Card
 
 
-def results_json(cards: Sequence[Card], k: int) -> list[dict[str, Any]]:
-    return [c.to_json(k) for c in cards]
+def _as_shown(result: Any) -> Any:
+    return result
 
 
-def write_results(path: str | Path, cards: Sequence[Card], k: int) -> Path:
-    """Write the top ``k`` labels of every card to ``path`` (JSON if it ends in .json, else CSV)."""
+def results_json(cards: Sequence[Card], k: int, shown: Callable[[Any], Any] = _as_shown) -> list[dict[str, Any]]:
+    return [c.to_json(k, shown) for c in cards]
+
+
+def write_results(path: str | Path, cards: Sequence[Card], k: int, task: str = "",
+                  shown: Callable[[Any], Any] = _as_shown) -> Path:
+    """Write every card to ``path`` (JSON if it ends in .json, else CSV): the top ``k`` labels, or a
+    detector's detections at the thresholds the tab shows (``shown``: ``Thresholds.shown``), or a
+    segmenter's classes present, as ``livepredict classify --json`` / ``--csv`` would."""
     path = Path(path)
     if path.suffix.lower() == ".json":
-        return write_text(path, json.dumps(results_json(cards, k), indent=2, ensure_ascii=False) + "\n")
+        return write_text(path, json.dumps(results_json(cards, k, shown), indent=2, ensure_ascii=False) + "\n")
     # whole rows through a temporary file renamed over ``path`` (an older export is never emptied first)
     with CsvRows(path) as w:
-        header = ["path"]
-        for i in range(1, k + 1):
-            header += [f"label_{i}", f"score_{i}"]
-        w.row(header + ["error"])
+        w.row(table_header(k, task))
         for c in cards:
-            row = [c.key]
-            top = c.top_k(k) if not c.error else ()
-            for j in range(k):
-                row += [top[j][0], f"{top[j][1]:.6f}"] if j < len(top) else ["", ""]
-            w.row(row + [c.error or ""])
+            result = shown(c.prediction.result) if c.prediction is not None and not c.error else None
+            for row in table_rows(c.key, c.top_k(k) if not c.error else (), result, c.error, k, task):
+                w.row(row)
     return path
 
 

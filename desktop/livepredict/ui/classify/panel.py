@@ -478,7 +478,8 @@ class ClassifyPanel(QWidget):
 
     # -- export (same content as `livepredict classify --json` / `--csv`)
     def results_json(self) -> list[dict[str, Any]]:
-        return results_json(self.model.cards, self.top_k())
+        return results_json(self.model.cards, self.top_k(), self.thresholds.shown)
 
     def export(self, path: str | Path) -> Path:
-        return write_results(path, self.model.cards, self.top_k())
+        task = str(self._model.info.task) if self._model is not None else ""
+        return write_results(path, self.model.cards, self.top_k(), task, self.thresholds.shown)

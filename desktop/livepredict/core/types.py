@@ -35,6 +35,7 @@ class Task(StrEnum):
 
 
 IMAGE_TASKS = (Task.IMAGE_CLASSIFIER, Task.OBJECT_DETECTOR, Task.SEGMENTER)  # tasks that take pictures
+INT8_RUNTIME = "litert-int8"  # ModelInfo.runtime while the opt-in Fast (int8) runtime runs
 
 
 class OutputKind(StrEnum):

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from livepredict.core.types import INT8_RUNTIME
 from livepredict.inference.runtimes import LiteRTRuntime, Runtime
 
 MIN_AGREEMENT = 0.99  # top-1 agreement with the float model on the probe pictures
@@ -123,3 +124,112 @@ def build_int8(model: Any, keras_model: Any, pictures: Sequence[Any] = (), batch
               f"(max |Δscore| {diff:.3g})" + ("" if offered else f", below the {MIN_AGREEMENT:.0%} needed: "
                                                                   "not offered"))
     return lite, Int8Check(len(probes), probe_src, len(calib), calib_src, agree, diff, offered, reason)
+
+
+# ---------------------------------------------------------------- the app's "Fast (int8)" runtime
+
+INT8 = INT8_RUNTIME
+
+
+@dataclass(frozen=True)
+class Int8Trial:
+    """What quantising an open model gave: the check and both speeds, measured in one run."""
+
+    check: Int8Check
+    float_runtime: str  # the runtime int8 was timed against (float LiteRT when the model has it)
+    float_ms: float
+    int8_ms: float
+
+    @property
+    def speedup(self) -> float:
+        return self.float_ms / self.int8_ms if self.int8_ms > 0 else 0.0
+
+    def summary(self) -> str:
+        c = self.check
+
+        def pictures(n: int, source: str) -> str:
+            return f"{n} synthetic pictures" if source == "synthetic" else f"{n} of your pictures"
+
+        if c.max_abs_diff != c.max_abs_diff:  # NaN: it could not be made
+            return c.reason
+        text = (f"top-1 agrees with float on {c.top1_agreement:.1%} of {pictures(c.probes, c.probe_source)} "
+                f"(max |Δscore| {c.max_abs_diff:.3g})")
+        if self.int8_ms > 0:
+            text += (f"; {self.int8_ms:.2f} ms per picture against {self.float_ms:.2f} ms on float "
+                     f"{self.float_runtime} ({self.speedup:.2f}x)")
+        text += f"; calibrated on {pictures(c.calibration, c.calibration_source)}"
+        if not c.offered:
+            text += f"; below the {MIN_AGREEMENT:.0%} agreement needed"
+        return text
+
+
+def int8_refusal(model: Any) -> str:
+    """Why the open model cannot have the int8 runtime ('' when it can)."""
+    from livepredict.core.types import Task
+
+    info = model.info
+    if info.task != Task.IMAGE_CLASSIFIER or model.spec is None:
+        return "Fast (int8) is offered for image classifiers; this model is a " + str(info.task) + "."
+    if info.format not in ("keras", "h5"):
+        return (f"Fast (int8) quantises a Keras model (.keras or .h5); this one is a {info.format} file, "
+                "open the Keras file it was made from.")
+    if info.extras.get("converting"):
+        return "Fast (int8) is compared with float LiteRT: wait until the background conversion has finished."
+    return ""
+
+
+def keras_model_of(model: Any, trust: bool, status: Any = None) -> Any:
+    """The Keras object of an open model (loaded from its file when it was opened from the cache)."""
+    if model.keras_model is not None:
+        return model.keras_model
+    from pathlib import Path
+
+    from livepredict.inference.keras_files import load_keras_file
+
+    return load_keras_file(Path(model.info.path), model.info.format, trust, status).model
+
+
+def try_int8(model: Any, pictures: Sequence[Any], trust: bool = False, status: Any = None
+             ) -> tuple[LiteRTRuntime | None, Int8Trial]:
+    """Quantise the open image classifier ``model`` (calibrated on ``pictures``, RGB arrays; synthetic
+    ones when there are too few), check it against the float runtime and time both on one picture."""
+    from livepredict.core.errors import UnsupportedModelError
+    from livepredict.inference.runtimes import time_runtime
+
+    why = int8_refusal(model)
+    if why:
+        raise UnsupportedModelError(why)
+    km = keras_model_of(model, trust, status)
+    if status is not None:
+        status("Quantising to int8…")
+    lite, check = build_int8(model, km, pictures)
+    reference = model.runtimes.get("litert") or model.runtimes.get(model.info.runtime) or model.runtime
+    if lite is None:
+        return None, Int8Trial(check, reference.name, 0.0, 0.0)
+    size = model.spec.size or (224, 224)
+    probe = [model.preprocess(synthetic_pictures(1, size, seed=3)[0])[None]]
+    float_ms = time_runtime(reference, probe, budget_s=0.5)
+    int8_ms = time_runtime(lite, probe, budget_s=0.5)
+    return lite, Int8Trial(check, reference.name, float_ms, int8_ms)
+
+
+def use_runtime(model: Any, lite: LiteRTRuntime | None) -> str:
+    """Run ``model`` on the int8 runtime ``lite`` (None: back on its float runtime, kept in
+    ``model.runtimes``); returns the status-bar sentence that says which runtime runs now."""
+    import dataclasses
+
+    from livepredict.inference.output_view import select
+
+    info = model.info
+    if lite is not None:
+        extras = dict(info.extras, float_runtime=info.extras.get("float_runtime", info.runtime)) \
+            if info.runtime == INT8 else dict(info.extras, float_runtime=info.runtime)
+        model.runtime = select(lite, info.output_index)
+        model.info = dataclasses.replace(info, runtime=INT8, extras=extras)
+        return "Runtime: Fast (int8) LiteRT, turned on in the Model tab."
+    back = info.extras.get("float_runtime", info.runtime)
+    if info.runtime == INT8 and back in model.runtimes:
+        extras = {k: v for k, v in info.extras.items() if k != "float_runtime"}
+        model.runtime = select(model.runtimes[back], info.output_index)
+        model.info = dataclasses.replace(info, runtime=back, extras=extras)
+    return f"Runtime: {model.info.runtime} (float); Fast (int8) is off."

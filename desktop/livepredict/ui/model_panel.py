@@ -41,6 +41,7 @@ from livepredict.core.types import (
 )
 from livepredict.threads.engine.payloads import BenchResult, ModelLoaded
 from livepredict.ui.explain_layer import ExplainLayerBox
+from livepredict.ui.int8_box import Int8Box
 from livepredict.ui.model_preview import ModelTensorPreview
 from livepredict.ui.model_words import check_words
 from livepredict.ui.panel import AppContext
@@ -164,6 +165,7 @@ class ModelPanel(QWidget):
         left.addWidget(self._build_model_box())
         right.addWidget(self._build_profile_box())
         right.addWidget(self._build_bench_box())
+        right.addWidget(Int8Box(self.controller))  # the opt-in Fast (int8) runtime (ui/int8_box.py)
         right.addWidget(ExplainLayerBox(self.controller))  # the Grad-CAM layer (ui/explain_layer.py)
         right.addStretch(1)
         left.addWidget(self._build_layers_box(), 1)

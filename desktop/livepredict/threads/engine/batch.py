@@ -201,6 +201,8 @@ class BatchTask(Task):
                 results[i] = self._result(start + i, key, None, x.error)
             else:
                 good.append((i, key, x))
+                if slot is not None and isinstance(x.item, str):
+                    slot.recent.append(x.item)
         if good:
             keys = [k for _, k, _ in good]
             try:

@@ -63,6 +63,7 @@ class InferenceController(WorkerResults):
         preview_requested(int, str, str), profile_requested(int, object, object, bool, str),
         versions_requested(), bench_requested(int, float, bool, str), close_requested(str),
         evaluate_requested(int, str, object, int), export_requested(int, str, str, str, int, str),
+        int8_requested(int, str, str), int8_use_requested(int, bool, str),
         shutdown_requested().
 
     Signals (results): those of :class:`WorkerResults`, re-emitted in the GUI thread with the
@@ -92,6 +93,8 @@ class InferenceController(WorkerResults):
     evaluate_requested = Signal(int, str, object, int)  # (job id, folder or CSV, slots, top_k)
     explain_requested = Signal(int, int, object, object, str)
     live_explain_requested = Signal(object, str)
+    int8_requested = Signal(int, str, str)  # (load id, "recent" or a folder, slot)
+    int8_use_requested = Signal(int, bool, str)
 
     MAIN_SLOT = MAIN
 
@@ -116,7 +119,8 @@ class InferenceController(WorkerResults):
                     (self.close_requested, w.close_slot), (self.shutdown_requested, w.shutdown),
                     (self.live_mailbox_requested, w.set_live_mailbox), (self.live_flush_requested, w.flush_live),
                     (self.evaluate_requested, w.evaluate), (self.export_requested, w.export_for_serving),
-                    (self.explain_requested, w.explain_items), (self.live_explain_requested, w.set_live_explain))
+                    (self.explain_requested, w.explain_items), (self.live_explain_requested, w.set_live_explain),
+                    (self.int8_requested, w.try_int8), (self.int8_use_requested, w.use_int8))
         for signal, slot in requests:
             signal.connect(slot)
         w.stopped.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)  # quit is thread-safe
@@ -252,6 +256,15 @@ class InferenceController(WorkerResults):
                                    int(top_k), slot)
 
     # ---- live (the live pipeline)
+    def try_int8(self, source: str = "recent", slot: str = MAIN) -> None:
+        """Quantise the open model to int8 and check it (``int8_ready`` tells); ``source``: "recent"
+        (the pictures classified with it) or a folder of pictures to calibrate on."""
+        self.int8_requested.emit(self._slot(slot).active_load_id, str(source), slot)
+
+    def use_int8(self, on: bool, slot: str = MAIN) -> None:
+        """Run the open model on its Fast (int8) runtime, or back on float (``runtime_switched`` tells)."""
+        self.int8_use_requested.emit(self._slot(slot).active_load_id, bool(on), slot)
+
     def attach_live(self, mailbox: Any, top_k: int = 5, slot: str = MAIN) -> InferenceWorker:
         """Point ``slot``'s live inference at ``mailbox`` (None detaches); returns the worker, whose
         ``take_live_frame`` slot a capture's ``frame_available`` connects to."""

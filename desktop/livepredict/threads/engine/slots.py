@@ -10,6 +10,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,8 @@ from livepredict.threads.engine.payloads import MAX_SLOTS, ModelLoaded
 
 log = logging.getLogger(__name__)
 
+RECENT = 200  # picture paths each slot remembers (what Fast (int8) calibrates on)
+
 
 @dataclass
 class ModelSlot:
@@ -34,6 +37,9 @@ class ModelSlot:
     path: str
     loaded: ModelLoaded
     images: dict[str, np.ndarray] = field(default_factory=dict)  # pasted images, for previews
+    trust: bool = False  # opened as trusted (a Keras reload for int8 keeps the same choice)
+    recent: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT))  # pictures classified, newest last
+    int8: Any = None  # the Fast (int8) trial (inference.int8.Int8Trial) once made
 
 
 class ModelSlots:
@@ -89,7 +95,7 @@ class ModelSlots:
         loaded = ModelLoaded(load_id=load_id, info=info, load_s=time.perf_counter() - t0,
                              warm=bool(info.extras.get("cached")), ms_per_image=ms, slot=slot)
         self.close(slot)
-        self._slots[slot] = ModelSlot(slot, model, load_id, path, loaded)
+        self._slots[slot] = ModelSlot(slot, model, load_id, path, loaded, trust=trust)
         log.info("model %s open in slot %s (load %d, runtime %s, %.2f s, warm=%s)", path, slot, load_id,
                  info.runtime, loaded.load_s, loaded.warm)
         return loaded

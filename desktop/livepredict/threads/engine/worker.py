@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from livepredict.core.errors import UnsafeModelError
+from livepredict.core.errors import LivePredictError, UnsafeModelError
 from livepredict.core.types import PreprocessSpec
 from livepredict.threads.engine import tools
 from livepredict.threads.engine.batch import BatchTask, JobFlags
@@ -33,6 +33,7 @@ from livepredict.threads.engine.explain import (
 from livepredict.threads.engine.export_task import ExportFinished, ExportProgress, ExportTask
 from livepredict.threads.engine.generation import ForecastTask, GeneratorHost, TextTask
 from livepredict.threads.engine.guard import engine_call, error_parts
+from livepredict.threads.engine.int8_task import Int8Progress, Int8Ready, Int8Task, use_int8
 from livepredict.threads.engine.live import LiveInference
 from livepredict.threads.engine.payloads import (
     MAIN,
@@ -86,7 +87,10 @@ class WorkerResults(QObject):
         live_explained(LiveHeatmap): a live frame explained (``set_live_explain``), now and then.
         export_progress(ExportProgress), export_finished(ExportFinished): File › Export for Serving….
         runtime_switched(RuntimeSwitched): a model opened for the first time ran on Keras while a
-            helper process converted it; the conversion ended (now on LiteRT, or why not).
+            helper process converted it; the conversion ended (now on LiteRT, or why not); or the
+            user turned Fast (int8) on or off (``use_int8``).
+        int8_progress(Int8Progress), int8_ready(Int8Ready): Fast (int8) quantised and checked
+            (``try_int8``): offered or not, with its agreement, |Δscore| and both speeds.
     """
 
     status_changed = Signal(str)
@@ -114,6 +118,8 @@ class WorkerResults(QObject):
     export_progress = Signal(object)
     export_finished = Signal(object)
     runtime_switched = Signal(object)
+    int8_progress = Signal(object)
+    int8_ready = Signal(object)
 
 
 # The signal each task result goes out on (a new task kind adds its payload here).
@@ -122,7 +128,7 @@ TASK_SIGNALS = {ImageResult: "classification_ready", BatchProgress: "batch_progr
                 EvalProgress: "evaluation_progress", EvalFinished: "evaluation_finished",
                 ExplainResult: "explanation_ready", ExplainFinished: "explain_finished",
                 ExportProgress: "export_progress", ExportFinished: "export_finished",
-                RuntimeSwitched: "runtime_switched"}
+                RuntimeSwitched: "runtime_switched", Int8Progress: "int8_progress", Int8Ready: "int8_ready"}
 
 
 class InferenceWorker(WorkerResults):
@@ -327,6 +333,25 @@ class InferenceWorker(WorkerResults):
                            slot: str = MAIN) -> None:
         """Export ``slot``'s model for TensorFlow Serving as a task (``export_task.ExportTask``)."""
         self.runner.submit(ExportTask(load_id, out_dir, name, version, top_k, self.models, slot))
+
+    @Slot(int, str, str)
+    def try_int8(self, load_id: int, source: str, slot: str = MAIN) -> None:
+        """Quantise ``slot``'s model and check it, as a task (``int8_task.Int8Task``)."""
+        self.runner.submit(Int8Task(load_id, source, self.models, slot))
+
+    @Slot(int, bool, str)
+    def use_int8(self, load_id: int, on: bool, slot: str = MAIN) -> None:
+        """Run ``slot``'s model on its Fast (int8) runtime (``on``) or back on float."""
+        s = self.models.get(slot)
+        try:
+            if s is None or s.load_id != load_id:
+                raise LivePredictError("Open a model before choosing its runtime.")
+            switched = use_int8(s, on)
+        except Exception as e:  # noqa: BLE001
+            self.error_occurred.emit(WorkerError(*error_parts(e), "int8"))
+            return
+        self.runtime_switched.emit(switched)
+        self._status(switched.message)
 
     # ---- live (owned by the live pipeline)
     @property

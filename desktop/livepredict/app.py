@@ -31,6 +31,7 @@ from pathlib import Path
 _T_IMPORT = time.time()
 log = logging.getLogger("livepredict.app")
 
+FIRST_ANSWER_WAIT_S = 0.6  # the longest the window waits for a warm start's first result
 NON_DISPLAY_PLATFORMS = ("offscreen", "minimal", "minimalegl", "vnc", "eglfs", "linuxfb", "vkkhrdisplay")
 
 
@@ -227,7 +228,14 @@ def _ask_engine_early(controller, model: str | None, paths: list[str], top_k: in
         return None
     controller.worker.gui_ready.clear()  # set once the window is painted (StartupMonitor)
     controller.open_model(model)
-    return controller.classify([str(Path(p)) for p in paths], top_k) if paths else None
+    if not paths:
+        return None
+    job = controller.classify([str(Path(p)) for p in paths], top_k)
+    # Both threads run Python, one at a time: importing and building the window meanwhile would delay
+    # the first result by as long. A model opened from the cache answers in a few hundred ms, so leave
+    # the interpreter to the engine until then; a cold start (TensorFlow to import) goes on at once.
+    controller.worker.first_answer.wait(FIRST_ANSWER_WAIT_S)
+    return job
 
 
 def _show_window(window, controller, model: str | None, initial_job: int | None, panel: str | None):

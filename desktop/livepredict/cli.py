@@ -127,21 +127,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
-    """The command bodies (``livepredict.commands``), imported when a command runs, not for ``--help``."""
-    from livepredict.commands import classify, evaluate, explain, export, generate, live, serve
+HANDLERS = {  # command -> "module in livepredict.commands:function", imported only when that command runs
+    "info": "classify:cmd_info", "classify": "classify:cmd_classify", "evaluate": "evaluate:cmd_evaluate",
+    "explain": "explain:cmd_explain", "bench": "classify:cmd_bench", "generate": "generate:cmd_generate",
+    "live": "live:cmd_live", "serve": "serve:cmd_serve", "export": "export:cmd_export",
+}
 
-    return {
-        "info": classify.cmd_info,
-        "classify": classify.cmd_classify,
-        "evaluate": evaluate.cmd_evaluate,
-        "explain": explain.cmd_explain,
-        "bench": classify.cmd_bench,
-        "generate": generate.cmd_generate,
-        "live": live.cmd_live,
-        "serve": serve.cmd_serve,
-        "export": export.cmd_export,
-    }
+
+def _handler(command: str) -> Callable[[argparse.Namespace], int]:
+    """The body of ``command``: only its own module is imported (``classify`` must not pay for Qt,
+    which ``live`` needs), and none for ``--help``."""
+    import importlib
+
+    module, func = HANDLERS[command].split(":")
+    return getattr(importlib.import_module(f"livepredict.commands.{module}"), func)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     previous_sigterm = _sigterm_raises()
     try:
-        code = _handlers()[args.command](args)
+        code = _handler(args.command)(args)
         sys.stdout.flush()  # a full stdout must fail here, with a message, not at exit
         return code
     except LivePredictError as e:

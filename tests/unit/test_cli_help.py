@@ -15,3 +15,18 @@ def test_every_option_of_every_command_has_a_description():
                if not (opt.help or "").strip()]
     assert missing == []
     assert "camera number" in sub.choices["live"].format_help()
+
+
+def test_each_command_imports_only_its_own_module_so_classify_pays_no_qt():
+    import subprocess
+    import sys
+
+    from livepredict.cli import COMMANDS, HANDLERS
+
+    assert set(HANDLERS) == set(COMMANDS)
+    code = ("import sys; from livepredict import cli; f = cli._handler(sys.argv[1]); "
+            "print(callable(f), 'PySide6.QtCore' in sys.modules, 'livepredict.commands.live' in sys.modules)")
+    run = {cmd: subprocess.run([sys.executable, "-c", code, cmd], capture_output=True, text=True, check=True).stdout.split()
+           for cmd in ("classify", "live")}
+    assert run["classify"] == ["True", "False", "False"]  # a folder classified headless never loads Qt
+    assert run["live"] == ["True", "True", "True"]

@@ -164,12 +164,19 @@ class InferenceWorker(WorkerResults):
         # Cleared by the app until its window is shown; a TensorFlow import waits for it (max 2 s).
         self.gui_ready = threading.Event()
         self.gui_ready.set()
+        # Set at the first result, a failed load, or when TensorFlow must be imported: until then a
+        # warm start's GUI thread may leave the interpreter to this thread (``app._ask_engine_early``).
+        self.first_answer = threading.Event()
 
     def _emit_result(self, result: Any) -> None:
         getattr(self, TASK_SIGNALS[type(result)]).emit(result)
+        if isinstance(result, ImageResult | BatchFinished):
+            self.first_answer.set()
 
     def _status(self, text: str) -> None:
         self.status_changed.emit(text)
+        if text.startswith("Loading TensorFlow"):
+            self.first_answer.set()  # a cold start: the window goes first
         if text.startswith("Loading TensorFlow") and not self.gui_ready.is_set():
             # Importing TensorFlow holds the GIL for seconds: let the window be built and shown first.
             self.gui_ready.wait(2.0)
@@ -223,6 +230,7 @@ class InferenceWorker(WorkerResults):
             log.warning("opening %s in slot %s failed: %s\n%s", path, slot, message, details)
             self.load_failed.emit(LoadFailed(load_id, str(path), message, details, isinstance(e, UnsafeModelError),
                                              self.models.active(slot)[1], slot))
+            self.first_answer.set()
             self._status(message)
         finally:
             self.busy_changed.emit(False)

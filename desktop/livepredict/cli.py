@@ -13,7 +13,6 @@ import typing
 from collections.abc import Callable
 
 from livepredict import __version__
-from livepredict.commands.option_help import describe_options
 from livepredict.core.errors import LivePredictError
 
 COMMANDS = ("info", "classify", "evaluate", "explain", "generate", "live", "bench", "serve", "export")
@@ -122,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--version", default="1", metavar="V", help="the version folder, a whole number (default 1)")
     sp.add_argument("--top", type=int, default=5, metavar="K", help="labels returned per picture (default 5)")
     sp.add_argument("--output", default=None, metavar="OUT", help=output_help)
+
+    from livepredict.commands.option_help import describe_options
 
     describe_options(p)  # one line of help for each option declared above without one
     return p

@@ -129,3 +129,32 @@ def test_shutdown_cancels_every_task_and_schedules_nothing_more():
     steps.run()
     runner.submit(Count(1, "c"))
     assert steps.run() == 0
+
+
+def test_every_task_payload_goes_out_on_a_declared_signal_and_start_up_imports_no_task_module():
+    import subprocess
+    import sys
+
+    from PySide6.QtCore import Signal
+
+    from livepredict.threads.engine import (
+        evaluate,
+        explain,
+        export_task,
+        int8_task,
+        payloads,
+        switching,
+        worker,
+    )
+
+    payload_classes = (payloads.ImageResult, payloads.BatchProgress, payloads.BatchFinished, payloads.TextChunk,
+                       payloads.ForecastStep, evaluate.EvalProgress, evaluate.EvalFinished, explain.ExplainResult,
+                       explain.ExplainFinished, export_task.ExportProgress, export_task.ExportFinished,
+                       switching.RuntimeSwitched, int8_task.Int8Progress, int8_task.Int8Ready)
+    assert set(worker.TASK_SIGNALS) == {c.__name__ for c in payload_classes}
+    assert all(isinstance(vars(worker.WorkerResults)[name], Signal) for name in worker.TASK_SIGNALS.values())
+    code = ("import sys; import livepredict.threads.engine.controller; "
+            "print(sorted(m for m in sys.modules if m.split('.')[-1] in "
+            "('explain', 'evaluate', 'export_task', 'int8_task')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"  # made when their first request comes, not when the app starts

@@ -21,26 +21,13 @@ from livepredict.core.types import PreprocessSpec
 from livepredict.threads.engine import tools
 from livepredict.threads.engine.batch import BatchTask, JobFlags
 from livepredict.threads.engine.decode import classify_images
-from livepredict.threads.engine.evaluate import EvalFinished, EvalProgress, EvaluateTask
-from livepredict.threads.engine.explain import (
-    Explainers,
-    ExplainFinished,
-    ExplainRequest,
-    ExplainResult,
-    ExplainTask,
-    LiveExplainer,
-)
-from livepredict.threads.engine.export_task import ExportFinished, ExportProgress, ExportTask
 from livepredict.threads.engine.generation import ForecastTask, GeneratorHost, TextTask
 from livepredict.threads.engine.guard import engine_call, error_parts
-from livepredict.threads.engine.int8_task import Int8Progress, Int8Ready, Int8Task, use_int8
 from livepredict.threads.engine.live import LiveInference
 from livepredict.threads.engine.payloads import (
     MAIN,
     BatchFinished,
-    BatchProgress,
     BenchResult,
-    ForecastStep,
     GeneratorFailed,
     ImageResult,
     LoadFailed,
@@ -50,7 +37,7 @@ from livepredict.threads.engine.payloads import (
 )
 from livepredict.threads.engine.runner import TaskRunner, qt_schedule
 from livepredict.threads.engine.slots import ModelSlots
-from livepredict.threads.engine.switching import RuntimeSwitched, watch_if_converting
+from livepredict.threads.engine.switching import watch_if_converting
 
 log = logging.getLogger(__name__)
 
@@ -122,13 +109,14 @@ class WorkerResults(QObject):
     int8_ready = Signal(object)
 
 
-# The signal each task result goes out on (a new task kind adds its payload here).
-TASK_SIGNALS = {ImageResult: "classification_ready", BatchProgress: "batch_progress",
-                BatchFinished: "batch_finished", TextChunk: "text_chunk", ForecastStep: "forecast_step",
-                EvalProgress: "evaluation_progress", EvalFinished: "evaluation_finished",
-                ExplainResult: "explanation_ready", ExplainFinished: "explain_finished",
-                ExportProgress: "export_progress", ExportFinished: "export_finished",
-                RuntimeSwitched: "runtime_switched", Int8Progress: "int8_progress", Int8Ready: "int8_ready"}
+# The signal each task result goes out on, by the payload's class name (a new task kind adds its
+# payload here): the task modules are imported when their first request comes, not at start-up.
+TASK_SIGNALS = {"ImageResult": "classification_ready", "BatchProgress": "batch_progress",
+                "BatchFinished": "batch_finished", "TextChunk": "text_chunk", "ForecastStep": "forecast_step",
+                "EvalProgress": "evaluation_progress", "EvalFinished": "evaluation_finished",
+                "ExplainResult": "explanation_ready", "ExplainFinished": "explain_finished",
+                "ExportProgress": "export_progress", "ExportFinished": "export_finished",
+                "RuntimeSwitched": "runtime_switched", "Int8Progress": "int8_progress", "Int8Ready": "int8_ready"}
 
 
 class InferenceWorker(WorkerResults):
@@ -159,8 +147,7 @@ class InferenceWorker(WorkerResults):
         self.live = LiveInference(self.models, self.live_prediction_ready.emit, self.live_failed.emit,
                                   self._stop.is_set)
         self.generator = GeneratorHost(self.models, self._stop.is_set)
-        self.explainers = Explainers(self.models, self._status)
-        self.live.explainer = LiveExplainer(self.explainers, self.live_explained.emit)
+        self._explainers: Any = None  # threads.engine.explain.Explainers, made at the first explanation
         # Cleared by the app until its window is shown; a TensorFlow import waits for it (max 2 s).
         self.gui_ready = threading.Event()
         self.gui_ready.set()
@@ -168,8 +155,18 @@ class InferenceWorker(WorkerResults):
         # warm start's GUI thread may leave the interpreter to this thread (``app._ask_engine_early``).
         self.first_answer = threading.Event()
 
+    @property
+    def explainers(self) -> Any:
+        """The Grad-CAM/occlusion explainers (and the live one), made on the inference thread at first use."""
+        if self._explainers is None:
+            from livepredict.threads.engine.explain import Explainers, LiveExplainer
+
+            self._explainers = Explainers(self.models, self._status)
+            self.live.explainer = LiveExplainer(self._explainers, self.live_explained.emit)
+        return self._explainers
+
     def _emit_result(self, result: Any) -> None:
-        getattr(self, TASK_SIGNALS[type(result)]).emit(result)
+        getattr(self, TASK_SIGNALS[type(result).__name__]).emit(result)
         if isinstance(result, ImageResult | BatchFinished):
             self.first_answer.set()
 
@@ -270,17 +267,24 @@ class InferenceWorker(WorkerResults):
     @Slot(int, str, object, int)
     def evaluate(self, job_id: int, source: str, slots: Sequence[str], top_k: int) -> None:
         """Evaluate the models of ``slots`` on the labelled folder or CSV ``source`` (one task, queued)."""
+        from livepredict.threads.engine.evaluate import EvaluateTask
+
         self.runner.submit(EvaluateTask(job_id, source, slots, top_k, self.models, self.jobs))
     # -- explanations (heatmaps)
     @Slot(int, int, object, object, str)
-    def explain_items(self, job_id: int, load_id: int, items: Sequence[Any], request: ExplainRequest,
+    def explain_items(self, job_id: int, load_id: int, items: Sequence[Any], request: Any,
                       slot: str = MAIN) -> None:
         """Explain files, folders and NamedImages (one ``explanation_ready`` each, then ``explain_finished``)."""
+        from livepredict.threads.engine.explain import ExplainTask
+
         self.runner.submit(ExplainTask(job_id, slot, load_id, items, request, self.explainers, self.jobs))
 
     @Slot(object, str)
-    def set_live_explain(self, request: ExplainRequest | None, slot: str = MAIN) -> None:
-        """Explain ``slot``'s live frames now and then (None: stop)."""
+    def set_live_explain(self, request: Any, slot: str = MAIN) -> None:
+        """Explain ``slot``'s live frames now and then (an ``explain.ExplainRequest``; None: stop)."""
+        if request is None and self._explainers is None:
+            return  # nothing was ever explained live
+        _ = self.explainers  # makes the live explainer
         self.live.explainer.set(slot, request)
 
     # -- one-shot requests
@@ -340,16 +344,22 @@ class InferenceWorker(WorkerResults):
     def export_for_serving(self, load_id: int, out_dir: str, name: str, version: str, top_k: int,
                            slot: str = MAIN) -> None:
         """Export ``slot``'s model for TensorFlow Serving as a task (``export_task.ExportTask``)."""
+        from livepredict.threads.engine.export_task import ExportTask
+
         self.runner.submit(ExportTask(load_id, out_dir, name, version, top_k, self.models, slot))
 
     @Slot(int, str, str)
     def try_int8(self, load_id: int, source: str, slot: str = MAIN) -> None:
         """Quantise ``slot``'s model and check it, as a task (``int8_task.Int8Task``)."""
+        from livepredict.threads.engine.int8_task import Int8Task
+
         self.runner.submit(Int8Task(load_id, source, self.models, slot))
 
     @Slot(int, bool, str)
     def use_int8(self, load_id: int, on: bool, slot: str = MAIN) -> None:
         """Run ``slot``'s model on its Fast (int8) runtime (``on``) or back on float."""
+        from livepredict.threads.engine.int8_task import use_int8
+
         s = self.models.get(slot)
         try:
             if s is None or s.load_id != load_id:

@@ -5,6 +5,7 @@ Live tab feeds the same frames to both models, one lane each, with their agreeme
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,10 @@ def test_cards_show_both_models_and_filter_disagreements(qtbot, window, data):
     _open_both(qtbot, window, crop)
     assert window.compare.names() == {"compare1": "shapes_crop.keras"}
     qtbot.waitUntil(lambda: "shapes_crop.keras open to compare" in window.status_text.text())
+    # memory per slot: how much the process grew while the compared model opened, measured, not its file size
+    loaded = window.compare.open["compare1"]
+    assert loaded.memory_bytes is not None and loaded.memory_text in window.status_text.text()
+    assert re.search(r"\+\d+(\.\d)? [KM]B in memory", window.status_text.text())
     panel = _classify_all(qtbot, window, [str(folder)])
     cc = panel.compare_cards
     cards = panel.model.cards

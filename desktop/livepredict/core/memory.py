@@ -1,4 +1,4 @@
-"""Giving freed memory back to the system after a large picture.
+"""Memory: giving freed memory back to the system after a large picture, and reading what the process holds.
 
 Pillow decodes into blocks of up to 16 MB that, once freed, stay in the C heap (glibc keeps them
 for reuse), so a server that decoded a few 36-megapixel pictures kept ~500 MB it no longer used.
@@ -29,3 +29,19 @@ def release_freed_memory() -> bool:
         return False
     fn(0)
     return True
+
+
+def resident_bytes() -> int | None:
+    """This process's resident memory now (Linux ``/proc/self/statm``), None where it cannot be read."""
+    import os
+
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def size_text(n: float) -> str:
+    """Bytes as "12.3 MB" / "850 KB"."""
+    return f"{n / 1e6:.1f} MB" if abs(n) >= 1e5 else f"{n / 1e3:.0f} KB"

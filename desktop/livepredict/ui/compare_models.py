@@ -18,15 +18,6 @@ from livepredict.threads.engine.controller import InferenceController
 from livepredict.threads.engine.payloads import MAIN, LoadFailed, ModelLoaded
 
 
-def _size_text(path: str) -> str:
-    p = Path(path)
-    try:
-        size = sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) if p.is_dir() else p.stat().st_size
-    except OSError:
-        return ""
-    return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.0f} KB"
-
-
 class CompareModels(QObject):
     """The compared models by slot.
 
@@ -97,9 +88,9 @@ class CompareModels(QObject):
             return
         self.pending.pop(loaded.slot, None)
         self.open[loaded.slot] = loaded
-        size = _size_text(loaded.info.path)
+        memory = loaded.memory_text
         self._say(f"{Path(loaded.info.path).name} open to compare ({loaded.info.runtime}"
-                  + (f", {size}" if size else "") + ")." + self.label_note(loaded))
+                  + (f", {memory}" if memory else "") + ")." + self.label_note(loaded))
         self.changed.emit()
 
     @Slot(object)

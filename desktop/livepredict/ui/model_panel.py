@@ -354,7 +354,8 @@ class ModelPanel(QWidget):
         f["check"].setText(words)
         f["check"].setToolTip(details)
         speed = f"{format_ms(loaded.ms_per_image)}/image" if loaded.ms_per_image else "–"
-        f["speed"].setText(f"{speed}, opened in {loaded.load_s:.2f} s")
+        memory = f", {loaded.memory_text}" if loaded.memory_text else ""
+        f["speed"].setText(f"{speed}, opened in {loaded.load_s:.2f} s{memory}")
         self.warnings.setText("\n".join(f"⚠ {w}" for w in info.warnings))
         self.warnings.setVisible(bool(info.warnings))
         self._show_profile(info)

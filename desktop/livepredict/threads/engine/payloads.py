@@ -27,6 +27,18 @@ class ModelLoaded:
     warm: bool  # opened from the LiteRT cache without TensorFlow
     ms_per_image: float | None  # steady-state time of the chosen runtime, batch 1
     slot: str = MAIN
+    memory_bytes: int | None = None  # how much the process's resident memory grew while it opened
+    libraries_loaded: tuple[str, ...] = ()  # engines first imported by this open (their memory is included)
+
+    @property
+    def memory_text(self) -> str:
+        """ "+12.3 MB in memory" ("" when unknown), naming libraries this open loaded first."""
+        if self.memory_bytes is None:
+            return ""
+        from livepredict.core.memory import size_text
+
+        libs = f", incl. loading {' and '.join(self.libraries_loaded)}" if self.libraries_loaded else ""
+        return f"+{size_text(max(0, self.memory_bytes))} in memory{libs}"
 
     @property
     def ready_text(self) -> str:

@@ -25,6 +25,13 @@ from livepredict.threads.engine.payloads import MAX_SLOTS, ModelLoaded
 log = logging.getLogger(__name__)
 
 RECENT = 200  # picture paths each slot remembers (what Fast (int8) calibrates on)
+ENGINES = (("tensorflow", "TensorFlow"), ("ai_edge_litert.interpreter", "LiteRT"))
+
+
+def _engines_loaded() -> tuple[str, ...]:
+    import sys
+
+    return tuple(name for module, name in ENGINES if module in sys.modules)
 
 
 @dataclass
@@ -79,8 +86,11 @@ class ModelSlots:
         if slot not in self._slots and len(self._slots) >= self.limit:
             raise LivePredictError(f"At most {self.limit} models can be open at once; close one first.")
         t0 = time.perf_counter()
+        from livepredict.core.memory import resident_bytes
         from livepredict.inference.background import default_mode
         from livepredict.inference.loader import open_model
+
+        rss0, libs0 = resident_bytes(), _engines_loaded()
 
         with engine_call("open_model"):
             model = open_model(path, trust=trust, status=status, output=output, convert=default_mode())
@@ -92,8 +102,11 @@ class ModelSlots:
                 model.close()
             raise
         info = model.info
+        rss1 = resident_bytes()
         loaded = ModelLoaded(load_id=load_id, info=info, load_s=time.perf_counter() - t0,
-                             warm=bool(info.extras.get("cached")), ms_per_image=ms, slot=slot)
+                             warm=bool(info.extras.get("cached")), ms_per_image=ms, slot=slot,
+                             memory_bytes=rss1 - rss0 if rss0 is not None and rss1 is not None else None,
+                             libraries_loaded=tuple(n for n in _engines_loaded() if n not in libs0))
         self.close(slot)
         self._slots[slot] = ModelSlot(slot, model, load_id, path, loaded, trust=trust)
         log.info("model %s open in slot %s (load %d, runtime %s, %.2f s, warm=%s)", path, slot, load_id,

@@ -85,14 +85,23 @@ def allowed_distribution(probs: np.ndarray, settings: SamplingSettings) -> tuple
 class Sampler:
     """Draws token ids from probability rows with a seeded generator (``seed=None``: fresh entropy)."""
 
+    UNIFORMS = 4096  # uniform draws made at once (one NumPy call per block, not per token)
+
     def __init__(self, settings: SamplingSettings | None = None, seed: int | None = None) -> None:
         self.settings = settings or SamplingSettings()
-        self.seed = seed
-        self.rng = np.random.default_rng(seed)
+        self.reseed(seed)
 
     def reseed(self, seed: int | None) -> None:
         self.seed = seed
         self.rng = np.random.default_rng(seed)
+        self._u: list[float] = []
+
+    def uniform(self) -> float:
+        """The next draw in [0, 1) of the seeded generator (taken from a block made in one call)."""
+        if not self._u:
+            self._u = self.rng.random(self.UNIFORMS).tolist()
+            self._u.reverse()
+        return self._u.pop()
 
     def __call__(self, probs: np.ndarray) -> int:
         st = self.settings
@@ -100,21 +109,22 @@ class Sampler:
             return int(np.argmax(_clean(probs)))
         if st.top_k == 0 and st.top_p >= 1.0:
             # fast path (temperature only): one cumulative sum over the whole row. It runs once per
-            # generated token, so every NumPy call counts: one copy (then in place), one cumsum.
-            p = np.asarray(probs).astype(np.float64).reshape(-1)
-            if st.temperature != 1.0:
-                p **= 1.0 / st.temperature
+            # generated token, so every NumPy call counts: p ** (1/T) made in float64 in one call,
+            # one cumsum, one search, and the uniform draw taken from a block.
+            t = st.temperature
+            p = np.power(probs, 1.0 / t, dtype=np.float64) if t != 1.0 else np.asarray(probs, np.float64)
             c = p.cumsum()
             total = float(c[-1])
-            if total > 0 and math.isfinite(total) and p.min() >= 0:
+            # (with T != 1 a negative weight became NaN, and so did the total)
+            if total > 0 and math.isfinite(total) and (t != 1.0 or p.min() >= 0):
                 # c[i-1] <= u*total < c[i] implies p[i] > 0: a zero-probability token is never drawn
-                i = int(c.searchsorted(self.rng.random() * total, side="right"))
+                i = int(c.searchsorted(self.uniform() * total, side="right"))
                 return i if i < p.size else p.size - 1
         ids, q = allowed_distribution(probs, st)
         if ids.size == 1:
             return int(ids[0])
         # inverse-CDF draw over the allowed ids only: never outside the allowed set
-        u = self.rng.random()
+        u = self.uniform()
         i = int(np.searchsorted(np.cumsum(q), u * q.sum(), side="right"))
         return int(ids[min(i, ids.size - 1)])
 

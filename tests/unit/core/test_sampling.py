@@ -90,3 +90,25 @@ def test_top_n_is_sorted_best_first():
     assert np.all(np.diff(vals) <= 0)
     ids, _ = top_n(p[:4], 10)
     assert len(ids) == 4
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in power")  # a softmax row is never negative
+@pytest.mark.parametrize("temperature", [1.0, 0.7])
+def test_rows_with_negative_or_nan_weights_never_draw_them(temperature):
+    p = np.array([0.4, -0.3, 0.0, np.nan, 0.9, 0.0], np.float32)  # a broken model's row
+    s = Sampler(SamplingSettings(temperature=temperature), seed=3)
+    assert {s(p) for _ in range(2000)} == {0, 4}
+
+
+def test_the_draws_are_the_seeded_generators_stream_whatever_the_block_size():
+    p = _probs(30, seed=9)
+    st = SamplingSettings(temperature=0.9)
+    a = Sampler(st, seed=11)
+    b = Sampler(st, seed=11)
+    b.UNIFORMS = 7  # refilled every 7 draws
+    assert [a(p) for _ in range(500)] == [b(p) for _ in range(500)]
+    c = Sampler(st, seed=11)
+    u = np.random.default_rng(11).random(500)
+    expected = [int(np.searchsorted(np.cumsum(p.astype(np.float64) ** (1 / 0.9)),
+                                    x * float(np.sum(p.astype(np.float64) ** (1 / 0.9))), side="right")) for x in u]
+    assert [c(p) for _ in range(500)] == expected

@@ -53,6 +53,24 @@ def label_counts(cards: list[Any], threshold: float, most: int = 6) -> str:
     return " · ".join(parts)
 
 
+def summary_text(cards: list[Any], finished: Any = None) -> str:
+    """"600 images · 7.2 ms avg · 2 errors" (and where a cancelled job stopped)."""
+    from livepredict.ui.widgets import format_ms
+
+    if not cards:
+        return ""
+    ok = [c for c in cards if not c.error]
+    errs = len(cards) - len(ok)
+    text = f"{len(cards)} image{'s' if len(cards) != 1 else ''}"
+    if ok:
+        text += f" · {format_ms(sum(c.total_ms for c in ok) / len(ok))} avg"
+    if errs:
+        text += f" · {errs} error{'s' if errs != 1 else ''}"
+    if finished is not None and finished.cancelled and finished.total:
+        text += f" · cancelled at {finished.done}/{finished.total}"
+    return text
+
+
 class ArrangeBar(QWidget):
     """Signals: changed() — the sort, the filter or the threshold changed."""
 

@@ -3,6 +3,7 @@ painted by a delegate (cheap for thousands of images)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,6 +22,7 @@ from livepredict.ui.widgets import format_ms
 CARD_W = 330
 THUMB = 100
 ROW_H = 20
+RENDERED = 96  # rendered cards kept (a screenful or two, ~20 MB at most)
 
 
 @dataclass
@@ -90,10 +92,17 @@ class CardModel(QAbstractListModel):
         return None
 
     def add(self, card: Card) -> None:
+        self.add_many([card])
+
+    def add_many(self, cards: list[Card]) -> None:
+        """Append ``cards`` in one insertion (the view lays out once)."""
+        if not cards:
+            return
         n = len(self.cards)
-        card.seq, self._added = self._added, self._added + 1
-        self.beginInsertRows(QModelIndex(), n, n)
-        self.cards.append(card)
+        for card in cards:
+            card.seq, self._added = self._added, self._added + 1
+        self.beginInsertRows(QModelIndex(), n, n + len(cards) - 1)
+        self.cards.extend(cards)
         self.endInsertRows()
 
     def clear(self) -> None:
@@ -113,6 +122,7 @@ class CardDelegate(QStyledItemDelegate):
         self.extra_w = 0  # columns of compared models (ui.classify.compare), painted by extra_paint
         self.extra_paint: Any = None
         self.shown: Any = lambda result: result  # a detector's result at the thresholds set (Thresholds.shown)
+        self._rendered: OrderedDict[int, tuple[Any, ...]] = OrderedDict()  # id(card) -> (state, card, …, pixmap)
 
     def card_height(self) -> int:
         return max(THUMB + 24, 44 + ROW_H * self.top_k + 22)
@@ -121,15 +131,41 @@ class CardDelegate(QStyledItemDelegate):
         return QSize(self.card_w + self.extra_w, self.card_height())
 
     def paint(self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        """A card from the cache of rendered cards when nothing it shows changed (a folder arriving
+        repaints the visible cards at every insertion), else painted and kept."""
         card: Card | None = index.data(CardRole)
         if card is None:
             return
-        c = theme.current()
         shown = self.shown(card.prediction.result) if card.prediction is not None else None
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        if self.extra_w:  # compared models' columns change as their answers arrive: painted each time
+            self._paint_card(p, QRectF(option.rect), option.font, selected, card, shown)
+            return
+        state = (option.rect.width(), option.rect.height(), selected, self.top_k, self.uncertain_below,
+                 theme.current().name, option.font.key(), p.device().devicePixelRatioF())
+        hit = self._rendered.get(id(card))
+        if hit is not None and hit[0] == state and hit[1] is card and hit[2] is shown and hit[3] is card.overlay:
+            self._rendered.move_to_end(id(card))
+            p.drawPixmap(option.rect.topLeft(), hit[4])
+            return
+        dpr = state[-1]
+        pm = QPixmap(int(option.rect.width() * dpr), int(option.rect.height() * dpr))
+        pm.setDevicePixelRatio(dpr)
+        pm.fill(Qt.GlobalColor.transparent)
+        q = QPainter(pm)
+        self._paint_card(q, QRectF(0, 0, option.rect.width(), option.rect.height()), option.font, selected, card,
+                         shown)
+        q.end()
+        self._rendered[id(card)] = (state, card, shown, card.overlay, pm)
+        while len(self._rendered) > RENDERED:
+            self._rendered.popitem(last=False)
+        p.drawPixmap(option.rect.topLeft(), pm)
+
+    def _paint_card(self, p: QPainter, rect: QRectF, font: QFont, selected: bool, card: Card, shown: Any) -> None:
+        c = theme.current()
         p.save()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        r = QRectF(option.rect).adjusted(5, 5, -5, -5)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        r = rect.adjusted(5, 5, -5, -5)
         p.setPen(QColor(c.accent if selected else c.card_border))
         p.setBrush(QColor(c.error_bg if card.error else c.card))
         p.drawRoundedRect(r, 8, 8)
@@ -152,7 +188,7 @@ class CardDelegate(QStyledItemDelegate):
             paint_on_thumb(p, shown, pr)  # boxes or masks (a detector's, a segmenter's)
         x = tr.right() + 12
         w = r.right() - 12 - x - self.extra_w
-        base = QFont(option.font)
+        base = QFont(font)
         bold = QFont(base)
         bold.setBold(True)
         p.setFont(bold)
@@ -160,7 +196,7 @@ class CardDelegate(QStyledItemDelegate):
         fm = QFontMetrics(bold)
         y = r.top() + 10
         unsure = not card.error and bool(card.top) and card.top[0][1] < self.uncertain_below
-        badge_w = QFontMetrics(option.font).horizontalAdvance("uncertain") + 12 if unsure else 0
+        badge_w = QFontMetrics(font).horizontalAdvance("uncertain") + 12 if unsure else 0
         p.drawText(QRectF(x, y, w - badge_w, fm.height()), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                    fm.elidedText(card.name, Qt.TextElideMode.ElideMiddle, int(w - badge_w)))
         if unsure:  # a 63 % answer must not look like a 100 % one
@@ -168,7 +204,7 @@ class CardDelegate(QStyledItemDelegate):
             p.setPen(QColor(c.error))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRoundedRect(badge, 4, 4)
-            p.setFont(option.font)
+            p.setFont(font)
             p.drawText(badge, Qt.AlignmentFlag.AlignCenter, "uncertain")
             p.setPen(QColor(c.text))
         y += fm.height() + 8

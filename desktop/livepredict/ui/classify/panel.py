@@ -38,17 +38,18 @@ from livepredict.threads.engine.payloads import (
     NamedImage,
     TensorPreview,
 )
-from livepredict.ui.classify.arrange import ArrangeBar, label_counts, shown, sort_key
+from livepredict.ui.classify.arrange import ArrangeBar, label_counts, shown, sort_key, summary_text
 from livepredict.ui.classify.cards import Card, CardDelegate, CardModel, CardRole, CardView
 from livepredict.ui.classify.compare import CompareCards
 from livepredict.ui.classify.explain import ClassifyExplain
 from livepredict.ui.classify.export import results_json, write_results
 from livepredict.ui.classify.first_steps import add_first_steps, ask_folder, sample_images
 from livepredict.ui.classify.found import Thresholds, preview_pixmap
+from livepredict.ui.classify.incoming import Incoming
 from livepredict.ui.classify.text_box import TextClassifyBox
 from livepredict.ui.classify.waiting import WaitingImages
 from livepredict.ui.panel import AppContext
-from livepredict.ui.widgets import DropZone, format_duration, format_ms, pixmap_from_rgb
+from livepredict.ui.widgets import DropZone, format_duration, pixmap_from_rgb
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,7 @@ class ClassifyPanel(QWidget):
         self._failed_load = 0  # the load id of the newest load that failed
 
         self._build(top_k)
+        self.incoming = Incoming(self._deliver, self)  # cards and progress, at most 10 times a second
         self.waiting = WaitingImages(self.hint)  # images given before any model was open
         self.compare_cards = CompareCards(self, context.compare)
 
@@ -299,6 +301,7 @@ class ClassifyPanel(QWidget):
     @Slot()
     def clear(self) -> None:
         self.cancel_batch() if self._jobs else None
+        self.incoming.drop()
         self.model.clear()
         self.tensor.clear()
         self.stack.setCurrentWidget(self.hint)
@@ -319,14 +322,25 @@ class ClassifyPanel(QWidget):
         src: Any = r.path
         if r.path.startswith("Pasted"):
             src = None
-        self.model.add(Card(key=r.path, name=name, load_id=r.load_id, job_id=r.job_id,
-                            prediction=r.prediction, error=r.error, total_ms=r.total_ms, thumb=thumb, source=src))
-        if self.model.rowCount() == 1:
+        self.incoming.add(Card(key=r.path, name=name, load_id=r.load_id, job_id=r.job_id,
+                               prediction=r.prediction, error=r.error, total_ms=r.total_ms, thumb=thumb, source=src))
+
+    def _deliver(self, cards: list[Card], progress: BatchProgress | None) -> None:
+        first = self.model.rowCount() == 0
+        self.model.add_many(cards)
+        if first and cards:
             self.view.setCurrentIndex(self.model.index(0))
-        self._update_summary()
+        if cards:
+            self._update_summary()
+        if progress is not None:
+            self._show_progress(progress)
 
     @Slot(object)
     def on_progress(self, p: BatchProgress) -> None:
+        if p.job_id == self._batch_job:
+            self.incoming.progress(p)
+
+    def _show_progress(self, p: BatchProgress) -> None:
         if p.job_id != self._batch_job:
             return
         if p.total <= 0:
@@ -343,6 +357,7 @@ class ClassifyPanel(QWidget):
     def on_finished(self, f: BatchFinished) -> None:
         if f.job_id not in self._jobs:
             return
+        self.incoming.flush()  # its last cards, before the summary says it ended
         self._jobs.pop(f.job_id, None)
         if f.job_id == self._batch_job:
             self._batch_job = None
@@ -385,6 +400,7 @@ class ClassifyPanel(QWidget):
         if stale:
             # Results of the previous model are dropped and the same files classified again.
             again = [c.source for c in self.model.cards if c.source is not None][:MAX_RERUN]
+            self.incoming.drop()
             self.model.clear()
             self.tensor.clear()
             if again:
@@ -407,6 +423,7 @@ class ClassifyPanel(QWidget):
         self._spec_text = f"Preprocessing: {spec.describe()} (edited)" if spec else ""
         again = [c.source for c in self.model.cards if c.source is not None][:MAX_RERUN]
         if again:
+            self.incoming.drop()
             self.model.clear()
             self.tensor.clear()
             self.classify(again)
@@ -462,19 +479,7 @@ class ClassifyPanel(QWidget):
         self.clear_button.setEnabled(bool(cards))
         self.arrange.setVisible(bool(cards))
         self.arrange.set_counts(label_counts(cards, self.delegate.uncertain_below))
-        if not cards:
-            self.summary.setText("")
-            return
-        ok = [c for c in cards if not c.error]
-        errs = len(cards) - len(ok)
-        text = f"{len(cards)} image{'s' if len(cards) != 1 else ''}"
-        if ok:
-            text += f" · {format_ms(sum(c.total_ms for c in ok) / len(ok))} avg"
-        if errs:
-            text += f" · {errs} error{'s' if errs != 1 else ''}"
-        if finished is not None and finished.cancelled and finished.total:
-            text += f" · cancelled at {finished.done}/{finished.total}"
-        self.summary.setText(text)
+        self.summary.setText(summary_text(cards, finished))
 
     # -- export (same content as `livepredict classify --json` / `--csv`)
     def results_json(self) -> list[dict[str, Any]]:

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""The Classify tab against the CLI on the same folder, measured in one run (needs a display, e.g. Xvfb).
+
+    xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python bench/bench_classify_tab.py [--photos 600]
+
+600 photos (500x375 JPEG) through a MobileNetV2-sized model (random weights), its LiteRT
+conversion cached first. The CLI: ``livepredict classify MODEL FOLDER`` as a whole process; its
+pictures per second are counted from its first printed result to its last (start-up left out).
+The tab: the real main window with the model open, the folder given to the Classify panel as a
+drop would; pictures per second from the request to the job's end, every card made and painted
+by the window. Goal: the tab at >= 0.9 of the CLI's pictures per second. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "desktop"))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def cli_rate(model: Path, photos: Path, cache: Path, n: int) -> dict:
+    from bench_folders import run
+
+    env = dict(os.environ, LIVEPREDICT_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT / "desktop"))
+    r = run([sys.executable, "-m", "livepredict", "classify", str(model), str(photos)], env)
+    span = (r["last_s"] or 0) - (r["first_s"] or 0)
+    return {"wall_s": r["wall_s"], "first_s": r["first_s"], "span_s": span,
+            "per_s": (r["lines"] - 1) / span if span > 0 else 0.0}
+
+
+def tab_rate(model: Path, photos: Path, n: int) -> dict:
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from livepredict.app import build_window
+    from livepredict.settings import Settings
+    from livepredict.threads.engine.controller import InferenceController
+
+    controller = InferenceController()
+    window = build_window(controller, Settings())
+    window.resize(1280, 800)
+    window.show()
+    got: dict = {}
+    controller.model_loaded.connect(lambda m: got.setdefault("loaded", m))
+    controller.batch_finished.connect(lambda b: got.setdefault("finished", (time.perf_counter(), b)))
+
+    def pump(cond, timeout: float) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            app.processEvents()
+            if cond():
+                return True
+            time.sleep(0.002)
+        return False
+
+    controller.open_model(str(model))
+    if not pump(lambda: "loaded" in got, 120):
+        sys.exit("the model did not open")
+    window.show_panel("Classify")
+    pump(lambda: False, 0.5)
+    t0 = time.perf_counter()
+    window.classify_panel.classify([str(photos)])
+    if not pump(lambda: "finished" in got, 600):
+        sys.exit("the folder was not classified")
+    t1, finished = got["finished"]
+    pump(lambda: False, 0.2)
+    cards = len(window.classify_panel.model.cards)
+    window.close()
+    controller.shutdown(5000)
+    return {"s": t1 - t0, "per_s": finished.done / (t1 - t0), "done": finished.done, "cards": cards,
+            "runtime": got["loaded"].info.runtime}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--photos", type=int, default=600)
+    args = ap.parse_args()
+    from bench_engine import build_mobilenet_sized
+    from photos import make_photos
+
+    with tempfile.TemporaryDirectory(prefix="lp-tab-") as tmp:
+        work = Path(tmp)
+        cache = work / "cache"
+        os.environ["LIVEPREDICT_CACHE_DIR"] = str(cache)
+        os.environ.setdefault("LIVEPREDICT_SETTINGS_DIR", str(work / "settings"))
+        os.environ.setdefault("LIVEPREDICT_LOG_DIR", str(work / "logs"))
+        model = build_mobilenet_sized(work, sidecar=True)
+        photos = make_photos(work / "photos", args.photos)
+        env = dict(os.environ, PYTHONPATH=str(ROOT / "desktop"), LIVEPREDICT_CONVERT="inline")
+        subprocess.run([sys.executable, "-m", "livepredict", "info", str(model)], env=env, check=True,
+                       capture_output=True)  # the LiteRT conversion cached: both runs start warm
+        cli = cli_rate(model, photos, cache, args.photos)
+        tab = tab_rate(model, photos, args.photos)
+    print(f"{args.photos} photos 500x375 JPEG, MobileNetV2-sized model ({tab['runtime']}), {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.1f}")
+    print(f"CLI classify: whole process {cli['wall_s']:.2f} s, first result at {cli['first_s']:.2f} s, first to last "
+          f"{cli['span_s']:.2f} s -> {cli['per_s']:.0f} pictures/s")
+    print(f"Classify tab: {tab['done']} pictures ({tab['cards']} cards) in {tab['s']:.2f} s -> {tab['per_s']:.0f} "
+          f"pictures/s")
+    print(f"tab / CLI: {tab['per_s'] / cli['per_s']:.2f} (goal >= 0.9)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -40,10 +40,12 @@ bench: setup
 	$(PY) bench/bench_generation.py
 	$(PY) bench/bench_feed.py
 	$(PY) bench/bench_evaluate.py
+	$(PY) bench/bench_detect.py
 	$(XVFB) $(PY) bench/bench_live.py all
 	$(XVFB) $(PY) bench/bench_compare_live.py
 	$(XVFB) $(PY) bench/bench_explain.py
 	$(XVFB) $(PY) bench/bench_startup.py
+	$(XVFB) $(PY) bench/bench_classify_tab.py
 
 # Long run (not part of `make test`): MINUTES=120 by default, as the soak plan asks.
 MINUTES ?= 120

@@ -25,7 +25,10 @@ def _card(i: int) -> Card:
 def test_a_burst_is_handed_over_in_pieces_in_order_and_a_lone_card_at_once(qtbot):
     got: list[tuple[list, object]] = []
     box = Incoming(lambda cards, progress: got.append(([c.key for c in cards], progress)))
-    box.add(_card(0))
+    box.progress("job started")
+    assert got == [([], "job started")]
+    got.clear()
+    box.add(_card(0))  # a progress line just before does not hold the first card back
     assert got == [(["p0.png"], None)]  # nothing was handed over for a while: at once
     for i in range(1, 50):
         box.add(_card(i))
@@ -77,6 +80,8 @@ def test_a_folder_arrives_whole_and_visible_cards_are_drawn_from_their_rendered_
 
     delegate = panel.delegate
     view = panel.view.viewport()
+    qtbot.waitUntil(lambda: panel.view.verticalScrollBar().isVisible())  # laid out: 60 cards need scrolling
+    panel.view.doItemsLayout()
     first = view.grab().toImage()
     rendered = dict(delegate._rendered)
     assert rendered, "the visible cards were rendered once and kept"

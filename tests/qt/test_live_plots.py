@@ -89,7 +89,12 @@ def test_video_view_shows_frame_and_overlay(qtbot):
     frame = make_frame(5, (320, 240))
     view.show_frame(frame)
     assert view.image.image.base is frame  # handed over as-is: no copy of ours
-    assert tuple(view.image.levels) == (0, 255)
+    assert view.image.levels is None  # uint8 RGB shown as it is: no per-frame rescaling pass
+    view.image.render()
+    shown = view.image.qimage
+    for x, y in ((0, 0), (160, 120), (319, 239)):
+        c = shown.pixelColor(x, y)
+        assert (c.red(), c.green(), c.blue()) == tuple(int(v) for v in frame[y, x])
     view.set_overlay("triangle", 0.934)
     assert view.label.textItem.toPlainText().strip() == "triangle  93%"
     view.set_overlay("", None)

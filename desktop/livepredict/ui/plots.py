@@ -104,7 +104,7 @@ class VideoView(pg.GraphicsLayoutWidget):
             self.view.setRange(QRectF(0, 0, image.shape[1], image.shape[0]), padding=0)
             self.label.setPos(image.shape[1] * 0.02, image.shape[0] * 0.02)
             self.message.setPos(image.shape[1] / 2, image.shape[0] / 2)
-        self.image.setImage(image, autoLevels=False, levels=(0, 255))
+        self.image.setImage(image, autoLevels=False, levels=None)  # uint8 RGB as it is: no per-frame rescale
 
     def set_overlay(self, label: str, score: float | None) -> None:
         pct = -1 if score is None or not np.isfinite(score) else int(round(score * 100))

@@ -28,21 +28,22 @@ class Incoming(QObject):
         self._deliver = deliver
         self._cards: list[Any] = []
         self._progress: Any = None
-        self._last = 0.0
+        self._last = 0.0  # when anything was handed over
+        self._last_cards = 0.0  # when cards were
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.flush)
 
     def add(self, card: Any) -> None:
         self._cards.append(card)
-        self._soon()
+        self._soon(self._last_cards)
 
     def progress(self, payload: Any) -> None:
         self._progress = payload
-        self._soon()
+        self._soon(self._last)
 
-    def _soon(self) -> None:
-        wait = self._last + 1.0 / RATE_HZ - time.monotonic()
+    def _soon(self, last: float) -> None:
+        wait = last + 1.0 / RATE_HZ - time.monotonic()
         if wait <= 0:
             self.flush()
         elif not self._timer.isActive():
@@ -53,6 +54,8 @@ class Incoming(QObject):
         cards, progress = self._cards, self._progress
         self._cards, self._progress = [], None
         self._last = time.monotonic()
+        if cards:
+            self._last_cards = self._last  # a progress line alone does not hold the next card back
         if cards or progress is not None:
             self._deliver(cards, progress)
 

@@ -26,6 +26,11 @@ N_CALIBRATION = 64
 N_PROBES = 100
 
 
+def pictures_text(n: int, source: str) -> str:
+    """ "100 synthetic pictures" / "82 of your pictures"."""
+    return f"{n} synthetic pictures" if source == "synthetic" else f"{n} of your pictures"
+
+
 @dataclass(frozen=True)
 class Int8Check:
     """What the int8 runtime was compared on and how it did."""
@@ -120,7 +125,7 @@ def build_int8(model: Any, keras_model: Any, pictures: Sequence[Any] = (), batch
                                f"int8 conversion failed ({conversion_failure(e)})")
     agree, diff = compare(lite, model.runtime, probes, model.info.output_index)
     offered = agree >= MIN_AGREEMENT
-    reason = (f"top-1 agrees with float on {agree:.1%} of {len(probes)} {probe_src} probe pictures "
+    reason = (f"top-1 agrees with float on {agree:.1%} of {pictures_text(len(probes), probe_src)} "
               f"(max |Δscore| {diff:.3g})" + ("" if offered else f", below the {MIN_AGREEMENT:.0%} needed: "
                                                                   "not offered"))
     return lite, Int8Check(len(probes), probe_src, len(calib), calib_src, agree, diff, offered, reason)
@@ -146,10 +151,7 @@ class Int8Trial:
 
     def summary(self) -> str:
         c = self.check
-
-        def pictures(n: int, source: str) -> str:
-            return f"{n} synthetic pictures" if source == "synthetic" else f"{n} of your pictures"
-
+        pictures = pictures_text
         if c.max_abs_diff != c.max_abs_diff:  # NaN: it could not be made
             return c.reason
         text = (f"top-1 agrees with float on {c.top1_agreement:.1%} of {pictures(c.probes, c.probe_source)} "

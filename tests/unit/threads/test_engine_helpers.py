@@ -96,3 +96,21 @@ def test_live_inference_takes_the_newest_frame_of_each_slot(model_files):
     assert got == [("a", "blue", 2)]  # the newest frame; slot b has no model: skipped, not an error
     assert live.skipped == 1 and failures == []
     assert boxes["a"].dropped_count == boxes["b"].dropped_count == 2
+
+
+def test_thumbnails_keep_the_aspect_and_look_like_a_plain_bilinear_shrink():
+    import numpy as np
+    from PIL import Image
+
+    from livepredict.threads.engine.batch import shrink
+
+    rng = np.random.default_rng(0)
+    low = rng.uniform(0, 255, (6, 8, 3)).astype(np.uint8)
+    photo = np.asarray(Image.fromarray(low).resize((500, 375), Image.Resampling.BICUBIC))
+    thumb = shrink(photo, 112)
+    assert thumb.shape == (84, 112, 3) and thumb.dtype == np.uint8
+    plain = Image.fromarray(photo)
+    plain.thumbnail((112, 112), Image.Resampling.BILINEAR)
+    assert np.abs(thumb.astype(int) - np.asarray(plain).astype(int)).mean() < 2.0
+    small = rng.integers(0, 255, (90, 60, 3), dtype=np.uint8)
+    assert shrink(small, 112).shape == (90, 60, 3) and shrink(small, 112) is not small

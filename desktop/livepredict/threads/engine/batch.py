@@ -75,8 +75,11 @@ def shrink(rgb: np.ndarray, side: int) -> np.ndarray:
     if max(h, w) <= side:
         return np.ascontiguousarray(rgb).copy()
     im = Image.fromarray(np.ascontiguousarray(rgb))
+    factor = max(h, w) // side
+    if factor >= 2:  # a box average by a whole factor first: a third of the time of one bilinear pass
+        im = im.reduce(factor)
     im.thumbnail((side, side), Image.Resampling.BILINEAR)
-    return np.asarray(im.convert("RGB")).copy()
+    return np.array(im.convert("RGB"))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The Model tab's "Fast (int8)" group: quantise the open classifier, see how it compares, opt in.
 
 "Quantise and Check" asks the inference thread to quantise the model to int8, calibrated on the
-pictures classified with it in this session or on a folder the user picks (synthetic pictures when
+pictures classified with it since it was opened, or on a folder the user picks (synthetic pictures when
 there are none), and to check it against the float runtime on other pictures. The group then shows
 the top-1 agreement, the largest |score difference| and both speeds, and offers "Use Fast (int8)"
 only when the agreement is high enough. Nothing is chosen silently: the user ticks the box, and the

@@ -1,7 +1,7 @@
 """The Model tab's "Fast (int8)" runtime, on the inference thread (``inference.int8``).
 
 ``Int8Task`` quantises the model open in a slot, calibrated on pictures — the ones classified with
-it in this session (``ModelSlot.recent``, pasted ones included), or a folder the user picked, or
+it since it was opened (``ModelSlot.recent``, pasted ones included), or a folder the user picked, or
 synthetic pictures drawn through the preprocessing when there are none — checks it against the float
 runtime on other pictures and times both; it yields ``Int8Progress`` lines and one ``Int8Ready``.
 The int8 runtime is kept in the slot's model (``runtimes["litert-int8"]``) but never used until the
@@ -23,7 +23,7 @@ from livepredict.threads.engine.runner import Task
 from livepredict.threads.engine.slots import ModelSlot, ModelSlots
 from livepredict.threads.engine.switching import RuntimeSwitched
 
-RECENT = "recent"  # calibrate on the pictures classified in this session (else a folder path)
+RECENT = "recent"  # calibrate on the pictures classified since the model was opened (else a folder path)
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,10 @@ def test_int8_is_calibrated_on_the_classified_pictures_offered_and_used_only_whe
     assert box.result.text().startswith("In use.")
     model_panel = window.findChild(ModelPanel)
     assert model_panel.fields["runtime"].text().startswith(INT8_RUNTIME)
+    with qtbot.waitSignal(c.int8_ready, timeout=120_000) as again:  # tried again while it runs
+        box.start("recent")
+    assert again.args[0].float_runtime == float_runtime and again.args[0].offered
+    assert c.worker.models.get("main").model.info.runtime == INT8_RUNTIME and box.use.isChecked()
     results = []
     c.classification_ready.connect(results.append)
     _classify(qtbot, window, pictures[:6])

@@ -195,15 +195,9 @@ def _format_prediction(pred) -> str:
 
 def _calibration_pictures(paths) -> list:
     """The ``--calibration`` pictures, decoded (unreadable ones skipped)."""
-    from livepredict.sources.images import collect_image_paths, read_image
+    from livepredict.sources.images import collect_image_paths, read_pictures
 
-    out = []
-    for p in collect_image_paths(paths)[:300] if paths else []:
-        try:
-            out.append(read_image(p))
-        except LivePredictError:
-            continue
-    return out
+    return read_pictures(collect_image_paths(paths), 300) if paths else []
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -108,9 +108,10 @@ def compare(candidate: Runtime, reference: Runtime, probes: list[np.ndarray], in
     return agree, float(np.max(np.abs(ref - got)))
 
 
-def build_int8(model: Any, keras_model: Any, pictures: Sequence[Any] = (), batch: int = 1
-               ) -> tuple[LiteRTRuntime | None, Int8Check]:
-    """The int8 runtime of an opened image classifier (None when it could not be made) and its check."""
+def build_int8(model: Any, keras_model: Any, pictures: Sequence[Any] = (), batch: int = 1,
+               reference: Runtime | None = None) -> tuple[LiteRTRuntime | None, Int8Check]:
+    """The int8 runtime of an opened image classifier (None when it could not be made) and its check
+    against ``reference`` (a float runtime; default: the one the model runs on)."""
     from livepredict.inference.predict import check_image_classifier
     from livepredict.inference.runtimes import conversion_failure
 
@@ -123,7 +124,7 @@ def build_int8(model: Any, keras_model: Any, pictures: Sequence[Any] = (), batch
     except Exception as e:  # noqa: BLE001 - some models cannot be fully quantised
         return None, Int8Check(len(probes), probe_src, len(calib), calib_src, 0.0, float("nan"), False,
                                f"int8 conversion failed ({conversion_failure(e)})")
-    agree, diff = compare(lite, model.runtime, probes, model.info.output_index)
+    agree, diff = compare(lite, reference or model.runtime, probes, model.info.output_index)
     offered = agree >= MIN_AGREEMENT
     reason = (f"top-1 agrees with float on {agree:.1%} of {pictures_text(len(probes), probe_src)} "
               f"(max |Δscore| {diff:.3g})" + ("" if offered else f", below the {MIN_AGREEMENT:.0%} needed: "
@@ -132,8 +133,6 @@ def build_int8(model: Any, keras_model: Any, pictures: Sequence[Any] = (), batch
 
 
 # ---------------------------------------------------------------- the app's "Fast (int8)" runtime
-
-INT8 = INT8_RUNTIME
 
 
 @dataclass(frozen=True)
@@ -204,8 +203,10 @@ def try_int8(model: Any, pictures: Sequence[Any], trust: bool = False, status: A
     km = keras_model_of(model, trust, status)
     if status is not None:
         status("Quantising to int8…")
-    lite, check = build_int8(model, km, pictures)
-    reference = model.runtimes.get("litert") or model.runtimes.get(model.info.runtime) or model.runtime
+    # float LiteRT when the model has it; never the int8 runtime itself (tried again while it runs)
+    reference = model.runtimes.get("litert") or model.runtimes[model.info.extras.get("float_runtime",
+                                                                                    model.info.runtime)]
+    lite, check = build_int8(model, km, pictures, reference=reference)
     if lite is None:
         return None, Int8Trial(check, reference.name, 0.0, 0.0)
     size = model.spec.size or (224, 224)
@@ -224,14 +225,14 @@ def use_runtime(model: Any, lite: LiteRTRuntime | None) -> str:
 
     info = model.info
     if lite is not None:
-        extras = dict(info.extras, float_runtime=info.extras.get("float_runtime", info.runtime)) \
-            if info.runtime == INT8 else dict(info.extras, float_runtime=info.runtime)
-        model.runtime = select(lite, info.output_index)
-        model.info = dataclasses.replace(info, runtime=INT8, extras=extras)
+        if info.runtime != INT8_RUNTIME:  # the float runtime it came from, to go back to
+            model.runtime = select(lite, info.output_index)
+            model.info = dataclasses.replace(info, runtime=INT8_RUNTIME,
+                                             extras=dict(info.extras, float_runtime=info.runtime))
         return "Runtime: Fast (int8) LiteRT, turned on in the Model tab."
-    back = info.extras.get("float_runtime", info.runtime)
-    if info.runtime == INT8 and back in model.runtimes:
-        extras = {k: v for k, v in info.extras.items() if k != "float_runtime"}
+    if info.runtime == INT8_RUNTIME:
+        extras = dict(info.extras)
+        back = extras.pop("float_runtime")
         model.runtime = select(model.runtimes[back], info.output_index)
         model.info = dataclasses.replace(info, runtime=back, extras=extras)
     return f"Runtime: {model.info.runtime} (float); Fast (int8) is off."

@@ -200,6 +200,23 @@ def _walk(folder: Path, seen: set[str] | None = None) -> Iterable[Path]:
             yield path
 
 
+def read_pictures(paths: Iterable[str | os.PathLike], limit: int,
+                  reduce_for: tuple[tuple[int, int], str] | None = None) -> list[np.ndarray]:
+    """Up to ``limit`` of the pictures at ``paths``, decoded in order; unreadable ones are skipped
+    (calibration and probe sets: a bad file costs one picture, not the set)."""
+    from livepredict.core.errors import LivePredictError
+
+    out: list[np.ndarray] = []
+    for p in paths:
+        if len(out) >= limit:
+            break
+        try:
+            out.append(read_image(p, reduce_for=reduce_for))
+        except LivePredictError:
+            continue
+    return out
+
+
 def collect_image_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """Files and folders (recursive) in input order; files given by name are kept whatever their type.
 

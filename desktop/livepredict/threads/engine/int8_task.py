@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from livepredict.core.types import INT8_RUNTIME
 from livepredict.threads.engine.guard import engine_call
 from livepredict.threads.engine.payloads import MAIN
 from livepredict.threads.engine.runner import Task
@@ -51,28 +52,17 @@ class Int8Ready:
     slot: str = MAIN
 
 
-def calibration_pictures(s: ModelSlot, source: str, limit: int) -> tuple[list[np.ndarray], list[str]]:
-    """RGB pictures to calibrate and probe with, and the sentences about files that could not be read."""
-    from livepredict.core.errors import LivePredictError
-    from livepredict.sources.images import collect_image_paths, read_image
+def calibration_pictures(s: ModelSlot, source: str, limit: int) -> list[np.ndarray]:
+    """RGB pictures to calibrate and probe with: the slot's pasted and recently classified ones
+    (newest first), or those of the folder ``source``; unreadable files are skipped."""
+    from livepredict.sources.images import collect_image_paths, read_pictures
+    from livepredict.threads.prefetch import reduce_for
 
     if source == RECENT:
+        pasted = list(s.images.values())[:limit]
         paths: list[Any] = list(dict.fromkeys(reversed(s.recent)))  # newest first, each once
-        pictures = list(s.images.values())[:limit]
-    else:
-        paths = [str(p) for p in collect_image_paths([source])]
-        pictures = []
-    skipped: list[str] = []
-    spec = s.model.spec
-    reduce = (spec.size, spec.resize) if spec is not None and spec.size else None
-    for p in paths:
-        if len(pictures) >= limit:
-            break
-        try:
-            pictures.append(read_image(p, reduce_for=reduce))
-        except LivePredictError as e:
-            skipped.append(e.message)
-    return pictures, skipped
+        return pasted + read_pictures(paths, limit - len(pasted), reduce_for(s.model))
+    return read_pictures(collect_image_paths([source]), limit, reduce_for(s.model))
 
 
 class Int8Task(Task):
@@ -102,16 +92,16 @@ class Int8Task(Task):
             return
         where = "the pictures classified with it" if self.source == RECENT else self.source
         yield [Int8Progress(self.load_id, f"Reading calibration pictures from {where}…", self.slot)]
-        pictures, _skipped = calibration_pictures(s, self.source, int8.N_CALIBRATION + int8.N_PROBES)
+        pictures = calibration_pictures(s, self.source, int8.N_CALIBRATION + int8.N_PROBES)
         yield [Int8Progress(self.load_id, f"Quantising to int8 on {len(pictures) or 'synthetic'} pictures and "
                                           "checking it against float (the model is busy meanwhile)…", self.slot)]
         with engine_call("int8"):
             lite, trial = int8.try_int8(s.model, pictures, trust=s.trust)
-        old = s.model.runtimes.pop(int8.INT8, None)
+        old = s.model.runtimes.pop(INT8_RUNTIME, None)
         if old is not None and s.model.runtime is not old:
             old.close()
         if lite is not None:
-            s.model.runtimes[int8.INT8] = lite
+            s.model.runtimes[INT8_RUNTIME] = lite
         s.int8 = trial
         c = trial.check
         yield [Int8Ready(self.load_id, offered=bool(lite is not None and c.offered), summary=trial.summary(),
@@ -125,7 +115,7 @@ def use_int8(s: ModelSlot, on: bool) -> RuntimeSwitched:
     from livepredict.inference import int8
     from livepredict.threads.engine.slots import warm_up
 
-    lite = s.model.runtimes.get(int8.INT8)
+    lite = s.model.runtimes.get(INT8_RUNTIME)
     if on and (lite is None or s.int8 is None or not s.int8.check.offered):
         raise LivePredictError("Fast (int8) is not offered for this model: try it first, and it is offered only "
                                f"when its top-1 agrees with float on at least {int8.MIN_AGREEMENT:.0%} of the probes.")

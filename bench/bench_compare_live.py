@@ -52,8 +52,10 @@ def main() -> int:
         v.clear()
     panel.pipeline.slot_prediction_ready.connect(on_prediction)
     t0 = time.monotonic()
+    read0 = panel.pipeline.frames_read
     stall = stall_probe(args.seconds)
     span = time.monotonic() - t0
+    read = panel.pipeline.frames_read - read0
     lanes = panel.lanes
     agreement = lanes.agreement("compare1")
     panel.stop()
@@ -68,6 +70,7 @@ def main() -> int:
         share = 1000.0 / both
         print(f"{slot:<9} {fps:7.1f} fps, {compute.get(slot, float('nan')):6.2f} ms/frame; allowed by its share "
               f"{share:6.1f} fps -> ratio {fps / share:.2f} (goal >= 0.85)")
+    print(f"the capture read {read / span:.1f} frames/s")
     print(f"agreement over the last frames: {agreement:.0%}" if agreement is not None else "no agreement yet")
     print(f"event-loop stall p99 {np.percentile(stall, 99):.1f} ms, max {stall.max():.1f} ms (goal p99 <= 50); "
           f"same window not live: p99 {np.percentile(idle, 99):.1f} ms")

@@ -17,6 +17,7 @@ class Latest(Generic[T]):
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self.taken = threading.Event()  # set by ``take``; a fan-out shares one among its boxes
         self._item: T | None = None
         self._has = False
         self.put_count = 0
@@ -25,6 +26,11 @@ class Latest(Generic[T]):
 
     def put(self, item: T) -> bool:
         """Store ``item``; returns True if an unread item was overwritten (dropped)."""
+        self.taken.clear()
+        return self.store(item)
+
+    def store(self, item: T) -> bool:
+        """``put`` without resetting ``taken`` (a fan-out resets its shared event once per item)."""
         with self._lock:
             dropped = self._has
             if dropped:
@@ -40,7 +46,13 @@ class Latest(Generic[T]):
                 return None
             item, self._item, self._has = self._item, None, False
             self.taken_count += 1
-            return item
+        self.taken.set()
+        return item
+
+    def wait_taken(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for a ``take`` since the last ``put`` (a reader that can wait for
+        its consumer, such as a video file read unthrottled, decodes no frame only to drop it)."""
+        return self.taken.wait(timeout)
 
     def peek(self) -> T | None:
         with self._lock:

@@ -116,11 +116,18 @@ class Source(ABC):
       ``fps``: the nominal frame rate (None when unknown);
       ``description``: short human text, e.g. "Camera 0 (640x480)" or "shapes.avi";
       ``mirror``: flip frames left-right (may be toggled while running);
-      ``frames_read``: frames returned by ``read()`` so far.
+      ``frames_read``: frames returned by ``read()`` so far;
+      ``paced_by_reader``: True when the next frame can wait for whoever consumes them (a file or a
+        finite stream read unthrottled): the capture then decodes no frame only to drop it.
     """
 
     kind: str = "source"
     is_live: bool = False
+    throttle: bool = True  # files and finite streams: paced at their own frame rate
+
+    @property
+    def paced_by_reader(self) -> bool:
+        return not self.is_live and not self.throttle
 
     def __init__(self, *, mirror: bool = False, **params: Any) -> None:
         self._params: dict[str, Any] = dict(params, mirror=mirror)

@@ -36,6 +36,7 @@ from livepredict.sources.base import EndOfStream, Source, SourceLost
 log = logging.getLogger(__name__)
 
 DEFAULT_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
+PACED_WAIT_S = 0.05  # an unthrottled file waits at most this long for a slot to take its last frame
 CAPTURE_NICE = 5  # a capture thread reading a file flat out must not starve the GUI thread of CPU
 
 
@@ -217,6 +218,7 @@ class CaptureWorker(QObject):
             self._busy_since = None
             self._thread_opened.emit(gen, source.description)
             put, stamps = self.mailbox.put, self._stamps
+            paced = source.paced_by_reader  # an unthrottled file waits for a slot to take its frame
             while not self._stop.is_set():
                 if not self._resume.is_set():
                     self._resume.wait(0.1)
@@ -237,6 +239,8 @@ class CaptureWorker(QObject):
                 if not dropped or now - self._last_emit > 0.25:
                     self._last_emit = now
                     self.frame_available.emit()
+                if dropped and paced:
+                    self.mailbox.wait_taken(PACED_WAIT_S)
         except EndOfStream as e:
             if gen == self._gen:
                 self._thread_ended.emit(gen, str(e))

@@ -84,12 +84,22 @@ class FanOut:
 
     def __init__(self, boxes: Sequence[Latest[Frame]]) -> None:
         self.boxes = tuple(boxes)
+        self.taken = threading.Event()  # set when any slot takes its frame
+        for box in self.boxes:
+            box.taken = self.taken
 
     def put(self, item: Frame) -> bool:
-        dropped = False
+        """Returns True only if every slot's unread frame was overwritten: a frame landing in any
+        empty mailbox needs a wake-up (the capture coalesces ``frame_available`` on this)."""
+        self.taken.clear()
+        dropped = True
         for box in self.boxes:
-            dropped = box.put(item) or dropped
+            dropped = box.store(item) and dropped
         return dropped
+
+    def wait_taken(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for any slot to take a frame since the last ``put``."""
+        return self.taken.wait(timeout)
 
     def clear(self) -> None:
         for box in self.boxes:

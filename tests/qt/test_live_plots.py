@@ -52,6 +52,29 @@ def test_auto_classes_follow_the_recent_past(qtbot):
     assert plot.shown == [2]
 
 
+def test_a_class_that_stays_keeps_its_slot_and_legend_row(qtbot):
+    plot = ConfidencePlot(top_k=3)
+    qtbot.addWidget(plot)
+    plot.set_labels([f"c{i}" for i in range(6)])
+    h = History(600, 6)
+    for i in range(60):  # classes 0, 1, 2 on top
+        h.append(i / 30.0, [0.3, 0.25, 0.2, 0.1, 0.1, 0.05])
+    plot.refresh(*h.view())
+    before = list(plot.shown)
+    rows = [label for _, label in plot.legend.items]
+    pens = [line.opts["pen"] for line in plot.lines[:3]]
+    for i in range(60, 200):  # class 1 leaves the top 3, class 4 comes in
+        h.append(i / 30.0, [0.3, 0.0, 0.2, 0.1, 0.25, 0.05])
+    plot.refresh(*h.view())
+    out = before.index(1)
+    assert plot.shown == [4 if c == 1 else c for c in before]  # the newcomer takes the leaver's slot
+    assert [label for _, label in plot.legend.items] == rows  # rows updated in place, not rebuilt
+    assert [label.text for _, label in plot.legend.items] == [f"c{c}" for c in plot.shown]
+    for slot in range(3):  # only the changed slot got a new pen; the others kept theirs
+        assert (plot.lines[slot].opts["pen"] is pens[slot]) == (slot != out)
+    assert plot.lines[out].opts["pen"].color().name() == PALETTE[4]
+
+
 def test_pinned_classes_smoothing_and_threshold(qtbot, history):
     plot = ConfidencePlot()
     qtbot.addWidget(plot)

@@ -264,11 +264,14 @@ class ConfidencePlot(pg.PlotWidget):
         if shown == self.shown:
             return
         same_rows = len(shown) == len(self.shown) and len(self.legend.items) == len(shown)
+        before = self.shown
         self.shown = shown
         if not same_rows:  # rare: top-k changed, classes pinned, first result
             self.legend.clear()
         for slot, item in enumerate(self.lines):
             if slot < len(shown):
+                if same_rows and before[slot] == shown[slot]:
+                    continue  # this slot still draws the same class: its pen and row stay
                 # A class keeps its colour whichever slot draws it.
                 item.setPen(pg.mkPen(PALETTE[shown[slot] % len(PALETTE)], width=1))
                 item.setVisible(True)
@@ -321,9 +324,7 @@ class ConfidencePlot(pg.PlotWidget):
                 recent = v[-1:]
             mean = np.nanmean(recent, axis=0) if len(recent) else np.zeros(v.shape[1])
             order = np.argsort(-np.nan_to_num(mean, nan=-1.0), kind="stable")[:k]
-            # Keep the current lines when they are still in the top k (no colour shuffling).
-            keep_old = [i for i in self.shown if i in set(order.tolist())]
-            shown = keep_old + [int(i) for i in order if int(i) not in keep_old]
+            shown = _keep_slots(self.shown, [int(i) for i in order])
         self._set_shown(shown)
         if not shown:
             return
@@ -332,6 +333,16 @@ class ConfidencePlot(pg.PlotWidget):
         for slot in range(len(shown)):
             x, y = thin(t, vv[:, slot], MAX_PLOT_POINTS)
             self.lines[slot].setData(x, y, skipFiniteCheck=True)
+
+
+def _keep_slots(before: list[int], top: list[int]) -> list[int]:
+    """The classes ``top`` laid out in slots so that a class already drawn keeps its slot (its
+    legend row and line stay put) and a newcomer takes the slot of a class that left."""
+    if len(before) != len(top):
+        keep = [i for i in before if i in top]
+        return keep + [i for i in top if i not in keep]
+    incoming = iter([i for i in top if i not in before])
+    return [i if i in top else next(incoming) for i in before]
 
 
 def thin(t: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:

@@ -98,6 +98,38 @@ def test_live_inference_takes_the_newest_frame_of_each_slot(model_files):
     assert boxes["a"].dropped_count == boxes["b"].dropped_count == 2
 
 
+def test_compared_slots_infer_the_same_frames_in_turn(model_files):
+    got: list[tuple[str, int]] = []
+    colours = [(220, 30, 20), (30, 20, 230)]
+    boxes = {"a": Latest(), "b": Latest()}
+
+    def put(i: int) -> None:
+        frame = Frame(image=solid(colours[i]), index=i, capture_ts=0.0, source="test")
+        for box in boxes.values():
+            box.put(frame)
+
+    def on_result(p, _load_id, slot):
+        got.append((slot, p.frame_index))
+        if len(got) == 1:
+            put(1)  # the capture's next frame lands while slot a's result is reported, before b runs
+
+    def run():
+        models = ModelSlots()
+        for slot in boxes:
+            models.load(slot, str(model_files["tflite"]), False, 1, lambda _s: None)
+        live = LiveInference(models, on_result, lambda msg, slot: None, lambda: False)
+        for slot, box in boxes.items():
+            live.attach(slot, box, 3)
+        put(0)
+        live.take()
+        models.close()
+
+    off_main(run)
+    # b infers the frame a inferred (the pair compares), then both infer the newer one: neither
+    # slot takes a frame the other never sees, and each gets every round
+    assert got == [("a", 0), ("b", 0), ("a", 1), ("b", 1)]
+
+
 def test_thumbnails_keep_the_aspect_and_look_like_a_plain_bilinear_shrink():
     import numpy as np
     from PIL import Image

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+
 import pytest
 from helpers.faults import FaultScript, FaultSource, SlowFileSource
 from helpers.video import frame_index, write_video
@@ -9,7 +12,7 @@ from helpers.video import frame_index, write_video
 from livepredict.core.latest import Latest
 from livepredict.sources import make_source
 from livepredict.sources.video import VideoSource
-from livepredict.threads.capture_worker import CaptureWorker
+from livepredict.threads.capture_worker import CAPTURE_NICE, CaptureWorker
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +48,21 @@ def test_video_runs_to_the_end_nobody_taking(qtbot, video, workers):
     newest = w.mailbox.take()
     assert newest is w.latest_frame and frame_index(newest.image) == 29
     assert not w.running
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="thread priorities are a POSIX notion")
+def test_only_a_free_running_reader_gives_way_to_the_gui(qtbot, video, workers):
+    """A throttled file reads at its own pace flat out between frames and is niced; an unthrottled
+    file waits for the slots to take each frame, so the frames it reads are all needed: not niced."""
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    nice = {}
+    for throttle in (True, False):
+        w = _worker(workers, make_source(str(video), throttle=throttle, loop=True))
+        w.start()
+        qtbot.waitUntil(lambda w=w: w.frames_read >= 2, timeout=5000)
+        nice[throttle] = os.getpriority(os.PRIO_PROCESS, w._thread.native_id) - base
+        w.stop(timeout=2.0)
+    assert nice == {True: CAPTURE_NICE, False: 0}
 
 
 def test_frame_available_is_payload_free_and_consumer_gets_every_frame(qtbot, video, workers):

@@ -208,7 +208,9 @@ class CaptureWorker(QObject):
 
     def _run(self, gen: int, source: Source) -> None:
         was_open = False
-        lower_thread_priority(CAPTURE_NICE)
+        # A reader paced by its slots reads only frames they will take: at full priority, or the
+        # inference thread finishes a round before the next frame is there and idles.
+        lower_thread_priority(0 if source.paced_by_reader else CAPTURE_NICE)
         try:
             self._busy_since, self._busy_open = time.monotonic(), True
             source.open()

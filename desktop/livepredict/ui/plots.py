@@ -376,6 +376,11 @@ class TimingStrip(QWidget):
         ("latency_ms", "latency", "{:.0f} ms"),
         ("dropped", "dropped", "{:,}"),
     )
+    # Each value's box is sized for a wide reading up front: a label whose size hint changes asks
+    # the whole window for a new layout, and a fixed-size one does not (the strip changes ten times
+    # a second; a relayout repaints every widget of the window).
+    WIDE = {"capture_fps": "888.8 fps", "inference_fps": "888.8 fps", "preprocess_ms": "888.8 ms",
+            "infer_ms": "888.8 ms", "latency_ms": "8888 ms", "dropped": "888,888"}
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -397,6 +402,8 @@ class TimingStrip(QWidget):
             value.setFont(mono)
             value.setObjectName(f"timing_{key}")
             value.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            fm = value.fontMetrics()
+            value.setFixedSize(fm.horizontalAdvance(self.WIDE[key]) + 2, fm.height())
             grid.addWidget(name, 0, col)
             grid.addWidget(value, 1, col)
             self.values[key] = value
@@ -412,7 +419,11 @@ class TimingStrip(QWidget):
             text = "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else fmt.format(v)
             if self._text.get(key) != text:  # setText only on change: fewer void calls, less paint
                 self._text[key] = text
-                self.values[key].setText(text)
+                label = self.values[key]
+                wide = label.fontMetrics().horizontalAdvance(text) + 2
+                if wide > label.width():  # a reading wider than planned: grow once, never shrink
+                    label.setFixedWidth(wide)
+                label.setText(text)
 
     def text_of(self, key: str) -> str:
         return self.values[key].text()

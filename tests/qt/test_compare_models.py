@@ -125,5 +125,11 @@ def test_live_gives_every_model_its_lane_and_the_agreement_rate(qtbot, window, d
     # the empty compare slots are fed too (a model may be added any time): their frames are not the main's loss
     assert window.controller.worker.live.skipped > 0
     assert panel.pipeline.frames_dropped == panel.pipeline.mailbox.dropped_count
+    lane = lanes.lanes["compare1"]
+    tail = lane.tail_text()
+    assert tail.startswith(f"{lanes.ms['compare1']:.1f} ms · agrees ")
+    wide = tail + " · 123,456 skipped"  # a long run's figures still fit, beside the strip
+    strip, figures = lane.columns(lane.fontMetrics(), wide)
+    assert lane.fontMetrics().horizontalAdvance(wide) <= figures.width() and strip.right() < figures.left()
     QApplication.processEvents()
     window.grab().save(str(ARTIFACTS / "compare_live.png"))

@@ -15,7 +15,7 @@ from collections import deque
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Slot
-from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from livepredict.threads.engine.compare import ALL_SLOTS
@@ -41,6 +41,28 @@ class Lane(QWidget):
         self.owner, self.slot = owner, slot
         self.setFixedHeight(26)
 
+    def tail_text(self) -> str:
+        """The lane's figures: time per frame, agreement with the main model, frames skipped."""
+        o = self.owner
+        ms = o.ms.get(self.slot)
+        tail = f"{ms:.1f} ms" if ms is not None else ""
+        if self.slot != MAIN:
+            agree = o.agreement(self.slot)
+            tail += f" · agrees {agree:.0%}" if agree is not None else " · agrees –"
+        dropped = o.dropped(self.slot)
+        if dropped:
+            tail += f" · {dropped:,} skipped"
+        return tail
+
+    def columns(self, fm: QFontMetrics, tail: str) -> tuple[QRectF, QRectF]:
+        """(confidence strip, figures) rectangles: the figures take the width their text needs (at
+        least TAIL_W, at most half the lane) and the strip gives way, so no figure is cut off."""
+        r = QRectF(self.rect()).adjusted(2, 2, -2, -2)
+        tail_w = float(max(TAIL_W, min(fm.horizontalAdvance(tail) + 8, int(r.width() / 2))))
+        left = r.left() + NAME_W + BEST_W
+        strip = QRectF(left, r.top() + 4, max(20.0, r.width() - NAME_W - BEST_W - tail_w - 8), r.height() - 8)
+        return strip, QRectF(r.right() - tail_w, r.top(), tail_w, r.height())
+
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
         o = self.owner
         c = theme.current()
@@ -50,23 +72,15 @@ class Lane(QWidget):
         name = o.name(self.slot)
         recent = o.recent[self.slot]
         best = f"{recent[-1][1]} {recent[-1][2]:.0%}" if recent else "–"
-        ms = o.ms.get(self.slot)
-        agree = o.agreement(self.slot)
         p.drawText(QRectF(r.left(), r.top(), NAME_W, r.height()), Qt.AlignmentFlag.AlignVCenter,
                    p.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle, NAME_W - 4))
         p.drawText(QRectF(r.left() + NAME_W, r.top(), BEST_W, r.height()), Qt.AlignmentFlag.AlignVCenter,
                    p.fontMetrics().elidedText(best, Qt.TextElideMode.ElideRight, BEST_W - 4))
-        tail = f"{ms:.1f} ms" if ms is not None else ""
-        if self.slot != MAIN:
-            tail += f" · agrees {agree:.0%}" if agree is not None else " · agrees –"
-        dropped = o.dropped(self.slot)
-        if dropped:
-            tail += f" · {dropped} skipped"
+        tail = self.tail_text()
         p.setPen(QColor(c.muted))
-        p.drawText(QRectF(r.right() - TAIL_W, r.top(), TAIL_W, r.height()), Qt.AlignmentFlag.AlignVCenter
-                   | Qt.AlignmentFlag.AlignRight, tail)
-        left = r.left() + NAME_W + BEST_W
-        strip = QRectF(left, r.top() + 4, max(20.0, r.width() - NAME_W - BEST_W - TAIL_W - 8), r.height() - 8)
+        strip, tail_rect = self.columns(p.fontMetrics(), tail)
+        p.drawText(tail_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                   p.fontMetrics().elidedText(tail, Qt.TextElideMode.ElideLeft, int(tail_rect.width())))
         p.fillRect(strip, QColor(c.bar_bg))
         pts = list(recent)[-STRIP:]
         if len(pts) > 1:

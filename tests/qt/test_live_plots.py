@@ -137,8 +137,8 @@ def test_plot_follows_a_palette_change(qtbot):
 
 @pytest.mark.qt_log_ignore("This plugin does not support")  # a top-level test window's size hints
 def test_timing_strip_readings_never_ask_the_window_for_a_new_layout(qtbot):
-    from PySide6.QtCore import QEvent, QObject
-    from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+    from helpers.layout_watch import LayoutRequests
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
 
     window = QWidget()
     qtbot.addWidget(window)
@@ -146,23 +146,12 @@ def test_timing_strip_readings_never_ask_the_window_for_a_new_layout(qtbot):
     QVBoxLayout(window).addWidget(strip)
     window.show()
     qtbot.waitExposed(window)
-    QApplication.processEvents()  # the first layout is done before watching
-    requests = []
-
-    class Watch(QObject):
-        def eventFilter(self, obj, ev):  # noqa: N802 - Qt API
-            if ev.type() == QEvent.Type.LayoutRequest:
-                requests.append(obj)
-            return False
-
-    watch = Watch()
-    window.installEventFilter(watch)
-    for v in (1.0, 9.5, 123.4, 2.0, 88.8):  # readings of different widths, as live figures are
-        strip.update_values(capture_fps=v, inference_fps=v * 3, preprocess_ms=v / 7, infer_ms=v,
-                            latency_ms=v * 10, dropped=int(v * 1000))
-        QApplication.processEvents()
+    with LayoutRequests(window) as asked:
+        for v in (1.0, 9.5, 123.4, 2.0, 88.8):  # readings of different widths, as live figures are
+            strip.update_values(capture_fps=v, inference_fps=v * 3, preprocess_ms=v / 7, infer_ms=v,
+                                latency_ms=v * 10, dropped=int(v * 1000))
     assert strip.text_of("dropped") == "88,800"
-    assert requests == []  # a relayout would repaint every widget of the window ten times a second
+    assert asked == []  # a relayout would repaint every widget of the window ten times a second
     strip.update_values(inference_fps=123456.7)  # wider than planned: the box grows to show it all
     label = strip.values["inference_fps"]
     assert label.width() >= label.fontMetrics().horizontalAdvance("123456.7 fps")

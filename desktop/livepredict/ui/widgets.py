@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from livepredict.ui import theme
@@ -57,6 +57,48 @@ def format_duration(seconds: float | None) -> str:
         return f"{m} min {s:02d} s"
     h, m = divmod(m, 60)
     return f"{h} h {m:02d} min"
+
+
+class SteadyText(QWidget):
+    """One line of muted text that changes often (progress, counts, a summary) and never asks the
+    window for a new layout: a QLabel's ``setText`` does, and the relayout repaints every widget of
+    the window (during a folder, ten times a second). The text is cut at the right with "…" when
+    the row is narrow, whole in the tooltip; ``template`` sets the width the row plans for it;
+    ``right`` aligns it to the right of that width (beside the buttons that follow it)."""
+
+    def __init__(self, template: str = "", parent: QWidget | None = None, *, right: bool = False) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._template = template
+        self._align = Qt.AlignmentFlag.AlignVCenter | (Qt.AlignmentFlag.AlignRight if right
+                                                       else Qt.AlignmentFlag.AlignLeft)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:  # noqa: N802 - the QLabel spelling its callers use
+        if text != self._text:
+            self._text = text
+            self.setToolTip(text)
+            self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        fm = self.fontMetrics()
+        return QSize(fm.horizontalAdvance(self._template) + 4, fm.height() + 4)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(0, self.fontMetrics().height() + 4)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+        if not self._text:
+            return
+        p = QPainter(self)
+        p.setPen(QColor(theme.current().muted))
+        r = self.rect().adjusted(2, 0, -2, 0)
+        p.drawText(r, int(self._align),
+                   self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, r.width()))
+        p.end()
 
 
 class BarChart(QWidget):

@@ -10,6 +10,8 @@ from typing import Any
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QWidget
 
+from livepredict.ui.widgets import SteadyText
+
 SORTS = (("Order added", "added"), ("Label", "label"), ("Least confident first", "low"),
          ("Most confident first", "high"), ("Name", "name"))
 ALL, UNCERTAIN, ERRORS = "", "\x00uncertain", "\x00errors"
@@ -100,9 +102,8 @@ class ArrangeBar(QWidget):
         self.threshold.setToolTip("Cards whose best score is below this are marked uncertain")
         row.addWidget(self.threshold)
         row.addSpacing(8)
-        self.counts = QLabel("")
-        self.counts.setObjectName("Muted")
-        self.counts.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # cut, whole on hover
+        self.counts = SteadyText()  # cut at the row's end, whole on hover; changes as cards arrive
+        self.counts.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         row.addWidget(self.counts, 1)
         self.set_labels([])
         for signal in (self.sort.currentIndexChanged, self.show_box.currentIndexChanged, self.threshold.valueChanged):
@@ -114,7 +115,6 @@ class ArrangeBar(QWidget):
 
     def set_counts(self, text: str) -> None:
         self.counts.setText(text)
-        self.counts.setToolTip(text)
 
     def threshold_value(self) -> float:
         return self.threshold.value() / 100.0

@@ -49,7 +49,7 @@ from livepredict.ui.classify.incoming import Incoming
 from livepredict.ui.classify.text_box import TextClassifyBox
 from livepredict.ui.classify.waiting import WaitingImages
 from livepredict.ui.panel import AppContext
-from livepredict.ui.widgets import DropZone, format_duration, pixmap_from_rgb
+from livepredict.ui.widgets import DropZone, SteadyText, format_duration, pixmap_from_rgb
 
 log = logging.getLogger(__name__)
 
@@ -171,8 +171,7 @@ class ClassifyPanel(QWidget):
         self.thresholds.changed.connect(self._on_thresholds)
         bar.addWidget(self.thresholds)
         bar.addStretch(1)
-        self.summary = QLabel("")
-        self.summary.setObjectName("Muted")
+        self.summary = SteadyText("88,888 images · 888.8 ms avg · 88 errors", right=True)
         bar.addWidget(self.summary)
         bar.addSpacing(8)
         self.export_button = QPushButton("Export…")
@@ -194,8 +193,7 @@ class ClassifyPanel(QWidget):
         pr.setContentsMargins(0, 0, 0, 0)
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
-        self.progress_label = QLabel("")
-        self.progress_label.setObjectName("Muted")
+        self.progress_label = SteadyText("88,888 / 88,888 images · 888.8 img/s · 88 min left")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel_batch)
         pr.addWidget(self.progress, 1)

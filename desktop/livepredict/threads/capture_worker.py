@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
 PACED_WAIT_S = 0.05  # an unthrottled file waits at most this long for a slot to take its last frame
-CAPTURE_NICE = 5  # a capture thread reading a file flat out must not starve the GUI thread of CPU
+CAPTURE_NICE = 5  # a capture thread not paced by its slots (a camera, a throttled file) gives way to the GUI
 
 
 def lower_thread_priority(nice: int) -> None:

@@ -73,9 +73,10 @@ class LiveInference:
             with self.gate:
                 # Every slot takes its newest frame before any is inferred: the models see the same
                 # frame (their results pair up frame by frame) and each gets its turn in every round.
-                frames = [(slot, feed, feed.mailbox.take()) for slot, feed in self._order]
-                took = [(slot, feed, frame) for slot, feed, frame in frames if frame is not None]
-                self.taken += len(took)  # a None was an older wake-up: the newest frame was already taken
+                # (None: an older wake-up, the newest frame was already taken)
+                took = [(slot, feed, frame) for slot, feed in self._order
+                        if (frame := feed.mailbox.take()) is not None]
+                self.taken += len(took)
                 for slot, feed, frame in took:
                     self._infer(slot, feed, frame)
             if not took or self._stopping() or time.monotonic() > deadline:

@@ -56,3 +56,37 @@ def test_with_the_collector_cycles_die_on_the_gui_thread(qtbot):
     finally:
         collector.stop()
     assert gc.isenabled()
+
+
+def test_the_collector_waits_while_a_model_loads(qtbot):
+    """Inside ``gc_defer.deferred()`` (a model load on the inference thread) the GUI's timer does not
+    collect; once the stretch and its grace period are over, the waiting cycle dies on the GUI thread."""
+    from livepredict.core import gc_defer
+
+    gc.collect()
+    collector = GuiThreadCollector(interval_ms=20)
+    try:
+        deaths: list[str] = []
+        loading = threading.Event()
+        done = threading.Event()
+
+        def load() -> None:
+            with gc_defer.deferred():
+                loading.set()
+                done.wait(30)
+
+        t = threading.Thread(target=load, name="inference")
+        t.start()
+        assert loading.wait(30)
+        _cycle_dropped_on_a_worker(deaths)
+        held = [[i] for i in range(gc.get_threshold()[0] * 5)]  # gen 0 well above its threshold
+        for _ in range(2 * collector._every):  # two seconds' ticks, the once-a-second one included
+            collector.check()
+        assert deaths == [] and collector.collections == [0, 0, 0]
+        del held
+        done.set()
+        t.join(30)
+        qtbot.waitUntil(lambda: deaths == ["MainThread"], timeout=5000)  # after GRACE_S
+    finally:
+        collector.stop()
+    assert gc.isenabled()

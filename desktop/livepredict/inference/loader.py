@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from livepredict.core import gc_defer
 from livepredict.core.errors import (
     LivePredictError,
     ModelLoadError,
@@ -68,6 +69,7 @@ def _load_keras_file(path: Path, fmt: str, trust: bool, status: Status) -> tuple
 
 # ---------------------------------------------------------------- open_model
 
+@gc_defer.deferred()  # a load allocates a lot that lives on: no collection scans it meanwhile
 def open_model(path: str | Path, *, trust: bool = False, runtime: str = "auto", use_cache: bool = True,
                status: Callable[[str], None] | None = None, tolerance: float = DEFAULT_TOLERANCE,
                batch: int = DEFAULT_BATCH, output: str | int | None = None, convert: str = "inline") -> LoadedModel:

@@ -8,7 +8,8 @@ pyqtgraph's plot menus were one such case (see ``ui.plots.keep_menus_with``); th
 class: automatic collection is switched off and the same generational thresholds are checked by a
 timer in the GUI thread (the approach of ``pyqtgraph.util.garbage_collector``, without importing
 pyqtgraph at start-up). Collections cost the same as before (they hold the GIL wherever they run);
-only the thread changes.
+only the thread changes. While a model loads (``core.gc_defer``) the timer waits: the load's objects
+are scanned once, after it and its first prediction, not again and again while they are built.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 import gc
 
 from PySide6.QtCore import QObject, QTimer, Slot
+
+from livepredict.core import gc_defer
 
 
 class GuiThreadCollector(QObject):
@@ -44,6 +47,8 @@ class GuiThreadCollector(QObject):
         whatever the count (well under a millisecond): cycles dropped by other threads never wait
         for the net count to grow."""
         self._ticks += 1
+        if gc_defer.deferring():  # a model is loading, or its first prediction is on the way
+            return
         c0, c1, c2 = gc.get_count()
         if c0 <= self.threshold[0] and self._ticks % self._every:
             return

@@ -231,3 +231,38 @@ def test_helpers(files):
     x, y, name = read_series(files / "series.csv")
     assert len(x) == len(y) == 60 and x[0] == 1900 and name == "value"
     assert token_label(" ") == "␣ space" and token_label("\n") == "⏎ newline" and token_label("a") == "a"
+
+
+def test_streaming_text_does_not_relayout_the_panel(qtbot, panel, files):
+    """The stats line, the distribution and the text change on every display tick while a text
+    streams; none of them may ask the whole panel for a new layout (each relayout repaints it all)."""
+    from helpers.layout_watch import LayoutRequests
+
+    _open(qtbot, panel, files / "text.keras")
+    panel.text.speed.setCurrentIndex(panel.text.speed.findData(0.0))
+    panel.text.length.setValue(0)
+    panel.text.start_text()
+    qtbot.waitUntil(lambda: panel.text.chars_shown > 500, timeout=30_000)
+    ticks = panel.text.chunks
+    with LayoutRequests(panel) as asked:
+        qtbot.waitUntil(lambda: panel.text.chunks >= ticks + 20, timeout=30_000)
+    with qtbot.waitSignal(panel.controller.text_chunk, timeout=10_000, check_params_cb=lambda c: c.finished):
+        panel.stop()
+    assert len(asked) <= 1, f"{len(asked)} relayouts of the panel in 20 display ticks"
+
+
+def test_playing_a_forecast_does_not_relayout_the_panel(qtbot, panel, files):
+    """Each step rewrites the stats line (with the errors so far): the panel keeps its layout."""
+    from helpers.layout_watch import LayoutRequests
+
+    panel.forecast.load_series(files / "series.csv")
+    _open(qtbot, panel, files / "fc.keras")
+    qtbot.waitUntil(lambda: panel.forecast.last_step is not None, timeout=10_000)
+    panel.forecast.step_rate.setValue(100.0)
+    panel.forecast.toggle_play()
+    qtbot.waitUntil(lambda: panel.forecast.index >= 12, timeout=30_000)
+    with LayoutRequests(panel) as asked:
+        qtbot.waitUntil(lambda: panel.forecast.index >= 32, timeout=30_000)
+    with qtbot.waitSignal(panel.controller.forecast_step, timeout=10_000, check_params_cb=lambda s: s.finished):
+        panel.forecast.toggle_play()
+    assert len(asked) <= 1, f"{len(asked)} relayouts of the panel in 20 forecast steps"

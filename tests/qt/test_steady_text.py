@@ -50,3 +50,24 @@ def test_steady_text_paints_its_text_cut_to_the_width(qtbot):
     assert inked(blank) == 0
     assert inked(wide) > 150  # the whole line
     assert 0 < inked(narrow) <= 60  # cut (with "…") inside its box
+
+
+def test_two_line_steady_text_wraps_inside_a_height_that_stays_put(qtbot):
+    """The Generate tab's stats lines: a long text wraps onto the second line; the height is fixed
+    by ``lines``, whatever the text, so a change never asks for a new layout."""
+    one, two = SteadyText(), SteadyText(lines=2)
+    assert two.sizeHint().height() >= one.sizeHint().height() + two.fontMetrics().lineSpacing() - 1
+    qtbot.addWidget(two)
+    two.resize(220, two.sizeHint().height())
+    before = two.sizeHint()
+    two.setText("at 1934: next 56.3 · mean absolute error of the one-step forecasts so far 28.55")
+    assert two.sizeHint() == before
+
+    def inked_rows(w) -> list[int]:
+        img = w.grab().toImage()
+        bg = img.pixel(0, 0)
+        return [y for y in range(img.height()) if any(img.pixel(x, y) != bg for x in range(img.width()))]
+
+    rows = inked_rows(two)
+    line = two.fontMetrics().lineSpacing()
+    assert rows and rows[-1] - rows[0] > line  # ink on both lines: the text wrapped

@@ -64,14 +64,19 @@ class SteadyText(QWidget):
     window for a new layout: a QLabel's ``setText`` does, and the relayout repaints every widget of
     the window (during a folder, ten times a second). The text is cut at the right with "…" when
     the row is narrow, whole in the tooltip; ``template`` sets the width the row plans for it;
-    ``right`` aligns it to the right of that width (beside the buttons that follow it)."""
+    ``right`` aligns it to the right of that width (beside the buttons that follow it). With
+    ``lines`` > 1 the text wraps at word boundaries within that many lines (the height stays put)."""
 
-    def __init__(self, template: str = "", parent: QWidget | None = None, *, right: bool = False) -> None:
+    def __init__(self, template: str = "", parent: QWidget | None = None, *, right: bool = False,
+                 lines: int = 1) -> None:
         super().__init__(parent)
         self._text = ""
         self._template = template
+        self._lines = max(1, int(lines))
         self._align = Qt.AlignmentFlag.AlignVCenter | (Qt.AlignmentFlag.AlignRight if right
                                                        else Qt.AlignmentFlag.AlignLeft)
+        if self._lines > 1:
+            self._align = (self._align & ~Qt.AlignmentFlag.AlignVCenter) | Qt.AlignmentFlag.AlignTop
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
     def text(self) -> str:
@@ -84,11 +89,14 @@ class SteadyText(QWidget):
             self.update()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
-        fm = self.fontMetrics()
-        return QSize(fm.horizontalAdvance(self._template) + 4, fm.height() + 4)
+        return QSize(self.fontMetrics().horizontalAdvance(self._template) + 4, self._height())
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
-        return QSize(0, self.fontMetrics().height() + 4)
+        return QSize(0, self._height())
+
+    def _height(self) -> int:
+        fm = self.fontMetrics()
+        return fm.height() + (self._lines - 1) * fm.lineSpacing() + 4
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
         if not self._text:
@@ -96,8 +104,11 @@ class SteadyText(QWidget):
         p = QPainter(self)
         p.setPen(QColor(theme.current().muted))
         r = self.rect().adjusted(2, 0, -2, 0)
-        p.drawText(r, int(self._align),
-                   self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, r.width()))
+        if self._lines > 1:  # wrapped; what does not fit in the lines is clipped (whole in the tooltip)
+            p.drawText(r.adjusted(0, 2, 0, 0), int(self._align | Qt.TextFlag.TextWordWrap), self._text)
+        else:
+            p.drawText(r, int(self._align),
+                       self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, r.width()))
         p.end()
 
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from livepredict.ui import theme
 from livepredict.ui.plots import keep_menus_with
+from livepredict.ui.widgets import SteadyText
 
 FOCUS_BEHIND = 60  # values of history kept in view behind the newest one (the forecast follows)
 
@@ -118,8 +119,9 @@ class ForecastPage(QWidget):
         bar.addWidget(self.restart_button)
         bar.addStretch(1)
         col.addLayout(bar)
-        self.fc_stats = QLabel("–")  # a line of its own: the error sentence is long
-        self.fc_stats.setWordWrap(True)
+        # a line of its own (the error sentence is long) that changes on every step: no relayout
+        self.fc_stats = SteadyText(lines=2)
+        self.fc_stats.setText("–")
         col.addWidget(self.fc_stats)
         c = theme.current()
         self.plot = pg.PlotWidget()

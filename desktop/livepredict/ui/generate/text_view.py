@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -30,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from livepredict.ui.widgets import BarChart
+from livepredict.ui.widgets import BarChart, SteadyText
 
 MAX_BLOCKS = 20_000  # lines kept in the text view (older lines scroll out)
 PAINT_MS = 33
@@ -128,8 +127,9 @@ class TextPage(QWidget):
         for b in (self.start_button, self.continue_button, self.stop_button, self.reset_button):
             buttons.addWidget(b)
         side.addLayout(buttons)
-        self.text_stats = QLabel("–")
-        self.text_stats.setWordWrap(True)
+        # changes on every display tick while a text streams: a QLabel would relayout the window each time
+        self.text_stats = SteadyText(lines=2)
+        self.text_stats.setText("–")
         side.addWidget(self.text_stats)
         dist_box = QGroupBox("Next token (top 10)")
         dl = QVBoxLayout(dist_box)

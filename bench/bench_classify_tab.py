@@ -8,8 +8,9 @@ conversion cached first. The CLI: ``livepredict classify MODEL FOLDER`` as a who
 pictures per second are those printed after its first chunk over the time from the first chunk to
 the last (start-up and the first chunk left out).
 The tab: the real main window with the model open, the folder given to the Classify panel as a
-drop would; pictures per second from the request to the job's end, every card made and painted
-by the window. Goal: the tab at >= 0.9 of the CLI's pictures per second. Nothing is asserted.
+drop would, every card made and painted by the window; its pictures per second are counted the
+same way, from the first result to reach the window to the last (and, beside it, from the drop to
+the job's end). Goal: the tab at >= 0.9 of the CLI's pictures per second. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -45,9 +46,11 @@ def cli_rate(model: Path, photos: Path, cache: Path, n: int) -> dict:
 
 
 def tab_rate(model: Path, photos: Path, n: int) -> dict:
+    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([])
+    sys.setswitchinterval(0.001)  # as the app sets it (app._prepare_process)
+    QApplication.instance() or QApplication([])
     from livepredict.app import build_window
     from livepredict.settings import Settings
     from livepredict.threads.engine.controller import InferenceController
@@ -59,21 +62,36 @@ def tab_rate(model: Path, photos: Path, n: int) -> dict:
     got: dict = {}
     controller.model_loaded.connect(lambda m: got.setdefault("loaded", m))
     controller.batch_finished.connect(lambda b: got.setdefault("finished", (time.perf_counter(), b)))
+    arrived: list[float] = []  # when each picture's result reached the GUI thread
+    controller.classification_ready.connect(lambda _r: arrived.append(time.perf_counter()))
 
     def pump(cond, timeout: float) -> bool:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            app.processEvents()
+        """Run the event loop, as the app does, until ``cond()`` (checked when the engine reports and
+        every 50 ms) or ``timeout`` seconds; a polling loop would wake the GIL 500 times a second."""
+        loop = QEventLoop()
+
+        def check() -> None:
             if cond():
-                return True
-            time.sleep(0.002)
-        return False
+                loop.quit()
+
+        tick = QTimer()
+        tick.timeout.connect(check)
+        tick.start(50)
+        QTimer.singleShot(int(timeout * 1000), loop.quit)
+        hooks = (controller.model_loaded, controller.batch_finished)
+        for sig in hooks:
+            sig.connect(check)
+        loop.exec()
+        tick.stop()
+        for sig in hooks:
+            sig.disconnect(check)
+        return cond()
 
     controller.open_model(str(model))
     if not pump(lambda: "loaded" in got, 120):
         sys.exit("the model did not open")
     window.show_panel("Classify")
-    pump(lambda: False, 0.5)
+    pump(lambda: False, 0.5)  # the panel shown and painted
     t0 = time.perf_counter()
     window.classify_panel.classify([str(photos)])
     if not pump(lambda: "finished" in got, 600):
@@ -83,8 +101,11 @@ def tab_rate(model: Path, photos: Path, n: int) -> dict:
     cards = len(window.classify_panel.model.cards)
     window.close()
     controller.shutdown(5000)
-    return {"s": t1 - t0, "per_s": finished.done / (t1 - t0), "done": finished.done, "cards": cards,
-            "runtime": got["loaded"].info.runtime}
+    first_chunk = sum(1 for t in arrived if t - arrived[0] < 0.005)
+    span = arrived[-1] - arrived[0]
+    return {"s": t1 - t0, "whole_per_s": finished.done / (t1 - t0), "done": finished.done, "cards": cards,
+            "runtime": got["loaded"].info.runtime, "first_s": arrived[0] - t0, "first_chunk": first_chunk,
+            "span_s": span, "per_s": (len(arrived) - first_chunk) / span if span > 0 else 0.0}
 
 
 def main() -> int:
@@ -111,9 +132,11 @@ def main() -> int:
           f"load {os.getloadavg()[0]:.1f}")
     print(f"CLI classify: whole process {cli['wall_s']:.2f} s, first chunk ({cli['first_chunk']} pictures) at "
           f"{cli['first_s']:.2f} s, the rest in {cli['span_s']:.2f} s -> {cli['per_s']:.0f} pictures/s")
-    print(f"Classify tab: {tab['done']} pictures ({tab['cards']} cards) in {tab['s']:.2f} s -> {tab['per_s']:.0f} "
-          f"pictures/s")
-    print(f"tab / CLI: {tab['per_s'] / cli['per_s']:.2f} (goal >= 0.9)")
+    print(f"Classify tab: {tab['done']} pictures ({tab['cards']} cards) in {tab['s']:.2f} s from the drop "
+          f"({tab['whole_per_s']:.0f} pictures/s); first chunk ({tab['first_chunk']} pictures) at {tab['first_s']:.2f} s, "
+          f"the rest in {tab['span_s']:.2f} s -> {tab['per_s']:.0f} pictures/s")
+    print(f"tab / CLI, first result to last (the same measure for both): {tab['per_s'] / cli['per_s']:.2f} "
+          f"(goal >= 0.9); the tab from the drop: {tab['whole_per_s'] / cli['per_s']:.2f}")
     return 0
 
 

@@ -57,8 +57,10 @@ def test_gui_thread_never_imports_or_calls_tensorflow_and_warm_start(tmp_path, m
     assert cold_t["calls"] and cold_t["main_thread_calls"] == 0
     assert {c["thread"] for c in cold_t["calls"]} .isdisjoint({cold_t["gui_thread"]})
     assert cold_s["warm"] == 0.0 and cold_s["window_shown"] < cold_s["model_ready"] < cold_s["first_result"]
-    # importing TensorFlow and converting allocate a lot: cyclic garbage was collected, on the GUI thread
-    assert cold_s["gui_gc_collections"][0] > 0
+    # importing TensorFlow and loading allocate a lot that lives on: no collection scanned it meanwhile
+    # (before, the GUI thread's collector ran 20-odd times, holding the GIL the load needed); at most
+    # a tick of the GUI's own before the load began
+    assert sum(cold_s["gc_before_first_result"]) <= 2, cold_s["gc_before_first_result"]
     # warm: opened from the LiteRT cache without importing TensorFlow at all
     assert warm_s["warm"] == 1.0
     assert "tensorflow" not in warm_t["imports"] and warm_t["tf_in_sys_modules"] is False

@@ -8,6 +8,7 @@ and the initial images are done it saves the screenshots and closes the window w
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -35,6 +36,7 @@ class StartupMonitor(QObject):
         self.controller = controller
         self.t0 = t0
         self.times: dict[str, Any] = {}
+        self._gc0 = [s["collections"] for s in gc.get_stats()]
         self.initial_jobs: set[int] = set()
         self.model_ready = not has_model  # nothing to wait for without a model
         self.tf_at_window: bool | None = None
@@ -100,6 +102,9 @@ class StartupMonitor(QObject):
     @Slot(object)
     def on_result(self, r: Any) -> None:
         self.mark("first_result")  # shown in the window
+        if "gc_before_first_result" not in self.times:  # collections while the model loaded (core.gc_defer)
+            self.times["gc_before_first_result"] = [s["collections"] - b for s, b in
+                                                    zip(gc.get_stats(), self._gc0, strict=True)]
         p = r.prediction
         if p is not None and p.infer_end_ts and "first_prediction_made" not in self.times:
             # when the inference thread had it (monotonic clock → wall clock)

@@ -122,6 +122,7 @@ def test_compared_slots_infer_the_same_frames_in_turn(model_files):
             live.attach(slot, box, 3)
         put(0)
         live.take()
+        live.take()  # the rest, if the first call's time budget ran out after one round (a busy machine)
         models.close()
 
     off_main(run)

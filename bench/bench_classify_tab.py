@@ -32,7 +32,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def cli_rate(model: Path, photos: Path, cache: Path, n: int) -> dict:
     """The CLI's pictures per second from its first printed chunk to its last: the pictures printed
     after the first chunk over the time between the two (start-up and the first chunk left out)."""
-    env = dict(os.environ, LIVEPREDICT_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT / "desktop"))
+    from bytecode import installed_env
+
+    env = dict(installed_env(), LIVEPREDICT_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT / "desktop"))
     t0 = time.perf_counter()
     p = subprocess.Popen([sys.executable, "-m", "livepredict", "classify", str(model), str(photos)], env=env,
                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

@@ -94,7 +94,9 @@ def run(cmd: list[str], env: dict[str, str]) -> dict:
 
 
 def env_with(cache: Path) -> dict[str, str]:
-    return dict(os.environ, LIVEPREDICT_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT / "desktop"),
+    from bytecode import installed_env
+
+    return dict(installed_env(), LIVEPREDICT_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT / "desktop"),
                 TF_CPP_MIN_LOG_LEVEL="2", LIVEPREDICT_CONVERT="background")
 
 

@@ -301,3 +301,17 @@ def test_stateful_forecaster_is_stepped_with_explicit_state(tmp_path):
         np.testing.assert_allclose(fc.forecast(hist, 1)[0], y, atol=1e-5)
     finally:
         fc.close()
+
+
+def test_building_the_step_runs_without_collections(models):
+    """Building, converting and checking the step is a load too (core.gc_defer): no collection meanwhile."""
+    import gc
+
+    from livepredict.inference.generation import open_generator
+
+    seen: list[tuple[str, bool]] = []
+    gen = open_generator(models["lstm"][0], status=lambda msg: seen.append((msg, gc.isenabled())))
+    gen.close()
+    steps = [enabled for msg, enabled in seen if "step" in msg.lower()]
+    assert steps and not any(steps), seen
+    assert gc.isenabled()

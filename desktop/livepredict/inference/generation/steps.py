@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from livepredict.core import gc_defer
 from livepredict.core.types import RuntimeCheck
 from livepredict.inference.generation.plan import InputKind, Plan, build_step_model
 from livepredict.inference.runtimes import DEFAULT_TOLERANCE, Inputs, KerasRuntime, LiteRTRuntime, Runtime
@@ -170,6 +171,7 @@ class StepEngine:
     prime_fn: Any  # tf.function (x sequence, state) -> (output, state), or None
 
 
+@gc_defer.deferred()  # like a model load: many objects that live on, no collection scanning them meanwhile
 def build_step_engine(model: Any, plan: Plan, *, runtime: str = "auto", status: Status = None,
                       tolerance: float = DEFAULT_TOLERANCE) -> StepEngine:
     """Build the Keras step (reference), convert it to LiteRT, verify, time, choose."""

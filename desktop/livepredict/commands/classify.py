@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from livepredict.commands.common import open_for_cli, print_json, status_printer
+from livepredict.commands.common import finish, format_prediction, open_for_cli, print_json, status_printer
 from livepredict.core.errors import LivePredictError
 
 
@@ -141,28 +141,13 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
                             writer.row(row)
                     if not args.json:
                         bar.clear()
-                        print(_format_prediction(pred), flush=True)
+                        print(format_prediction(pred), flush=True)
                 bar.update(len(part))
         switch_if_ready(model, bar)
         announce_pending(model)
     finally:
         model.close()
     return finish(args, results)
-
-
-def finish(args: argparse.Namespace, results) -> int:
-    """Print the JSON (with --json) and the failure count; the exit code of a classify run."""
-    from livepredict.core.results import prediction_json
-
-    if args.json:
-        print_json([prediction_json(r, args.top) for r in results])
-    failed = sum(1 for r in results if r.error)
-    if failed:
-        print(f"livepredict: {failed} of {len(results)} files could not be classified (see their errors).",
-              file=sys.stderr)
-        if failed == len(results):
-            return 2  # nothing could be classified: scripts must see it (partial runs keep exit 0)
-    return 0
 
 
 def _classify_text(args: argparse.Namespace) -> int:
@@ -179,20 +164,8 @@ def _classify_text(args: argparse.Namespace) -> int:
         print_json([p.to_json(args.top) for p in preds])
     else:
         for p in preds:
-            print(_format_prediction(p))
+            print(format_prediction(p))
     return 0
-
-
-def _format_prediction(pred) -> str:
-    from livepredict.core.results import summary_text
-
-    if pred.error:
-        return f"{pred.path}\terror: {pred.error}"
-    if (summary := summary_text(pred.result)) is not None:  # a detector's or segmenter's result
-        return f"{pred.path}\t{summary}"
-    best, *rest = pred.top
-    others = ", ".join(f"{lbl} {s:.3f}" for lbl, s in rest)
-    return f"{pred.path}\t{best[0]} {best[1]:.3f}" + (f"\t({others})" if others else "")
 
 
 def _calibration_pictures(paths) -> list:

@@ -113,7 +113,7 @@ def classify_on_ray(args: argparse.Namespace, paths: list[Path], writer: Any) ->
     """Classify ``paths`` on Ray; rows go to ``writer`` (the CSV) and stdout as the local run's do."""
     from tqdm import tqdm
 
-    from livepredict.commands.classify import finish
+    from livepredict.commands.common import finish
     from livepredict.core.types import Prediction
 
     out = _Output(args, writer)
@@ -164,7 +164,7 @@ class _Output:
         self.masks: Any = None
 
     def add(self, path: str, pred: Any, task: str, bar: Any) -> None:
-        from livepredict.commands.classify import _format_prediction
+        from livepredict.commands.common import format_prediction
         from livepredict.core.results import table_header, table_rows
 
         args = self.args
@@ -184,4 +184,4 @@ class _Output:
                 self.writer.row(row)
         if not args.json:
             bar.clear()
-            print(_format_prediction(pred), flush=True)
+            print(format_prediction(pred), flush=True)

@@ -26,3 +26,30 @@ def print_json(obj) -> None:
     json.dump(obj, sys.stdout, indent=2, allow_nan=False)
     sys.stdout.write("\n")
 
+
+def finish(args: argparse.Namespace, results) -> int:
+    """Print the JSON (with --json) and the failure count; the exit code of a classify run."""
+    from livepredict.core.results import prediction_json
+
+    if args.json:
+        print_json([prediction_json(r, args.top) for r in results])
+    failed = sum(1 for r in results if r.error)
+    if failed:
+        print(f"livepredict: {failed} of {len(results)} files could not be classified (see their errors).",
+              file=sys.stderr)
+        if failed == len(results):
+            return 2  # nothing could be classified: scripts must see it (partial runs keep exit 0)
+    return 0
+
+
+def format_prediction(pred) -> str:
+    """One line of ``classify`` output: path, best label and score, the others in brackets (or the error)."""
+    from livepredict.core.results import summary_text
+
+    if pred.error:
+        return f"{pred.path}\terror: {pred.error}"
+    if (summary := summary_text(pred.result)) is not None:  # a detector's or segmenter's result
+        return f"{pred.path}\t{summary}"
+    best, *rest = pred.top
+    others = ", ".join(f"{lbl} {s:.3f}" for lbl, s in rest)
+    return f"{pred.path}\t{best[0]} {best[1]:.3f}" + (f"\t({others})" if others else "")

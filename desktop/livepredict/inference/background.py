@@ -270,12 +270,14 @@ CONVERTING = "converting in a helper process; the model switches to LiteRT when 
 
 
 def start_if_useful(path: Path, key: str, sidecar: dict[str, Any] | None, *, trust: bool,
-                    output: str | int | None, batch: int, nice: int = HELPER_NICE) -> Pending | None:
-    """``start`` unless the model would not be converted anyway (a text generator runs its own step)."""
+                    output: str | int | None, batch: int, nice: int | None = None) -> Pending | None:
+    """``start`` unless the model would not be converted anyway (a text generator runs its own step);
+    ``nice``: the helper's priority (None: ``HELPER_NICE``)."""
     if (sidecar or {}).get("task") == "text-generator":
         return None
     try:
-        return start(path, key, trust=trust, output=output, batch=batch, nice=nice)
+        return start(path, key, trust=trust, output=output, batch=batch,
+                     nice=HELPER_NICE if nice is None else nice)
     except OSError as e:  # the cache folder is not writable: convert here, as before
         log.warning("no background conversion (%s); converting before the first result", e)
         return None

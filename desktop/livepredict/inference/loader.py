@@ -115,10 +115,10 @@ def open_model(path: str | Path, *, trust: bool = False, runtime: str = "auto", 
     pending = None
     background = convert == "background" and key is not None and runtime == "auto"
     if background and known is None:
-        from livepredict.inference.background import HELPER_NICE, start_if_useful
+        from livepredict.inference.background import start_if_useful
 
         pending = start_if_useful(p, key, sidecar, trust=trust, output=wanted, batch=batch,  # type: ignore[arg-type]
-                                  nice=HELPER_NICE if helper_nice is None else helper_nice)
+                                  nice=helper_nice)
     opened = _load_reference(p, fmt, trust, status, batch, sidecar, wanted)
     if background and known is not None:  # converted before without a verified result: not again
         from livepredict.inference.background import reuse_verdict

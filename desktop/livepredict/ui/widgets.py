@@ -60,7 +60,7 @@ def format_duration(seconds: float | None) -> str:
 
 
 class SteadyText(QWidget):
-    """One line of muted text that changes often (progress, counts, a summary) and never asks the
+    """A line (or a few) of muted text that changes often (progress, counts, stats) and never asks the
     window for a new layout: a QLabel's ``setText`` does, and the relayout repaints every widget of
     the window (during a folder, ten times a second). The text is cut at the right with "…" when
     the row is narrow, whole in the tooltip; ``template`` sets the width the row plans for it;

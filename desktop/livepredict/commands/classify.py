@@ -106,12 +106,10 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
     from livepredict.commands.vision_out import MaskWriter
     from livepredict.core.results import table_header, table_rows
     from livepredict.core.types import Prediction
-    from livepredict.inference.background import BATCH_HELPER_NICE
     from livepredict.inference.predict import check_image_classifier, predict_tensors
     from livepredict.threads.prefetch import Prefetch, picture_preparer
 
-    # a new model's conversion helper takes what CPU this folder leaves (it finishes after, if need be)
-    model = open_for_cli(args, convert=convert_mode(), helper_nice=BATCH_HELPER_NICE)
+    model = open_for_cli(args, convert=convert_mode())
     results: list[Prediction] = []
     try:
         check_image_classifier(model)

@@ -15,11 +15,11 @@ def status_printer() -> Callable[[str], None] | None:
     return lambda text: print(f"livepredict: {text}", file=sys.stderr, flush=True)
 
 
-def open_for_cli(args: argparse.Namespace, convert: str = "inline", helper_nice: int | None = None):
+def open_for_cli(args: argparse.Namespace, convert: str = "inline"):
     from livepredict.inference.loader import open_model
 
     return open_model(args.model, trust=args.trust, status=status_printer(), output=getattr(args, "output", None),
-                      convert=convert, helper_nice=helper_nice)
+                      convert=convert)
 
 
 def print_json(obj) -> None:

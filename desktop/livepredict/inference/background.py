@@ -30,13 +30,12 @@ from typing import IO, Any
 
 log = logging.getLogger(__name__)
 
-# How far the helper yields the cores to the process showing results. In the app a live source or
-# a folder may run on Keras for minutes, and reaching LiteRT soon pays back: the helper keeps a share
-# of the cores. A command with an end (``classify`` of a folder) comes first: the helper takes what
-# is left and finishes after it (600 photos on a new MobileNetV2-sized model: 20.5-20.9 s at 4,
-# 18.0-18.2 s at 19, the helper done 3.3 s resp. 5-8 s after the command).
+# How far the helper yields the cores to the process showing results. It keeps a share of them: a
+# live source or a large folder may run on Keras for minutes, and reaching LiteRT soon pays back.
+# (At nice 19, 600 photos on a new MobileNetV2-sized model took 18.0-18.2 s instead of 20.5-20.9 s,
+# but the helper then got almost nothing while the folder ran: a folder of thousands would stay on
+# Keras, ~2.6x slower per picture, to its end.)
 HELPER_NICE = 4
-BATCH_HELPER_NICE = 19
 
 try:
     import fcntl
@@ -137,8 +136,7 @@ class Pending:
         return state.get("reason") if state.get("state") == "failed" else None
 
 
-def start(path: Path, key: str, *, trust: bool, output: str | int | None, batch: int,
-          nice: int = HELPER_NICE) -> Pending | None:
+def start(path: Path, key: str, *, trust: bool, output: str | int | None, batch: int) -> Pending | None:
     """Convert ``path`` (cache key ``key``) in a helper process; returns at once (None: it could not start)."""
     fh = _try_lock(_lock_path(key))
     if fh is None:  # another process is converting this very file: wait for it
@@ -149,7 +147,7 @@ def start(path: Path, key: str, *, trust: bool, output: str | int | None, batch:
     ctx = multiprocessing.get_context("spawn")
     _start_tracker_quietly()
     job = {"path": str(path), "key": key, "trust": bool(trust), "output": output, "batch": int(batch),
-           "nice": int(nice), "cache": str(jobs_dir().parent.parent)}
+           "cache": str(jobs_dir().parent.parent)}
     launcher = ctx.Process(target=_launch, args=(job,), name="livepredict-convert-launcher")
     try:
         launcher.start()
@@ -238,7 +236,7 @@ def _convert(job: dict[str, Any], ready: Any) -> None:
         return
     _quiet_stdio(jobs_dir() / f"{key}.log")
     with contextlib.suppress(OSError, AttributeError):
-        os.nice(int(job.get("nice", HELPER_NICE)))
+        os.nice(HELPER_NICE)
     _write_state(key, state="running", pid=os.getpid(), nice=_niceness())
     ready.send(b"1")
     ready.close()
@@ -270,14 +268,12 @@ CONVERTING = "converting in a helper process; the model switches to LiteRT when 
 
 
 def start_if_useful(path: Path, key: str, sidecar: dict[str, Any] | None, *, trust: bool,
-                    output: str | int | None, batch: int, nice: int | None = None) -> Pending | None:
-    """``start`` unless the model would not be converted anyway (a text generator runs its own step);
-    ``nice``: the helper's priority (None: ``HELPER_NICE``)."""
+                    output: str | int | None, batch: int) -> Pending | None:
+    """``start`` unless the model would not be converted anyway (a text generator runs its own step)."""
     if (sidecar or {}).get("task") == "text-generator":
         return None
     try:
-        return start(path, key, trust=trust, output=output, batch=batch,
-                     nice=HELPER_NICE if nice is None else nice)
+        return start(path, key, trust=trust, output=output, batch=batch)
     except OSError as e:  # the cache folder is not writable: convert here, as before
         log.warning("no background conversion (%s); converting before the first result", e)
         return None

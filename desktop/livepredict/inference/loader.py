@@ -72,8 +72,7 @@ def _load_keras_file(path: Path, fmt: str, trust: bool, status: Status) -> tuple
 @gc_defer.deferred()  # a load allocates a lot that lives on: no collection scans it meanwhile
 def open_model(path: str | Path, *, trust: bool = False, runtime: str = "auto", use_cache: bool = True,
                status: Callable[[str], None] | None = None, tolerance: float = DEFAULT_TOLERANCE,
-               batch: int = DEFAULT_BATCH, output: str | int | None = None, convert: str = "inline",
-               helper_nice: int | None = None) -> LoadedModel:
+               batch: int = DEFAULT_BATCH, output: str | int | None = None, convert: str = "inline") -> LoadedModel:
     """Open ``path`` (.keras, .h5, SavedModel folder, .tflite) and return a :class:`LoadedModel`.
 
     ``runtime``: ``auto`` (LiteRT when it matches Keras on probe inputs and is not slower, else
@@ -81,8 +80,7 @@ def open_model(path: str | Path, *, trust: bool = False, runtime: str = "auto", 
     output of a multi-output model to show (index or name; default: the sidecar's ``output``, else
     the first). ``convert="background"``: on a cache miss, a model that ``auto`` would convert runs on
     Keras at once while a helper process converts and checks it (``inference.background``; the model's
-    ``pending`` is set and ``inference.handover.poll`` switches it); ``helper_nice``: that helper's
-    priority (default ``background.HELPER_NICE``; a command with an end passes ``BATCH_HELPER_NICE``). Raises ModelLoadError,
+    ``pending`` is set and ``inference.handover.poll`` switches it). Raises ModelLoadError,
     UnsafeModelError or SidecarError with one sentence.
     """
     if runtime not in RUNTIME_CHOICES:
@@ -117,8 +115,7 @@ def open_model(path: str | Path, *, trust: bool = False, runtime: str = "auto", 
     if background and known is None:
         from livepredict.inference.background import start_if_useful
 
-        pending = start_if_useful(p, key, sidecar, trust=trust, output=wanted, batch=batch,  # type: ignore[arg-type]
-                                  nice=helper_nice)
+        pending = start_if_useful(p, key, sidecar, trust=trust, output=wanted, batch=batch)  # type: ignore[arg-type]
     opened = _load_reference(p, fmt, trust, status, batch, sidecar, wanted)
     if background and known is not None:  # converted before without a verified result: not again
         from livepredict.inference.background import reuse_verdict

@@ -67,7 +67,7 @@ def test_keras_first_then_litert_from_the_helper(fresh_cache, new_model):
     # the helper process wrote the entry; this process never stored one
     state = json.loads((background.jobs_dir() / f"{pending.key}.json").read_text())
     assert state["state"] == "done" and state["pid"] != os.getpid()
-    # the app's helper keeps a share of the cores (a live source on Keras waits for LiteRT)
+    # the helper keeps a share of the cores (a live source or a large folder on Keras waits for LiteRT)
     assert state["nice"] == min(19, os.getpriority(os.PRIO_PROCESS, 0) + background.HELPER_NICE)
     entry, blob = model_cache.load(pending.key)
     assert entry["chosen"] == "litert" and blob
@@ -96,8 +96,7 @@ def test_classify_folder_on_an_unseen_model(fresh_cache, new_model, tmp_path):
     key = model_cache.entry_key(new_model.resolve(), _tf_version())
     assert background.Pending(key).wait()  # the helper holds the job's lock until it is done
     state = json.loads((background.jobs_dir() / f"{key}.json").read_text())
-    # a folder with an end comes first: the helper takes what CPU is left
-    assert state["nice"] == min(19, os.getpriority(os.PRIO_PROCESS, 0) + background.BATCH_HELPER_NICE)
+    assert state["nice"] == min(19, os.getpriority(os.PRIO_PROCESS, 0) + background.HELPER_NICE)
     entry, blob = model_cache.load(key)  # what the next run opens without TensorFlow
     assert entry["chosen"] == "litert" and blob
 

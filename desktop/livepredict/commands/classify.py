@@ -102,7 +102,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 def _classify_into(args: argparse.Namespace, paths, writer) -> int:
     from tqdm import tqdm
 
-    from livepredict.commands.switching import announce_pending, convert_mode, switch_if_ready
+    from livepredict.commands.switching import HelperYield, announce_pending, convert_mode, switch_if_ready
     from livepredict.commands.vision_out import MaskWriter
     from livepredict.core.results import table_header, table_rows
     from livepredict.core.types import Prediction
@@ -118,6 +118,7 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
         if writer is not None:
             writer.row(table_header(args.top, model.info.task))
         # Decoding and preprocessing run in a thread per core, two chunks ahead of the model.
+        helper = HelperYield(model, len(paths))  # a new model's conversion helper: its share of the cores
         with Prefetch(paths, chunk, picture_preparer(model)) as ahead, tqdm(
                 total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
             for loaded in ahead:
@@ -141,6 +142,7 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
                         bar.clear()
                         print(format_prediction(pred), flush=True)
                 bar.update(len(part))
+                helper.after(len(results))
         switch_if_ready(model, bar)
         announce_pending(model)
     finally:

@@ -34,3 +34,41 @@ def announce_pending(model: Any) -> None:
     if converting(model):
         print("livepredict: the LiteRT conversion goes on in a helper process; the next run of this model "
               "uses it.", file=sys.stderr, flush=True)
+
+
+YIELD_WHEN_LEFT_S = 10.0
+
+
+class HelperYield:
+    """Hands a new model's conversion helper down to the least priority once what is left of the
+    folder will be done on Keras in under ``YIELD_WHEN_LEFT_S``: LiteRT could not pay its conversion
+    back by then, and the helper's share of the cores would only slow the folder down (it finishes
+    after the command). A large folder keeps the helper's share until LiteRT takes over. Measured on
+    600 photos and a new MobileNetV2-sized model: 20.5-20.9 s with the helper's share to the end,
+    18.0-18.2 s with the helper at the least priority from the start."""
+
+    def __init__(self, model: Any, total: int) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self.model = model
+        self.total = int(total)
+        self.yielded = False
+        self._since: tuple[float, int] | None = None  # (when, pictures done) after the first chunk
+
+    def after(self, done: int) -> None:
+        """Call after each chunk with the pictures done so far."""
+        from livepredict.inference.handover import converting
+
+        if self.yielded or not converting(self.model):
+            return
+        now = self._clock()
+        if self._since is None:  # the first chunk carries the start-up: the rate counts from here
+            self._since = (now, done)
+            if done < self.total:
+                return
+        t0, n0 = self._since
+        rate = (done - n0) / (now - t0) if done > n0 and now > t0 else 0.0
+        left = 0.0 if done >= self.total else (self.total - done) / rate if rate > 0 else float("inf")
+        if left < YIELD_WHEN_LEFT_S:
+            self.yielded = self.model.pending.yield_cores()

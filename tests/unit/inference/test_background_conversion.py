@@ -95,8 +95,6 @@ def test_classify_folder_on_an_unseen_model(fresh_cache, new_model, tmp_path):
             or "the LiteRT conversion goes on in a helper process" in first.stderr), first.stderr
     key = model_cache.entry_key(new_model.resolve(), _tf_version())
     assert background.Pending(key).wait()  # the helper holds the job's lock until it is done
-    state = json.loads((background.jobs_dir() / f"{key}.json").read_text())
-    assert state["nice"] == min(19, os.getpriority(os.PRIO_PROCESS, 0) + background.HELPER_NICE)
     entry, blob = model_cache.load(key)  # what the next run opens without TensorFlow
     assert entry["chosen"] == "litert" and blob
 
@@ -119,3 +117,51 @@ def test_a_second_open_waits_for_the_running_conversion(fresh_cache, new_model):
         holder.close()
     assert pending.done()
     assert np.isfinite(pending.started)
+
+
+def _running(pending, timeout_s: float = 120.0) -> dict:
+    """The helper's state once it runs (it records its pid before it imports TensorFlow)."""
+    import time
+
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        state = pending._state()
+        if state.get("state") == "running" or pending.done():
+            return state
+        time.sleep(0.02)
+    return {}
+
+
+def test_a_folder_nearly_done_hands_the_helper_down(fresh_cache, new_model):
+    """What is left of a folder will be done before LiteRT could help: the helper drops to the least
+    priority (it finishes after the command); a long folder keeps the helper's share."""
+    from livepredict.commands.switching import YIELD_WHEN_LEFT_S, HelperYield
+
+    model = open_model(new_model, convert="background")
+    try:
+        pending = model.pending
+        state = _running(pending)
+        assert state.get("state") == "running", state
+        base = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, state["pid"]) == min(19, base + background.HELPER_NICE)
+        clock = [100.0]
+        long_folder = HelperYield(model, total=10_000)
+        long_folder._clock = lambda: clock[0]
+        long_folder.after(16)  # the first chunk: the rate counts from here
+        clock[0] += 1.0
+        long_folder.after(32)  # 16 pictures a second: 10 minutes left
+        assert not long_folder.yielded
+        assert os.getpriority(os.PRIO_PROCESS, state["pid"]) == min(19, base + background.HELPER_NICE)
+        short = HelperYield(model, total=48)
+        short._clock = lambda: clock[0]
+        short.after(16)
+        clock[0] += 1.0
+        short.after(32)  # 16 a second, 16 left: one second, under YIELD_WHEN_LEFT_S
+        assert 16 / 16 < YIELD_WHEN_LEFT_S and short.yielded
+        assert os.getpriority(os.PRIO_PROCESS, state["pid"]) == background.YIELDED_NICE
+        assert pending.wait(240)
+    finally:
+        model.close()
+    done = json.loads((background.jobs_dir() / f"{pending.key}.json").read_text())
+    assert done["state"] == "done" and done["nice"] == background.YIELDED_NICE
+    assert not pending.yield_cores()  # nothing left to hand down

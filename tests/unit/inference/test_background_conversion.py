@@ -120,16 +120,10 @@ def test_a_second_open_waits_for_the_running_conversion(fresh_cache, new_model):
 
 
 def _running(pending, timeout_s: float = 120.0) -> dict:
-    """The helper's state once it runs (it records its pid before it imports TensorFlow)."""
-    import time
-
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        state = pending._state()
-        if state.get("state") == "running" or pending.done():
-            return state
-        time.sleep(0.02)
-    return {}
+    """The helper's state once it runs: its launcher exits only after the helper has taken the job's
+    lock and recorded its pid (before it imports TensorFlow), so joining the launcher is the wait."""
+    assert pending._launched(timeout_s), "the conversion helper did not start"
+    return pending._state()
 
 
 def test_a_folder_nearly_done_hands_the_helper_down(fresh_cache, new_model):

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from livepredict.commands.common import finish, format_prediction, open_for_cli, print_json, status_printer
+from livepredict.commands.common import (
+    finish,
+    format_prediction,
+    open_for_cli,
+    print_json,
+    progress_bar,
+    status_printer,
+)
 from livepredict.core.errors import LivePredictError
 
 
@@ -100,8 +106,6 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def _classify_into(args: argparse.Namespace, paths, writer) -> int:
-    from tqdm import tqdm
-
     from livepredict.commands.switching import HelperYield, announce_pending, convert_mode, switch_if_ready
     from livepredict.commands.vision_out import MaskWriter
     from livepredict.core.results import table_header, table_rows
@@ -119,8 +123,7 @@ def _classify_into(args: argparse.Namespace, paths, writer) -> int:
             writer.row(table_header(args.top, model.info.task))
         # Decoding and preprocessing run in a thread per core, two chunks ahead of the model.
         helper = HelperYield(model, len(paths))  # a new model's conversion helper: its share of the cores
-        with Prefetch(paths, chunk, picture_preparer(model)) as ahead, tqdm(
-                total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
+        with Prefetch(paths, chunk, picture_preparer(model)) as ahead, progress_bar(len(paths)) as bar:
             for loaded in ahead:
                 switch_if_ready(model, bar)
                 part = [x.item for x in loaded]

@@ -18,12 +18,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from livepredict.commands.common import finish, format_prediction, progress_bar
 from livepredict.core import wire
 from livepredict.core.errors import LivePredictError
 
@@ -111,13 +111,10 @@ def results_on_ray(args: argparse.Namespace, models: list[str], paths: list[Any]
 
 def classify_on_ray(args: argparse.Namespace, paths: list[Path], writer: Any) -> int:
     """Classify ``paths`` on Ray; rows go to ``writer`` (the CSV) and stdout as the local run's do."""
-    from tqdm import tqdm
-
-    from livepredict.commands.common import finish
     from livepredict.core.types import Prediction
 
     out = _Output(args, writer)
-    with tqdm(total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
+    with progress_bar(len(paths)) as bar:
         for indices, results, task in results_on_ray(args, [args.model], paths):
             for index, ((pred, err),) in zip(indices, results, strict=True):
                 path = str(paths[index])
@@ -130,14 +127,12 @@ def evaluate_on_ray(args: argparse.Namespace, model_paths: list[str], labelled: 
                     writer: Any, chunk: int) -> None:
     """``evaluate``'s predictions from a Ray job: every model in each actor, the files in the local run's
     chunks, recorded and written (``predictions.csv``) in the local run's order."""
-    from tqdm import tqdm
-
     from livepredict.inference.evaluate.report import prediction_row
 
     wanted = set().union(*(e.wanted for e in evaluators))
     paths = [p for p, _ in labelled.items if p in wanted]
     true_of = dict(labelled.items)
-    with tqdm(total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
+    with progress_bar(len(paths)) as bar:
         for indices, results, _ in results_on_ray(args, model_paths, paths, chunk):
             for m, ev in enumerate(evaluators):
                 for index, per_model in zip(indices, results, strict=True):
@@ -164,7 +159,6 @@ class _Output:
         self.masks: Any = None
 
     def add(self, path: str, pred: Any, task: str, bar: Any) -> None:
-        from livepredict.commands.common import format_prediction
         from livepredict.core.results import table_header, table_rows
 
         args = self.args

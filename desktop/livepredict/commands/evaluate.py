@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from livepredict.commands.common import open_for_cli, print_json
+from livepredict.commands.common import open_for_cli, print_json, progress_bar
 from livepredict.core.errors import LivePredictError
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5", ".tflite")
@@ -103,8 +103,6 @@ def _run(args: argparse.Namespace, source: str, labelled: Any, models: list[Any]
 
 
 def _predict_all(labelled: Any, models: list[Any], evaluators: list[Any], writer: Any) -> None:
-    from tqdm import tqdm
-
     from livepredict.commands.switching import announce_pending, switch_if_ready
     from livepredict.inference.evaluate.report import prediction_row
     from livepredict.threads.engine.evaluate import evaluation_preparer, predict_chunk
@@ -122,8 +120,7 @@ def _predict_all(labelled: Any, models: list[Any], evaluators: list[Any], writer
 
     chunk = max(1, int(getattr(models[0].runtime, "batch", 16) or 16))
     # Decoding and preprocessing (once per picture, for every model) run in a thread per core, ahead.
-    with Prefetch(paths, chunk, evaluation_preparer(models)) as ahead, tqdm(
-            total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
+    with Prefetch(paths, chunk, evaluation_preparer(models)) as ahead, progress_bar(len(paths)) as bar:
         for part in ahead:
             for m in models:
                 switch_if_ready(m, bar)

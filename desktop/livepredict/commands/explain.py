@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from livepredict.commands.common import open_for_cli, print_json, status_printer
+from livepredict.commands.common import open_for_cli, print_json, progress_bar, status_printer
 from livepredict.core.errors import LivePredictError
 
 
@@ -78,8 +78,6 @@ def _write(out: Path, name: str, rgb: Any, heat: Any, opacity: float, colormap: 
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from livepredict.inference.explain import Explainer
     from livepredict.sources.images import collect_image_paths, read_image
 
@@ -96,7 +94,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         ex = Explainer(model, args.method, args.layer, window=args.window, stride=args.stride,
                        status=status_printer())
         ex.class_index(args.label)  # an unknown class fails before the first picture
-        with tqdm(total=len(paths), unit="img", file=sys.stderr, disable=None, leave=False) as bar:
+        with progress_bar(len(paths)) as bar:
             for p, name in zip(paths, _names(paths), strict=True):
                 rows.append(_one(ex, Path(p), name, out, args, read_image))
                 if not args.json:

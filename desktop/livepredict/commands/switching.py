@@ -7,7 +7,11 @@ ends before the helper process has finished (the helper keeps going and fills th
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
+
+from livepredict.inference.handover import converting, poll  # small: no TensorFlow, no Qt
 
 
 def convert_mode() -> str:
@@ -16,21 +20,17 @@ def convert_mode() -> str:
     return default_mode()
 
 
-def switch_if_ready(model: Any, bar: Any = None) -> None:
-    """Move ``model`` onto LiteRT if its background conversion has just finished (prints one line)."""
-    from livepredict.inference.handover import poll
-
+def switch_if_ready(model: Any, bar: Any) -> None:
+    """Move ``model`` onto LiteRT if its background conversion has just finished (prints one line,
+    the command's ``progress_bar`` cleared first)."""
     done = poll(model)
     if done is None:
         return
-    if bar is not None:
-        bar.clear()
+    bar.clear()
     print(f"livepredict: {done.message}", file=sys.stderr, flush=True)
 
 
 def announce_pending(model: Any) -> None:
-    from livepredict.inference.handover import converting
-
     if converting(model):
         print("livepredict: the LiteRT conversion goes on in a helper process; the next run of this model "
               "uses it.", file=sys.stderr, flush=True)
@@ -47,13 +47,8 @@ class HelperYield:
     a new MobileNetV2-sized model: 600 photos 20.5-22.6 s with the helper's share to the end, 18.6-18.8 s
     handed down; 2,400 photos keep the share and switch to LiteRT mid-run."""
 
-    def __init__(self, model: Any, total: int) -> None:
-        import time
-
-        from livepredict.inference.handover import converting
-
-        self._clock = time.monotonic
-        self._converting = converting
+    def __init__(self, model: Any, total: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self.model = model
         self.total = int(total)
         self.yielded = False
@@ -61,7 +56,7 @@ class HelperYield:
 
     def after(self, done: int) -> None:
         """Call after each chunk with the pictures done so far."""
-        if self.yielded or not self._converting(self.model):
+        if self.yielded or not converting(self.model):
             return
         now = self._clock()
         if self._since is None:  # the first chunk carries the start-up: the rate counts from here

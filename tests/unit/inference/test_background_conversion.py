@@ -139,15 +139,13 @@ def test_a_folder_nearly_done_hands_the_helper_down(fresh_cache, new_model):
         base = os.getpriority(os.PRIO_PROCESS, 0)
         assert os.getpriority(os.PRIO_PROCESS, state["pid"]) == min(19, base + background.HELPER_NICE)
         clock = [100.0]
-        long_folder = HelperYield(model, total=10_000)
-        long_folder._clock = lambda: clock[0]
+        long_folder = HelperYield(model, total=10_000, clock=lambda: clock[0])
         long_folder.after(16)  # the first chunk: the rate counts from here
         clock[0] += 1.0
         long_folder.after(32)  # 16 pictures a second: 10 minutes left
         assert not long_folder.yielded
         assert os.getpriority(os.PRIO_PROCESS, state["pid"]) == min(19, base + background.HELPER_NICE)
-        short = HelperYield(model, total=48)
-        short._clock = lambda: clock[0]
+        short = HelperYield(model, total=48, clock=lambda: clock[0])
         short.after(16)
         clock[0] += 1.0
         short.after(32)  # 16 a second, 16 left: one second, under YIELD_WHEN_LEFT_S

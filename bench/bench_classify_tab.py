@@ -34,7 +34,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from livepredict.inference.runtimes import DEFAULT_BATCH as CHUNK  # noqa: E402 - both count from the first chunk's last picture
 
 
-def cli_rate(model: Path, photos: Path, cache: Path, n: int) -> dict:
+def after_first_chunk(times: list[float]) -> tuple[float, float]:
+    """(seconds, pictures per second) from the first chunk's last picture to the last picture."""
+    span = times[-1] - times[CHUNK - 1]
+    return span, (len(times) - CHUNK) / span if span > 0 else 0.0
+
+
+def cli_rate(model: Path, photos: Path, cache: Path) -> dict:
     """The CLI's pictures per second from its first chunk to its last: the pictures printed after the
     first chunk over the time from the first chunk's last line to the last line (start-up and the
     first chunk left out)."""
@@ -47,10 +53,8 @@ def cli_rate(model: Path, photos: Path, cache: Path, n: int) -> dict:
     times = [time.perf_counter() - t0 for _ in p.stdout]  # type: ignore[union-attr]
     p.wait()
     wall = time.perf_counter() - t0
-    first_chunk = CHUNK
-    span = times[-1] - times[first_chunk - 1]
-    return {"wall_s": wall, "first_s": times[0], "span_s": span, "first_chunk": first_chunk,
-            "per_s": (len(times) - first_chunk) / span if span > 0 else 0.0}
+    span, per_s = after_first_chunk(times)
+    return {"wall_s": wall, "first_s": times[0], "span_s": span, "per_s": per_s}
 
 
 class Tab:
@@ -116,13 +120,10 @@ class Tab:
             sys.exit("the folder was not classified")
         t1, finished = self.got["finished"]
         self.pump(lambda: False, 0.2)
-        arrived = self.arrived
-        first_chunk = CHUNK
-        span = arrived[-1] - arrived[first_chunk - 1]
+        span, per_s = after_first_chunk(self.arrived)
         return {"s": t1 - t0, "whole_per_s": finished.done / (t1 - t0), "done": finished.done,
                 "cards": len(panel.model.cards), "runtime": self.got["loaded"].info.runtime,
-                "first_s": arrived[0] - t0, "first_chunk": first_chunk, "span_s": span,
-                "per_s": (len(arrived) - first_chunk) / span if span > 0 else 0.0}
+                "first_s": self.arrived[0] - t0, "span_s": span, "per_s": per_s}
 
     def close(self) -> None:
         self.window.close()
@@ -152,7 +153,7 @@ def main() -> int:
                        capture_output=True)  # the LiteRT conversion cached: both runs start warm
         tab = Tab(model)
         try:
-            pairs = [(cli_rate(model, photos, cache, args.photos), tab.run(photos)) for _ in range(args.rounds)]
+            pairs = [(cli_rate(model, photos, cache), tab.run(photos)) for _ in range(args.rounds)]
         finally:
             tab.close()
     print(f"{args.photos} photos 500x375 JPEG, MobileNetV2-sized model ({pairs[0][1]['runtime']}), "
@@ -161,10 +162,10 @@ def main() -> int:
     for i, (cli, t) in enumerate(pairs, 1):
         ratios.append(t["per_s"] / cli["per_s"])
         from_drop.append(t["whole_per_s"] / cli["per_s"])
-        print(f"round {i}: CLI classify: whole process {cli['wall_s']:.2f} s, first chunk ({cli['first_chunk']} "
+        print(f"round {i}: CLI classify: whole process {cli['wall_s']:.2f} s, first chunk ({CHUNK} "
               f"pictures) at {cli['first_s']:.2f} s, the rest in {cli['span_s']:.2f} s -> {cli['per_s']:.0f} pictures/s")
         print(f"         Classify tab: {t['done']} pictures ({t['cards']} cards) in {t['s']:.2f} s from the drop "
-              f"({t['whole_per_s']:.0f} pictures/s); first chunk ({t['first_chunk']} pictures) at {t['first_s']:.2f} s, "
+              f"({t['whole_per_s']:.0f} pictures/s); first chunk ({CHUNK} pictures) at {t['first_s']:.2f} s, "
               f"the rest in {t['span_s']:.2f} s -> {t['per_s']:.0f} pictures/s: tab / CLI {ratios[-1]:.2f}")
     print(f"tab / CLI, first result to last (the same measure for both), median of {len(pairs)} rounds: "
           f"{statistics.median(ratios):.2f} (goal >= 0.9); the tab from the drop: {statistics.median(from_drop):.2f}")

@@ -102,13 +102,17 @@ def env_with(cache: Path) -> dict[str, str]:
                 TF_CPP_MIN_LOG_LEVEL="2", LIVEPREDICT_CONVERT="background")
 
 
+def classify_cmd(model: Path, pictures: Path) -> list[str]:
+    return [sys.executable, "-m", "livepredict", "classify", str(model), str(pictures)]
+
+
 def first_open(model: Path, photos: Path, work: Path, naive: bool) -> dict:
     from livepredict.inference import background
     from livepredict.inference import cache as model_cache
     from livepredict.inference.tf_env import tf_version
 
     cache = work / "cache"
-    classify = [sys.executable, "-m", "livepredict", "classify", str(model), str(photos)]
+    classify = classify_cmd(model, photos)
     out: dict = {}
     if naive:
         out["naive"] = run([sys.executable, "-c", NAIVE, str(model), str(photos)], env_with(cache))
@@ -125,7 +129,7 @@ def first_open(model: Path, photos: Path, work: Path, naive: bool) -> dict:
 def rounds(model: Path, photos: Path, work: Path, n: int) -> list[dict]:
     """``n`` rounds of the bound (in this process) and the cached command right after it: on a shared
     machine each pair sees about the same load, and the median of the pairs is the figure."""
-    classify = [sys.executable, "-m", "livepredict", "classify", str(model), str(photos)]
+    classify = classify_cmd(model, photos)
     meter = Bound(model, photos, work)
     try:
         return [{"bound": meter.measure(), "cached": run(classify, env_with(work / "cache"))} for _ in range(n)]
@@ -184,7 +188,7 @@ def huge(model: Path, work: Path) -> dict:
     png = work / "64mp.png"
     Image.new("RGB", (8000, 8000), (30, 160, 90)).save(png, compress_level=1)
     for name, p in (("200 MP JPEG", jpg), ("64 MP PNG", png)):
-        r = peak([sys.executable, "-m", "livepredict", "classify", str(model), str(p)], env_with(work / "cache"))
+        r = peak(classify_cmd(model, p), env_with(work / "cache"))
         out[name] = {"wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"], "size_mb": p.stat().st_size / 1e6}
     return out
 
